@@ -1,0 +1,47 @@
+"""What the bot decided for one visitor message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """The three things the bot can do with a message."""
+
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    ESCALATE = "escalate"
+
+
+class Reason(StrEnum):
+    """Why a conversation was escalated to a person."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    ASKED_FOR_HUMAN = "asked_for_human"
+    REPEATED_MISSES = "repeated_misses"
+    NONE_OF_THESE = "none_of_these"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One knowledge-base entry the bot considered, with its confidence score."""
+
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The bot's decision; `candidates` always lists what it tried, best first."""
+
+    action: Action
+    entry_id: str | None
+    score: float
+    candidates: tuple[Candidate, ...]
+    reason: Reason | None
+
+    @property
+    def is_miss(self) -> bool:
+        """True when this turn did not give the visitor an answer."""
+        return self.action is not Action.ANSWER
