@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test test-sqlite test-postgres lint install clean
+
+install: $(STAMP)
+
+# torch first, pinned: 2.13.0 is the local CPU wheel; any other spec pulls GBs of CUDA.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/chatdesk serve --demo
+
+test: $(STAMP) test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	CHATDESK_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
+
+# The database-backed tests again on PostgreSQL (CHATDESK_TEST_POSTGRES_URL to point elsewhere).
+test-postgres: $(STAMP)
+	CHATDESK_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q tests/e2e tests/handoff
+
+lint: $(STAMP)
+	$(BIN)/ruff check app bot handoff migrations tests
+	$(BIN)/mypy app bot handoff
+
+clean:
+	rm -rf $(VENV) chatdesk.db chatdesk.db-wal chatdesk.db-shm

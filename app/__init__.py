@@ -1,0 +1,1 @@
+"""Transport and composition: FastAPI app, settings, endpoints, CLI. No business rules."""

@@ -1,0 +1,217 @@
+"""The `chatdesk` console command: serve, db upgrade, kb import/export, agent create, eval."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from app.settings import Environment, Settings, get_settings
+
+DEMO_AGENT_EMAIL = "demo@chatdesk.local"
+DEMO_AGENT_PASSWORD = "chatdesk-demo"  # noqa: S105 - dev only; --demo is refused in production
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def upgrade_database(url: str) -> None:
+    """Apply every Alembic migration to the database at `url`."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = url
+    command.upgrade(config, "head")
+
+
+async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from app.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+async def seed_demo(settings: Settings) -> None:
+    """Load the demo FAQ into an empty knowledge base and make sure the demo agent exists."""
+    from sqlalchemy import select
+
+    from bot import load_entries
+    from handoff import agents, knowledge
+    from handoff.models import Agent
+
+    async def work(session: Any) -> None:
+        if await knowledge.count_entries(session=session) == 0:
+            count = await knowledge.replace_all(
+                session=session, entries=load_entries(settings.demo_kb)
+            )
+            print(f"Loaded the demo knowledge base: {count} entries.")
+        if await session.scalar(select(Agent).where(Agent.email == DEMO_AGENT_EMAIL)) is None:
+            await agents.create_agent(
+                session=session,
+                email=DEMO_AGENT_EMAIL,
+                name="Alex (demo agent)",
+                password=DEMO_AGENT_PASSWORD,
+                is_admin=True,
+            )
+
+    await _with_session(settings, work)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    if args.demo:
+        if settings.env is Environment.PRODUCTION:
+            print("refusing --demo in production (it creates a known agent password)")
+            return 2
+        upgrade_database(settings.database_url)
+        asyncio.run(seed_demo(settings))
+        base = f"http://{host}:{port}"
+        print(
+            f"\n  Demo page:      {base}/\n  Agent console:  {base}/agent"
+            f"   (log in as {DEMO_AGENT_EMAIL} / {DEMO_AGENT_PASSWORD})\n"
+            f"  API docs:       {base}/docs\n",
+            flush=True,
+        )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    upgrade_database(get_settings().database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    from bot import KBFormatError, load_entries
+    from handoff import knowledge
+
+    try:
+        entries = load_entries(Path(args.file))
+    except (KBFormatError, OSError) as exc:
+        print(f"error: {exc}\nthe knowledge base was not changed", file=sys.stderr)
+        return 2
+
+    async def work(session: Any) -> int:
+        return int(await knowledge.replace_all(session=session, entries=entries))
+
+    count = asyncio.run(_with_session(get_settings(), work))
+    print(f"imported {count} entries; running servers pick them up within seconds")
+    return 0
+
+
+def cmd_kb_export(args: argparse.Namespace) -> int:
+    from bot import dump_jsonl
+    from handoff import knowledge
+
+    async def work(session: Any) -> Any:
+        return await knowledge.load_entries(session=session)
+
+    entries = asyncio.run(_with_session(get_settings(), work))
+    dump_jsonl(entries, Path(args.file))
+    print(f"exported {len(entries)} entries to {args.file}")
+    return 0
+
+
+def cmd_agent_create(args: argparse.Namespace) -> int:
+    from handoff import agents
+    from handoff.errors import Conflict, Invalid
+
+    password = args.password or os.environ.get("CHATDESK_AGENT_PASSWORD") or getpass.getpass()
+
+    async def work(session: Any) -> Any:
+        return await agents.create_agent(
+            session=session,
+            email=args.email,
+            name=args.name,
+            password=password,
+            is_admin=args.admin,
+            capacity=args.capacity,
+        )
+
+    try:
+        agent = asyncio.run(_with_session(get_settings(), work))
+    except (Conflict, Invalid) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created agent {agent.id}: {agent.name} <{agent.email}>")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
+    from bot.evaluate import main as eval_main
+
+    return int(eval_main(rest) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chatdesk", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="migrate, load the demo FAQ if empty, create the demo agent",
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb", required=True)
+    imp = kb.add_parser("import", help="replace the knowledge base from a .jsonl/.csv/.md file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_kb_import)
+    exp = kb.add_parser("export", help="write the knowledge base as JSONL")
+    exp.add_argument("file")
+    exp.set_defaults(func=cmd_kb_export)
+
+    agent = sub.add_parser("agent", help="agents").add_subparsers(dest="agent", required=True)
+    create = agent.add_parser("create", help="create an agent account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--password", help="default: $CHATDESK_AGENT_PASSWORD or a prompt")
+    create.add_argument("--admin", action="store_true")
+    create.add_argument("--capacity", type=int, default=3)
+    create.set_defaults(func=cmd_agent_create)
+
+    sub.add_parser(
+        "eval", help="measure the bot: --kb KB.jsonl --queries Q.jsonl [--json]", add_help=False
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:
+        return cmd_eval(argparse.Namespace(), argv[1:])
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

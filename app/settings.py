@@ -1,0 +1,67 @@
+"""One validated settings object, read from CHATDESK_* environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production below
+MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a chatdesk process."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATDESK_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEV
+    database_url: str = "sqlite+aiosqlite:///./chatdesk.db"
+    bus_url: str = "memory://"
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # The bot
+    model: str = "all-MiniLM-L6-v2"
+    answer_threshold: float | None = Field(
+        default=None, description="Override the calibrated answer threshold (cosine score)."
+    )
+    clarify_margin: float | None = Field(
+        default=None, description="Override the calibrated top-2 margin below which we clarify."
+    )
+    demo_kb: Path = Path(__file__).parent / "data" / "demo_faq.jsonl"
+
+    # Agents
+    agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
+    presence_timeout_s: int = 60  # two missed heartbeats (HEARTBEAT_S = 25) mark an agent offline
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LEN:
+                raise ValueError(
+                    "CHATDESK_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_SECRET_LEN} characters in production "
+                    "(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The human side: conversations, queue, agents, tickets. Never imports fastapi."""

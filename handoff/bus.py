@@ -1,0 +1,192 @@
+"""The event bus: wakes every replica after a commit. Backends chosen by URL.
+
+The database stays the source of truth; an event only says "something was committed".
+A subscriber that misses events (bus outage, full queue) catches up from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+SUBSCRIPTION_QUEUE_MAX = 256  # per socket; a consumer this far behind is cut and resumes by seq
+RESYNC = "resync"  # event type delivered locally when events may have been missed
+RECONNECT_BASE_S = 0.2
+RECONNECT_MAX_S = 5.0
+
+Event = dict[str, Any]
+
+
+class Subscription:
+    """A bounded inbox for one consumer (one socket), listening on a set of channels."""
+
+    def __init__(self, fanout: LocalFanout) -> None:
+        self._fanout = fanout
+        self.channels: set[str] = set()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(SUBSCRIPTION_QUEUE_MAX)
+        self.overflowed = asyncio.Event()
+
+    def add(self, channel: str) -> None:
+        self.channels.add(channel)
+        self._fanout.subscribers.setdefault(channel, set()).add(self)
+
+    def remove(self, channel: str) -> None:
+        self.channels.discard(channel)
+        subs = self._fanout.subscribers.get(channel)
+        if subs is not None:
+            subs.discard(self)
+            if not subs:
+                del self._fanout.subscribers[channel]
+
+    def close(self) -> None:
+        for channel in list(self.channels):
+            self.remove(channel)
+        self._fanout.all.discard(self)
+
+    def offer(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+
+class LocalFanout:
+    """Delivers an event to every local subscription of its channel, never blocking."""
+
+    def __init__(self) -> None:
+        self.subscribers: dict[str, set[Subscription]] = {}
+        self.all: set[Subscription] = set()
+
+    def new_subscription(self) -> Subscription:
+        sub = Subscription(self)
+        self.all.add(sub)
+        return sub
+
+    def deliver(self, channel: str, event: Event) -> None:
+        for sub in list(self.subscribers.get(channel, ())):
+            sub.offer(event)
+
+    def deliver_resync(self) -> None:
+        for sub in list(self.all):
+            sub.offer({"type": RESYNC})
+
+
+class Bus(Protocol):
+    fanout: LocalFanout
+
+    async def publish_after_commit(self, channel: str, event: Event) -> None:
+        """Publish an event; call only after the data it announces is committed."""
+
+    def subscribe(self) -> Subscription: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class MemoryBus:
+    """One-process bus: the embedded default and the tests."""
+
+    def __init__(self) -> None:
+        self.fanout = LocalFanout()
+
+    async def publish_after_commit(self, channel: str, event: Event) -> None:
+        self.fanout.deliver(channel, event)
+
+    def subscribe(self) -> Subscription:
+        return self.fanout.new_subscription()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisBus:
+    """Redis pub/sub across replicas; a supervised listener resubscribes after any loss."""
+
+    PREFIX = "chatdesk:"
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.fanout = LocalFanout()
+        self._redis = aioredis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+        self._task: asyncio.Task[None] | None = None
+        # Our own publications come back from Redis; we delivered them locally already.
+        self.origin = uuid.uuid4().hex
+        self.connected = asyncio.Event()
+
+    async def publish_after_commit(self, channel: str, event: Event) -> None:
+        try:
+            envelope = {"origin": self.origin, "event": event}
+            await self._redis.publish(self.PREFIX + channel, json.dumps(envelope))
+        except Exception:  # noqa: BLE001 - the data is committed; readers catch up on resync
+            log.warning("bus publish failed on %s; subscribers will resync", channel)
+        # Local subscribers need not wait for the Redis round trip; they drop duplicates by seq.
+        self.fanout.deliver(channel, event)
+
+    def subscribe(self) -> Subscription:
+        return self.fanout.new_subscription()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen_forever(), name="redis-bus-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._redis.aclose()
+
+    async def _listen_forever(self) -> None:
+        delay = RECONNECT_BASE_S
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.psubscribe(self.PREFIX + "*")
+                    self.connected.set()
+                    # Anything published while we were away is in the database, not here.
+                    self.fanout.deliver_resync()
+                    delay = RECONNECT_BASE_S
+                    async for raw in self._messages(pubsub):
+                        self._dispatch(raw)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any loss: back off and resubscribe
+                self.connected.clear()
+                log.warning("redis bus lost (%s); reconnecting in %.1fs", exc, delay)
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, RECONNECT_MAX_S)
+
+    @staticmethod
+    async def _messages(pubsub: Any) -> AsyncIterator[dict[str, Any]]:
+        async for raw in pubsub.listen():
+            if raw.get("type") == "pmessage":
+                yield raw
+
+    def _dispatch(self, raw: dict[str, Any]) -> None:
+        channel = raw["channel"]
+        if isinstance(channel, bytes):
+            channel = channel.decode()
+        envelope = json.loads(raw["data"])
+        if envelope["origin"] != self.origin:
+            self.fanout.deliver(channel.removeprefix(self.PREFIX), envelope["event"])
+
+
+def make_bus(url: str) -> Bus:
+    """Pick the bus backend from its URL: memory:// or redis://."""
+    if url.startswith("memory://"):
+        return MemoryBus()
+    if url.startswith(("redis://", "rediss://")):
+        return RedisBus(url)
+    raise ValueError(f"unsupported bus URL {url!r}: use memory:// or redis://")

@@ -1,0 +1,589 @@
+"""Conversations: the visitor's messages, the bot's turn, escalation, take, reply, close.
+
+Every service here commits its own transaction and only then publishes on the bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Action, Brain, Decision, Reason
+from handoff.agents import online_agents
+from handoff.bus import Bus
+from handoff.errors import Conflict, Forbidden, Invalid, NotFound
+from handoff.events import (
+    AGENTS_CHANNEL,
+    conversation_channel,
+    message_event,
+    queue_event,
+    state_event,
+)
+from handoff.messages import append_message, find_by_client_msg_id
+from handoff.models import (
+    Agent,
+    Conversation,
+    Message,
+    Sender,
+    Ticket,
+    TicketStatus,
+    Visitor,
+    utcnow,
+)
+from handoff.states import ConversationState, check_transition
+
+S = ConversationState
+OPEN_STATES = (S.BOT, S.QUEUED, S.ASSIGNED, S.TICKET)
+HUMAN_REQUEST_TEXT = "I'd like to talk to a person."
+NONE_OF_THESE_TEXT = "None of these."
+CLARIFY_TEXT = "I'm not sure I understood. Did you mean one of these?"
+TICKET_PROMISE = "within one business day"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A stored message and whether it was a resend of one stored earlier."""
+
+    message: Message
+    duplicate: bool
+
+
+# --- visitors and their conversation ---------------------------------------------------
+
+
+async def create_visitor(
+    *,
+    session: AsyncSession,
+    name: str | None = None,
+    locale: str | None = None,
+    page_url: str | None = None,
+) -> Visitor:
+    """A new anonymous visitor."""
+    visitor = Visitor(name=name, locale=locale, page_url=page_url)
+    session.add(visitor)
+    await session.commit()
+    return visitor
+
+
+async def current_conversation(*, session: AsyncSession, visitor_id: int) -> Conversation | None:
+    """The visitor's most recent conversation, open or closed."""
+    return await session.scalar(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def open_conversation(*, session: AsyncSession, visitor_id: int) -> Conversation:
+    """The visitor's open conversation, starting a new one if the last was closed."""
+    conv = await current_conversation(session=session, visitor_id=visitor_id)
+    if conv is None or conv.state == S.CLOSED:
+        conv = Conversation(visitor_id=visitor_id, state=S.BOT)
+        session.add(conv)
+        await session.commit()
+    return conv
+
+
+async def get_conversation(*, session: AsyncSession, conversation_id: int) -> Conversation:
+    conv = await session.get(Conversation, conversation_id, populate_existing=True)
+    if conv is None:
+        raise NotFound(f"conversation {conversation_id} not found")
+    return conv
+
+
+async def queue_position(*, session: AsyncSession, conv: Conversation) -> int | None:
+    """1-based place in the queue (arrival order), or None when not queued."""
+    if conv.state != S.QUEUED or conv.queued_at is None:
+        return None
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.state == S.QUEUED,
+            tuple_(Conversation.queued_at, Conversation.id) < (conv.queued_at, conv.id),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
+    """The `state` frame for the visitor, with queue position, agent and ticket."""
+    extra: dict[str, Any] = {"queue_position": await queue_position(session=session, conv=conv)}
+    if conv.assigned_agent_id is not None and conv.state == S.ASSIGNED:
+        agent = await session.get(Agent, conv.assigned_agent_id)
+        if agent is not None:
+            extra["agent"] = {"name": agent.name, "avatar_url": agent.avatar_url}
+    if conv.state == S.TICKET:
+        ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conv.id))
+        if ticket is not None:
+            extra["ticket"] = {
+                "id": ticket.id,
+                "email": ticket.email,
+                "reply_within": TICKET_PROMISE,
+            }
+    return state_event(conv, **extra)
+
+
+# --- storing messages ------------------------------------------------------------------
+
+
+async def _post(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conv: Conversation,
+    sender: Sender,
+    text: str,
+    client_msg_id: str | None,
+    agent_id: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Posted:
+    """Store a client's message once per client_msg_id, commit, then publish."""
+    if client_msg_id is not None:
+        existing = await find_by_client_msg_id(
+            session=session, conversation_id=conv.id, sender=sender, client_msg_id=client_msg_id
+        )
+        if existing is not None:
+            return Posted(existing, duplicate=True)
+    try:
+        msg = await append_message(
+            session=session,
+            conversation_id=conv.id,
+            sender=sender,
+            text=text,
+            client_msg_id=client_msg_id,
+            agent_id=agent_id,
+            meta=meta,
+        )
+        await session.commit()
+    except IntegrityError:
+        # The same resend raced us on another connection: theirs won, ours is the duplicate.
+        await session.rollback()
+        await session.refresh(conv)
+        if client_msg_id is None:
+            raise
+        existing = await find_by_client_msg_id(
+            session=session, conversation_id=conv.id, sender=sender, client_msg_id=client_msg_id
+        )
+        if existing is None:
+            raise
+        return Posted(existing, duplicate=True)
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    return Posted(msg, duplicate=False)
+
+
+async def post_visitor_message(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, client_msg_id: str, text: str
+) -> Posted:
+    """Store what the visitor typed (idempotent on client_msg_id)."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    posted = await _post(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text=text,
+        client_msg_id=client_msg_id,
+    )
+    if not posted.duplicate and conv.state in (S.QUEUED, S.ASSIGNED, S.TICKET):
+        await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    return posted
+
+
+# --- the bot's turn --------------------------------------------------------------------
+
+
+def _candidates(decision: Decision, brain: Brain) -> list[dict[str, Any]]:
+    out = []
+    for cand in decision.candidates:
+        entry = brain.entry(cand.entry_id)
+        out.append(
+            {
+                "entry_id": cand.entry_id,
+                "question": entry.question if entry else None,
+                "score": round(cand.score, 4),
+            }
+        )
+    return out
+
+
+async def bot_turn(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    text: str,
+    presence_timeout_s: int,
+) -> Decision | None:
+    """Let the bot answer the visitor's latest message, if the bot still owns the chat."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state != S.BOT:
+        return None
+    # The model runs off the event loop inside the brain; no transaction is open meanwhile.
+    await session.commit()
+    decision = await brain.decide(text, misses=conv.bot_misses)
+    await apply_decision(
+        session=session,
+        bus=bus,
+        brain=brain,
+        conversation_id=conversation_id,
+        decision=decision,
+        presence_timeout_s=presence_timeout_s,
+    )
+    return decision
+
+
+async def apply_decision(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    decision: Decision,
+    presence_timeout_s: int,
+) -> None:
+    """Store the bot's answer, clarification or escalation, and publish it."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state != S.BOT:
+        return  # a person took over while the model was thinking
+    candidates = _candidates(decision, brain)
+    if decision.action == Action.ANSWER and decision.entry_id is not None:
+        entry = brain.entry(decision.entry_id)
+        if entry is not None:
+            conv.bot_misses = 0
+            meta = {
+                "kind": "answer",
+                "entry_id": entry.id,
+                "question": entry.question,
+                "score": round(decision.score, 4),
+                "candidates": candidates,
+            }
+            await _bot_says(session=session, bus=bus, conv=conv, text=entry.answer, meta=meta)
+            return
+    if decision.action == Action.CLARIFY:
+        conv.bot_misses += 1
+        options = [c for c in candidates[: max(2, min(3, len(candidates)))]]
+        meta = {
+            "kind": "clarify",
+            "options": options,
+            "candidates": candidates,
+            "score": round(decision.score, 4),
+        }
+        await _bot_says(session=session, bus=bus, conv=conv, text=CLARIFY_TEXT, meta=meta)
+        return
+    reason = decision.reason or Reason.LOW_CONFIDENCE
+    await escalate(
+        session=session,
+        bus=bus,
+        conv=conv,
+        reason=str(reason),
+        presence_timeout_s=presence_timeout_s,
+        bot_meta={
+            "kind": "escalate",
+            "reason": str(reason),
+            "candidates": candidates,
+            "score": round(decision.score, 4),
+        },
+    )
+
+
+async def _bot_says(
+    *, session: AsyncSession, bus: Bus, conv: Conversation, text: str, meta: dict[str, Any]
+) -> None:
+    msg = await append_message(
+        session=session, conversation_id=conv.id, sender=Sender.BOT, text=text, meta=meta
+    )
+    await session.commit()
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+
+
+async def choose_option(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    client_msg_id: str,
+    entry_id: str | None,
+    presence_timeout_s: int,
+) -> Posted:
+    """The visitor clicked a "Did you mean" button (entry_id) or "None of these" (None)."""
+    entry = brain.entry(entry_id) if entry_id is not None else None
+    if entry_id is not None and entry is None:
+        raise Invalid(f"unknown entry {entry_id!r}")
+    text = entry.question if entry is not None else NONE_OF_THESE_TEXT
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    posted = await _post(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text=text,
+        client_msg_id=client_msg_id,
+        meta={"kind": "choice", "entry_id": entry_id},
+    )
+    if posted.duplicate or conv.state != S.BOT:
+        return posted
+    if entry is not None:
+        conv.bot_misses = 0
+        meta = {
+            "kind": "answer",
+            "entry_id": entry.id,
+            "question": entry.question,
+            "score": 1.0,
+            "candidates": [],
+            "chosen": True,
+        }
+        await _bot_says(session=session, bus=bus, conv=conv, text=entry.answer, meta=meta)
+    else:
+        await escalate(
+            session=session,
+            bus=bus,
+            conv=conv,
+            reason=str(Reason.NONE_OF_THESE),
+            presence_timeout_s=presence_timeout_s,
+        )
+    return posted
+
+
+async def request_human(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    client_msg_id: str,
+    presence_timeout_s: int,
+) -> Posted:
+    """The visitor pressed "Talk to a person"."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    posted = await _post(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text=HUMAN_REQUEST_TEXT,
+        client_msg_id=client_msg_id,
+        meta={"kind": "handoff"},
+    )
+    if not posted.duplicate and conv.state == S.BOT:
+        await escalate(
+            session=session,
+            bus=bus,
+            conv=conv,
+            reason=str(Reason.ASKED_FOR_HUMAN),
+            presence_timeout_s=presence_timeout_s,
+        )
+    return posted
+
+
+# --- escalation, queue and tickets -----------------------------------------------------
+
+
+async def escalate(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conv: Conversation,
+    reason: str,
+    presence_timeout_s: int,
+    bot_meta: dict[str, Any] | None = None,
+) -> None:
+    """Hand the chat to the agent queue, or open a ticket when nobody is online."""
+    agents = await online_agents(session=session, presence_timeout_s=presence_timeout_s)
+    now = utcnow()
+    conv.escalation_reason = reason
+    ticket: Ticket | None = None
+    if agents:
+        conv.move_to(S.QUEUED)
+        conv.queued_at = now
+    else:
+        conv.move_to(S.TICKET)
+        visitor = await session.get(Visitor, conv.visitor_id)
+        ticket = Ticket(conversation_id=conv.id, email=visitor.email if visitor else None)
+        session.add(ticket)
+    await session.flush()
+    if conv.state == S.QUEUED:
+        position = await queue_position(session=session, conv=conv)
+        text = (
+            "I'm connecting you with a person. "
+            f"You are number {position} in the queue; please stay here."
+        )
+    else:
+        assert ticket is not None
+        text = (
+            "No one from our team is available right now, so I've opened ticket "
+            f"#{ticket.id} for you. A person will reply {TICKET_PROMISE}: you'll see the reply "
+            "here when you come back, and by e-mail if you leave your address."
+        )
+    meta = dict(bot_meta or {}, kind="escalate", reason=reason)
+    msg = await append_message(
+        session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=text, meta=meta
+    )
+    await session.commit()
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+
+
+async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:
+    """Tell every queued visitor their (new) place in the queue."""
+    queued = (
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.state == S.QUEUED)
+            .order_by(Conversation.queued_at, Conversation.id)
+        )
+    ).all()
+    for position, conv in enumerate(queued, start=1):
+        await bus.publish_after_commit(
+            conversation_channel(conv.id), state_event(conv, queue_position=position)
+        )
+
+
+async def leave_email(
+    *, session: AsyncSession, bus: Bus, visitor_id: int, conversation_id: int, email: str
+) -> str:
+    """Remember the visitor's e-mail (and on their open ticket); returns it normalised."""
+    try:
+        normalised = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Invalid(f"invalid e-mail address: {exc}") from exc
+    visitor = await session.get(Visitor, visitor_id)
+    if visitor is None:
+        raise NotFound("visitor not found")
+    visitor.email = normalised
+    ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id))
+    if ticket is not None:
+        ticket.email = normalised
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    msg = await append_message(
+        session=session,
+        conversation_id=conversation_id,
+        sender=Sender.SYSTEM,
+        text=f"Thanks! We'll also reply to {normalised}.",
+        meta={"kind": "email"},
+    )
+    await session.commit()
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    return normalised
+
+
+# --- the agent's side ------------------------------------------------------------------
+
+
+async def take(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> Conversation:
+    """Assign a queued conversation (or a ticket) to the agent; exactly one agent wins a race."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state not in (S.QUEUED, S.TICKET):
+        raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting")
+    check_transition(conv.state, S.ASSIGNED)
+    now = utcnow()
+    # Compare-and-set on the state we saw: of two agents racing, one UPDATE matches no row.
+    won = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.state == conv.state)
+        .values(state=S.ASSIGNED, assigned_agent_id=agent.id, assigned_at=now)
+        .returning(Conversation.id)
+    )
+    if won is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} was taken by someone else")
+    msg = await append_message(
+        session=session,
+        conversation_id=conversation_id,
+        sender=Sender.SYSTEM,
+        text=f"{agent.name} joined the conversation.",
+        meta={"kind": "assigned", "author": {"name": agent.name, "avatar_url": agent.avatar_url}},
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    await publish_queue_positions(session=session, bus=bus)
+    return conv
+
+
+async def post_agent_message(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    client_msg_id: str,
+    text: str,
+    note: bool = False,
+) -> Posted:
+    """An agent's reply (or private note) in a conversation they hold."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if not note and (conv.state != S.ASSIGNED or conv.assigned_agent_id != agent.id):
+        raise Forbidden("take the conversation before replying")
+    author = {"name": agent.name, "avatar_url": agent.avatar_url}
+    return await _post(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.NOTE if note else Sender.AGENT,
+        text=text,
+        client_msg_id=client_msg_id,
+        agent_id=agent.id,
+        meta={"author": author},
+    )
+
+
+async def close(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> Conversation:
+    """Close the conversation; the visitor's next message starts a new one."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state == S.ASSIGNED and conv.assigned_agent_id != agent.id:
+        raise Forbidden("only the assigned agent can close this conversation")
+    was_queued = conv.state == S.QUEUED
+    conv.move_to(S.CLOSED)
+    conv.closed_at = utcnow()
+    ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conv.id))
+    if ticket is not None:
+        ticket.status = TicketStatus.SOLVED
+    msg = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=f"{agent.name} closed the conversation.",
+        meta={"kind": "closed"},
+    )
+    await session.commit()
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    if was_queued:
+        await publish_queue_positions(session=session, bus=bus)
+    return conv
+
+
+async def list_conversations(
+    *, session: AsyncSession, states: Sequence[ConversationState], agent_id: int | None = None
+) -> Sequence[Conversation]:
+    """Conversations in the given states (optionally only one agent's), oldest first."""
+    query = select(Conversation).where(Conversation.state.in_(states))
+    if agent_id is not None:
+        query = query.where(Conversation.assigned_agent_id == agent_id)
+    return (await session.scalars(query.order_by(Conversation.queued_at, Conversation.id))).all()

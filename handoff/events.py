@@ -1,0 +1,50 @@
+"""Bus channels and the event payloads services publish after they commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoff.models import Conversation, Message
+
+AGENTS_CHANNEL = "agents"  # queue and conversation-list changes, for every agent console
+
+
+def conversation_channel(conversation_id: int) -> str:
+    return f"conv:{conversation_id}"
+
+
+def message_event(msg: Message) -> dict[str, Any]:
+    """The `message` frame as every client sees it (notes are filtered out for visitors)."""
+    meta = dict(msg.meta or {})
+    return {
+        "type": "message",
+        "conversation_id": msg.conversation_id,
+        "seq": msg.seq,
+        "sender": str(msg.sender),
+        "text": msg.text,
+        "client_msg_id": msg.client_msg_id,
+        "author": meta.pop("author", None),
+        "meta": meta,
+        "created_at": msg.created_at.isoformat(),
+    }
+
+
+def state_event(conv: Conversation, **extra: Any) -> dict[str, Any]:
+    """The `state` frame: the conversation's state and whatever the visitor should know of it."""
+    return {
+        "type": "state",
+        "conversation_id": conv.id,
+        "state": str(conv.state),
+        "escalation_reason": conv.escalation_reason,
+        **extra,
+    }
+
+
+def queue_event(conv: Conversation) -> dict[str, Any]:
+    """Tells every agent console that a conversation changed state or owner."""
+    return {
+        "type": "conversation",
+        "conversation_id": conv.id,
+        "state": str(conv.state),
+        "assigned_agent_id": conv.assigned_agent_id,
+    }

@@ -1,0 +1,170 @@
+"""Shared fixtures: a real database (SQLite file or PostgreSQL) and a real server on loopback.
+
+The database is chosen by CHATDESK_TEST_DATABASE (`sqlite`, the default, or `postgresql`);
+`make test` runs the database-backed tests once for each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from app.cli import upgrade_database  # noqa: E402
+from app.db import make_engine, make_sessionmaker  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.settings import Environment, Settings  # noqa: E402
+from bot import load_entries  # noqa: E402
+from handoff import agents, knowledge  # noqa: E402
+from handoff.models import Agent, Base  # noqa: E402
+
+TEST_KB = Path(__file__).parent / "data" / "shop_kb.jsonl"
+PG_ADMIN_URL = os.environ.get(
+    "CHATDESK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+TEST_SECRET = "test-secret-" + "x" * 32
+AGENT_PASSWORD = "correct horse battery"
+
+
+def test_backend() -> str:
+    return os.environ.get("CHATDESK_TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+async def postgres_database() -> AsyncIterator[str | None]:
+    """A throw-away PostgreSQL database for this test run, migrated once (None on SQLite)."""
+    if test_backend() != "postgresql":
+        yield None
+        return
+    name = f"chatdesk_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    await asyncio.to_thread(upgrade_database, url)
+    try:
+        yield url
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path, postgres_database: str | None) -> AsyncIterator[str]:
+    """An empty, migrated database for one test."""
+    if postgres_database is not None:
+        url = postgres_database
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+        yield url
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'chatdesk.db'}"
+        await asyncio.to_thread(upgrade_database, url)
+        yield url
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            yield s
+    finally:
+        await engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running chatdesk on loopback, its settings and its app."""
+
+    base_url: str
+    ws_url: str
+    settings: Settings
+    app: object
+    server: uvicorn.Server
+
+    def http(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+    async def create_agent(self, email: str = "alice@example.com", name: str = "Alice") -> str:
+        """Create an agent and return a login token."""
+        engine = make_engine(self.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as s:
+                await agents.create_agent(session=s, email=email, name=name, password=AGENT_PASSWORD)
+        finally:
+            await engine.dispose()
+        async with self.http() as client:
+            r = await client.post(
+                "/api/agent/login", json={"email": email, "password": AGENT_PASSWORD}
+            )
+            r.raise_for_status()
+            return str(r.json()["token"])
+
+
+async def seed_kb(url: str, path: Path = TEST_KB) -> None:
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            await knowledge.replace_all(session=s, entries=load_entries(path))
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def run_server(settings: Settings) -> AsyncIterator[Server]:
+    """Serve the real app with uvicorn on a free loopback port until the block ends."""
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # startup failed: raise its error here
+        await asyncio.sleep(0.02)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", settings, app, server)
+    finally:
+        server.should_exit = True
+        await task
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": Environment.TEST, "database_url": database_url, "secret_key": TEST_SECRET,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def server(database_url: str) -> AsyncIterator[Server]:
+    """chatdesk with the small test knowledge base, on the test database."""
+    await seed_kb(database_url)
+    async with run_server(make_settings(database_url)) as srv:
+        yield srv
