@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -289,7 +289,7 @@ async def _receive_hello(conn: Connection, adapter: Any) -> Hello | None:
     return frame
 
 
-async def _run(conn: Connection, body: Callable[[], Awaitable[None]]) -> None:
+async def _run(conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
     hub: Hub = conn.app.state.hub
     hub.connections.add(conn)
     pump: asyncio.Task[None] | None = None
