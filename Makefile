@@ -13,7 +13,6 @@ install: $(STAMP)
 # torch first, pinned: 2.13.0 is the local CPU wheel; any other spec pulls GBs of CUDA.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
