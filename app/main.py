@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import router as api_router
 from app.db import make_engine, make_sessionmaker
+from app.health import router as health_router
 from app.security import Tokens
 from app.settings import Settings, get_settings
 from app.ws import Hub
@@ -59,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     bus = make_bus(settings.bus_url)
     app.state.bus = bus
     watcher: asyncio.Task[None] | None = None
+    sweeper: asyncio.Task[None] | None = None
     try:
         await bus.start()
         async with app.state.sessions() as session:
@@ -69,16 +71,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.brain = brain
         async with brain:
             watcher = asyncio.create_task(_watch_knowledge_base(app), name="kb-watch")
+            sweeper = asyncio.create_task(
+                app.state.hub.sweep_forever(app.state.sessions), name="delivery-sweep"
+            )
             try:
                 yield
             finally:
                 # Graceful: tell every client to reconnect (elsewhere) before we go away.
                 await app.state.hub.close_all()
     finally:
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+        for task in (watcher, sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await bus.stop()
         await engine.dispose()
 
@@ -90,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
     app.state.hub = Hub()
+    app.include_router(health_router)
     app.include_router(api_router)
     app.include_router(ws_router)
 

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from app.schemas import (
@@ -36,7 +38,7 @@ from handoff.bus import RESYNC, Subscription
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event
 from handoff.messages import messages_after
-from handoff.models import Agent, AgentStatus, Sender
+from handoff.models import Agent, AgentStatus, Conversation, Sender
 from handoff.states import ConversationState, IllegalTransition
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,12 @@ CLOSE_RESTART = 1012  # service restart: reconnect (elsewhere) with backoff
 CLOSE_TOO_SLOW = 1013  # try again later: resume by seq
 CLOSE_POLICY = 1008  # bad credentials or a hello that never came
 CLOSE_IDLE = 1001
+# Safety net under the bus: this often each replica compares what its sockets have sent with
+# the database, so an event lost with a replica killed between commit and publish (or during
+# a Redis outage) is delivered within seconds anyway. One indexed query per replica per sweep.
+SWEEP_S = 3.0
+SWEEP_BATCH = 1000  # conversation ids per sweep query, well under any bind-parameter limit
+DRAIN_S = 5.0  # after the socket closes, a frame being handled gets this long to commit
 
 ERROR_CODES: dict[type[Exception], str] = {
     NotFound: "not_found",
@@ -105,17 +113,45 @@ def parse_frame(raw: str | bytes | None, adapter: Any) -> Any:
 
 
 class Hub:
-    """Every live socket of this process: for graceful shutdown and agent presence."""
+    """Every live socket of this process: for graceful shutdown, presence and the sweep."""
 
     def __init__(self) -> None:
         self.connections: set[Connection] = set()
         self.agent_sockets: dict[int, int] = {}
+        self.replica_id = uuid.uuid4().hex  # names this process in the presence table
+        self.draining = False  # set on shutdown: readiness fails, new sockets are refused
 
     async def close_all(self) -> None:
+        """Graceful shutdown: every client is told to reconnect (elsewhere) with 1012."""
+        self.draining = True
         await asyncio.gather(
             *(c.close(CLOSE_RESTART, "server restarting") for c in list(self.connections)),
             return_exceptions=True,
         )
+
+    async def sweep_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Wake every socket that is behind the database (see SWEEP_S)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self.sweep(sessions)
+            except Exception:  # noqa: BLE001 - the database may be restarting; try again
+                log.warning("sweep failed; retrying in %.0fs", SWEEP_S, exc_info=True)
+
+    async def sweep(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        watched = sorted({cid for c in self.connections for cid in c.last_seq})
+        latest: dict[int, int] = {}
+        async with sessions() as session:
+            for start in range(0, len(watched), SWEEP_BATCH):
+                ids = watched[start : start + SWEEP_BATCH]
+                rows = await session.execute(
+                    select(Conversation.id, Conversation.last_seq).where(Conversation.id.in_(ids))
+                )
+                latest.update({cid: seq for cid, seq in rows})
+        for conn in list(self.connections):
+            for cid, seen in list(conn.last_seq.items()):
+                if latest.get(cid, 0) > seen:
+                    conn.sub.offer({"type": "_behind", "conversation_id": cid})
 
 
 class Connection:
@@ -124,9 +160,11 @@ class Connection:
     def __init__(self, ws: WebSocket, *, for_agent: bool) -> None:
         self.ws = ws
         self.app = ws.app
+        self.id = uuid.uuid4().hex
         self.for_agent = for_agent
         self.sub: Subscription = self.app.state.bus.subscribe()
-        self.last_seq: dict[int, int] = {}  # conversation id -> highest seq sent
+        # conversation id -> highest seq handled (sent, or skipped as a note for visitors)
+        self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
 
@@ -145,6 +183,8 @@ class Connection:
                 await asyncio.wait_for(self.ws.send_text(json.dumps(frame)), SEND_TIMEOUT_S)
             except TimeoutError:
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
+            except Exception:  # noqa: BLE001 - the peer is gone; it resumes by seq elsewhere
+                self._closed = True
 
     async def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         await self.send({"type": "error", "code": code, "message": message, "ref": ref})
@@ -193,6 +233,8 @@ class Connection:
             cid = event["conversation_id"]
             self.last_seq[cid] = event["after"]
             await self._catch_up(cid)
+        elif kind == "_behind":
+            await self._catch_up(event["conversation_id"])
         elif kind == RESYNC:
             for cid in list(self.last_seq):
                 await self._catch_up(cid)
@@ -222,18 +264,23 @@ class Connection:
             await self._catch_up(cid)
 
     async def _catch_up(self, cid: int) -> None:
-        while cid in self.last_seq:
+        while cid in self.last_seq and not self._closed:
             async with self.session() as session:
+                # Notes are read for visitors too (and skipped) so last_seq reaches the
+                # conversation's last seq and the sweep does not see this socket as behind.
                 missed = await messages_after(
                     session=session,
                     conversation_id=cid,
                     after_seq=self.last_seq[cid],
-                    include_notes=self.for_agent,
+                    include_notes=True,
                     limit=CATCH_UP_PAGE,
                 )
             for msg in missed:
-                self.last_seq[cid] = max(self.last_seq[cid], msg.seq)
-                await self.send(message_event(msg))
+                if cid not in self.last_seq or msg.seq <= self.last_seq[cid]:
+                    continue
+                self.last_seq[cid] = msg.seq
+                if self._visible(str(msg.sender)):
+                    await self.send(message_event(msg))
             if len(missed) < CATCH_UP_PAGE:
                 return
 
@@ -296,15 +343,20 @@ async def _run(conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) 
     try:
         pump = asyncio.create_task(conn.pump(), name="socket-pump")
         body_task = asyncio.create_task(body(), name="socket-reader")
-        done, _ = await asyncio.wait({pump, body_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({pump, body_task}, return_when=asyncio.FIRST_COMPLETED)
+        if not body_task.done():
+            # The pump closed the socket (too slow, restart): let a frame being handled
+            # finish its commit rather than cancel it halfway; the client resends otherwise.
+            await conn.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
+            await asyncio.wait({body_task}, timeout=DRAIN_S)
         for task in (pump, body_task):
-            if task not in done:
+            if not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
                     await task
-        for task in done:
-            with contextlib.suppress(WebSocketDisconnect):
-                task.result()
+            elif not task.cancelled():
+                with contextlib.suppress(WebSocketDisconnect):
+                    task.result()
     finally:
         conn.sub.close()
         hub.connections.discard(conn)
@@ -316,6 +368,9 @@ async def _run(conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) 
 
 @router.websocket("/ws/visitor")
 async def visitor_socket(ws: WebSocket) -> None:
+    if ws.app.state.hub.draining:
+        await ws.close(CLOSE_RESTART, "server restarting")
+        return
     await ws.accept()
     conn = Connection(ws, for_agent=False)
     await _run(conn, lambda: _visitor_session(conn))
@@ -460,6 +515,9 @@ def _ack(posted: chat.Posted) -> dict[str, Any]:
 
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
+    if ws.app.state.hub.draining:
+        await ws.close(CLOSE_RESTART, "server restarting")
+        return
     await ws.accept()
     conn = Connection(ws, for_agent=True)
     await _run(conn, lambda: _agent_session(conn))

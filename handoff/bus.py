@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 
 SUBSCRIPTION_QUEUE_MAX = 256  # per socket; a consumer this far behind is cut and resumes by seq
 RESYNC = "resync"  # event type delivered locally when events may have been missed
-RECONNECT_BASE_S = 0.2
-RECONNECT_MAX_S = 5.0
+RESYNC_CHANNEL = "_resync"  # a replica whose publish failed asks every replica to catch up
+RECONNECT_BASE_S = 0.2  # first retry after a Redis loss: a restart is usually this quick
+RECONNECT_MAX_S = 5.0  # cap: a long outage is retried often enough to come back in seconds
+REDIS_CONNECT_TIMEOUT_S = 2  # a dead Redis fails fast instead of holding publishers up
+REDIS_HEALTH_CHECK_S = 10  # pub/sub pings so a silently dropped connection is noticed
 
 Event = dict[str, Any]
 
@@ -82,6 +85,10 @@ class LocalFanout:
 class Bus(Protocol):
     fanout: LocalFanout
 
+    @property
+    def connected(self) -> bool:
+        """True while events published elsewhere reach this process."""
+
     async def publish_after_commit(self, channel: str, event: Event) -> None:
         """Publish an event; call only after the data it announces is committed."""
 
@@ -97,6 +104,10 @@ class MemoryBus:
 
     def __init__(self) -> None:
         self.fanout = LocalFanout()
+
+    @property
+    def connected(self) -> bool:
+        return True
 
     async def publish_after_commit(self, channel: str, event: Event) -> None:
         self.fanout.deliver(channel, event)
@@ -114,26 +125,62 @@ class MemoryBus:
 class RedisBus:
     """Redis pub/sub across replicas; a supervised listener resubscribes after any loss."""
 
-    PREFIX = "chatdesk:"
-
     def __init__(self, url: str) -> None:
         import redis.asyncio as aioredis
 
+        # Pub/sub is global to a Redis server (database numbers do not separate it), so
+        # deployments (or test runs) sharing one Redis name a namespace: redis://host/0#shop
+        url, _, namespace = url.partition("#")
+        self.prefix = f"chatdesk:{namespace}:" if namespace else "chatdesk:"
         self.fanout = LocalFanout()
-        self._redis = aioredis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+        # Publishing gives up quickly (the data is committed; readers resync); the listener
+        # blocks on its socket for as long as there is nothing to hear, so it has no timeout.
+        self._redis = aioredis.from_url(
+            url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+            socket_timeout=REDIS_CONNECT_TIMEOUT_S,
+        )
+        self._listener = aioredis.from_url(
+            url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT_S,
+            health_check_interval=REDIS_HEALTH_CHECK_S,
+        )
         self._task: asyncio.Task[None] | None = None
         # Our own publications come back from Redis; we delivered them locally already.
         self.origin = uuid.uuid4().hex
-        self.connected = asyncio.Event()
+        self._connected = asyncio.Event()
+        # Set when a publish failed: other replicas missed an event, so once Redis answers
+        # again we tell all of them to catch up from the database.
+        self._owe_resync = False
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
 
     async def publish_after_commit(self, channel: str, event: Event) -> None:
-        try:
-            envelope = {"origin": self.origin, "event": event}
-            await self._redis.publish(self.PREFIX + channel, json.dumps(envelope))
-        except Exception:  # noqa: BLE001 - the data is committed; readers catch up on resync
-            log.warning("bus publish failed on %s; subscribers will resync", channel)
         # Local subscribers need not wait for the Redis round trip; they drop duplicates by seq.
         self.fanout.deliver(channel, event)
+        if self._owe_resync:
+            await self._pay_resync()
+        await self._publish(channel, event)
+
+    async def _publish(self, channel: str, event: Event) -> bool:
+        try:
+            envelope = {"origin": self.origin, "event": event}
+            await self._redis.publish(self.prefix + channel, json.dumps(envelope))
+            return True
+        except Exception:  # noqa: BLE001 - the data is committed; readers catch up on resync
+            log.warning("bus publish failed on %s; every replica will resync", channel)
+            self._owe_resync = True
+            return False
+
+    async def _pay_resync(self) -> None:
+        self._owe_resync = False
+        if not await self._publish(RESYNC_CHANNEL, {"type": RESYNC}):
+            self._owe_resync = True
 
     def subscribe(self) -> Subscription:
         return self.fanout.new_subscription()
@@ -147,23 +194,27 @@ class RedisBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self._redis.aclose()
+        await self._listener.aclose()
 
     async def _listen_forever(self) -> None:
         delay = RECONNECT_BASE_S
         while True:
             try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.psubscribe(self.PREFIX + "*")
-                    self.connected.set()
+                async with self._listener.pubsub() as pubsub:
+                    await pubsub.psubscribe(self.prefix + "*")
+                    self._connected.set()
+                    log.info("redis bus subscribed")
                     # Anything published while we were away is in the database, not here.
                     self.fanout.deliver_resync()
+                    if self._owe_resync:
+                        await self._pay_resync()
                     delay = RECONNECT_BASE_S
                     async for raw in self._messages(pubsub):
                         self._dispatch(raw)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any loss: back off and resubscribe
-                self.connected.clear()
+                self._connected.clear()
                 log.warning("redis bus lost (%s); reconnecting in %.1fs", exc, delay)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, RECONNECT_MAX_S)
@@ -179,8 +230,13 @@ class RedisBus:
         if isinstance(channel, bytes):
             channel = channel.decode()
         envelope = json.loads(raw["data"])
-        if envelope["origin"] != self.origin:
-            self.fanout.deliver(channel.removeprefix(self.PREFIX), envelope["event"])
+        if envelope["origin"] == self.origin:
+            return
+        channel = channel.removeprefix(self.prefix)
+        if channel == RESYNC_CHANNEL:
+            self.fanout.deliver_resync()
+        else:
+            self.fanout.deliver(channel, envelope["event"])
 
 
 def make_bus(url: str) -> Bus:
