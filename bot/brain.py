@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import StrEnum
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.calibrate import calibrate
+from bot.calibrate import choose_thresholds, cross_validate, summarize
 from bot.decision import Decision
 from bot.encoder import DEFAULT_MODEL, encode, load_model
+from bot.finetune import FineTuneStopped, fine_tune
+from bot.head import train_head
 from bot.human import is_human_request
 from bot.index import Index, group_phrasings
 from bot.kb import Entry
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # one encode call; larger batches only add latency for the first caller
 
@@ -27,31 +37,50 @@ class _Pending:
     future: asyncio.Future[Decision]
 
 
+class Stage(StrEnum):
+    """How far a knowledge base's index has been improved; each stage replaces the last."""
+
+    NEAREST = "nearest-neighbour"  # base model, phrasing similarity: ready in seconds
+    HEAD = "trained-head"  # plus a classifier over the embeddings
+    FINE_TUNED = "fine-tuned"  # encoder tuned on the KB's own phrasings, then a new head
+
+
 def build_index(
     entries: list[Entry],
     *,
-    model: str,
+    encoder: SentenceTransformer,
+    stage: Stage,
     thresholds: dict[str, float] | None,
     oos_examples: list[str] | None,
 ) -> Index:
-    """Encode every phrasing and calibrate thresholds (blocking; run in a worker thread)."""
-    encoder = load_model(model)
+    """Encode every phrasing, train the head if the stage has one, calibrate (blocking)."""
     texts, owners, starts = group_phrasings(entries)
     vectors = encode(encoder, texts)
     oos_vectors = encode(encoder, list(oos_examples)) if oos_examples else None
-    calibrated, summary = calibrate(vectors, owners, starts, oos_vectors)
+    use_head = stage is not Stage.NEAREST
+    held = cross_validate(vectors, owners, len(entries), use_head=use_head, oos_vectors=oos_vectors)
+    calibrated = choose_thresholds(held)
+    head = train_head(vectors, owners, len(entries)) if use_head else None
+    summary = summarize(held, calibrated)
     return Index(
         model=encoder,
         entries=list(entries),
         vectors=vectors,
         starts=starts,
         thresholds=calibrated.override(thresholds),
+        head=head,
+        stage=str(stage),
         calibration=summary | {"calibrated_" + k: v for k, v in calibrated.as_dict().items()},
     )
 
 
 class Brain:
-    """Answers visitor messages from a knowledge base; see `create`, `decide`, `rebuild`."""
+    """Answers visitor messages from a knowledge base; see `create`, `decide`, `rebuild`.
+
+    The first index (nearest neighbour on the base model) is ready in seconds. While the brain
+    runs (`async with brain`), a background task trains a head and, if enabled, fine-tunes the
+    encoder on the KB's phrasings; each improved index is calibrated and swapped in atomically.
+    """
 
     def __init__(
         self,
@@ -60,13 +89,19 @@ class Brain:
         model: str,
         thresholds: dict[str, float] | None,
         oos_examples: list[str] | None,
+        improve: bool,
+        fine_tune: bool,
     ) -> None:
         self._index = index
         self._model = model
         self._overrides = dict(thresholds or {})
         self._oos_examples = list(oos_examples or [])
+        self._improve_enabled = improve
+        self._fine_tune_enabled = fine_tune and improve
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._improver: asyncio.Task[None] | None = None
+        self._stop_training = threading.Event()
         # One encode thread: torch already uses every core inside a call.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bot-encode")
         self._rebuild_lock = asyncio.Lock()
@@ -82,20 +117,32 @@ class Brain:
         model: str = DEFAULT_MODEL,
         thresholds: dict[str, float] | None = None,
         oos_examples: list[str] | None = None,
+        improve: bool = True,
+        fine_tune: bool = True,
     ) -> Brain:
         """Load the encoder and build the first index in a worker thread."""
+        encoder = await asyncio.to_thread(load_model, model)
         index = await asyncio.to_thread(
             build_index,
             list(entries),
-            model=model,
+            encoder=encoder,
+            stage=Stage.NEAREST,
             thresholds=thresholds,
             oos_examples=oos_examples,
         )
-        return cls(index, model=model, thresholds=thresholds, oos_examples=oos_examples)
+        return cls(
+            index,
+            model=model,
+            thresholds=thresholds,
+            oos_examples=oos_examples,
+            improve=improve,
+            fine_tune=fine_tune,
+        )
 
     async def __aenter__(self) -> Brain:
         self._queue = asyncio.Queue()
         self._worker = asyncio.create_task(self._batch_loop(self._queue), name="bot-batcher")
+        self._start_improving()
         return self
 
     async def __aexit__(
@@ -107,6 +154,7 @@ class Brain:
         worker, queue = self._worker, self._queue
         self._worker, self._queue = None, None
         try:
+            await self._stop_improving()
             if worker is not None:
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -128,14 +176,16 @@ class Brain:
 
     @property
     def status(self) -> dict[str, Any]:
-        """Entries, thresholds in use, calibration summary and rebuild progress."""
+        """Entries, stage, thresholds in use, calibration summary and rebuild progress."""
         index = self._index
         return {
             "entries": len(index.entries),
             "model": self._model,
+            "stage": index.stage,
             "thresholds": index.thresholds.as_dict(),
             "calibration": dict(index.calibration),
             "building": self._building,
+            "improving": self._improver is not None and not self._improver.done(),
             "progress": self._progress,
             "built_at": self._built_at,
         }
@@ -163,22 +213,91 @@ class Brain:
     async def rebuild(self, entries: list[Entry]) -> None:
         """Build a new index in the background and swap it in; decisions continue meanwhile."""
         async with self._rebuild_lock:
-            self._building, self._progress = True, f"encoding {len(entries)} entries"
+            await self._stop_improving()
+            self._building, self._progress = True, f"indexing {len(entries)} entries"
             try:
+                # The current encoder may be fine-tuned on the old KB: still the better start.
                 index = await asyncio.to_thread(
                     build_index,
                     list(entries),
-                    model=self._model,
+                    encoder=self._index.model,
+                    stage=Stage.NEAREST,
                     thresholds=self._overrides,
                     oos_examples=self._oos_examples,
                 )
-                self._index, self._built_at = index, time.time()  # one reference swap: atomic
-                self._progress = "ready"
+                self._swap(index)
             except BaseException:
                 self._progress = "failed; previous knowledge base kept"
                 raise
             finally:
                 self._building = False
+            if self._queue is not None:
+                self._start_improving()
+
+    async def ready(self) -> None:
+        """Wait until background improvement (head, fine-tune) of the current KB has finished."""
+        while self._improver is not None and not self._improver.done():
+            await asyncio.wait({self._improver})
+
+    def _swap(self, index: Index) -> None:
+        self._index, self._built_at = index, time.time()  # one reference swap: atomic
+        self._progress = f"ready ({index.stage})"
+        log.info("bot index swapped: %s, thresholds %s", index.stage, index.thresholds)
+
+    def _start_improving(self) -> None:
+        if not self._improve_enabled or not self._index.entries:
+            return
+        self._stop_training = threading.Event()
+        self._improver = asyncio.create_task(self._improve(self._stop_training), name="bot-improve")
+
+    async def _stop_improving(self) -> None:
+        improver, self._improver = self._improver, None
+        if improver is None:
+            return
+        self._stop_training.set()  # the training thread checks this between steps
+        improver.cancel()
+        with contextlib.suppress(asyncio.CancelledError, FineTuneStopped):
+            await improver
+
+    async def _improve(self, stop: threading.Event) -> None:
+        entries, encoder = list(self._index.entries), self._index.model
+        try:
+            self._progress = "training head"
+            index = await asyncio.to_thread(
+                build_index,
+                entries,
+                encoder=encoder,
+                stage=Stage.HEAD,
+                thresholds=self._overrides,
+                oos_examples=self._oos_examples,
+            )
+            self._swap(index)
+            if not self._fine_tune_enabled:
+                return
+            base = await asyncio.to_thread(load_model, self._model)
+
+            def report(done: float) -> None:
+                self._progress = f"fine-tuning encoder {done:.0%}"
+
+            tuned = await asyncio.to_thread(
+                fine_tune, base, [e.phrasings() for e in entries], progress=report, stop=stop
+            )
+            self._progress = "calibrating fine-tuned encoder"
+            index = await asyncio.to_thread(
+                build_index,
+                entries,
+                encoder=tuned,
+                stage=Stage.FINE_TUNED,
+                thresholds=self._overrides,
+                oos_examples=self._oos_examples,
+            )
+            self._swap(index)
+        except FineTuneStopped:
+            return
+        except Exception:
+            # Improvement is optional: the current index keeps answering.
+            log.exception("bot improvement failed; keeping the %s index", self._index.stage)
+            self._progress = f"improvement failed; answering with {self._index.stage}"
 
     async def _batch_loop(self, queue: asyncio.Queue[_Pending]) -> None:
         loop = asyncio.get_running_loop()
@@ -198,7 +317,7 @@ class Brain:
                     [p.text for p in batch],
                     [p.misses for p in batch],
                 )
-            except Exception as exc:  # noqa: BLE001 - every waiter must hear about it
+            except Exception as exc:  # every waiter must hear about it
                 for pending in batch:
                     if not pending.future.done():
                         pending.future.set_exception(exc)

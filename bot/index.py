@@ -10,6 +10,7 @@ import numpy as np
 
 from bot.decision import Action, Candidate, Decision, Reason
 from bot.encoder import encode
+from bot.head import Head
 from bot.human import is_human_request
 from bot.kb import Entry
 
@@ -19,15 +20,18 @@ if TYPE_CHECKING:
 TOP_CANDIDATES = 5  # what an agent sees of "what the bot tried"
 MAX_CLARIFY = 3  # more buttons than this reads as a menu, not a question
 REPEATED_MISSES_LIMIT = 2  # the issue: escalate after two misses in a row
+# A runner-up is worth offering in "did you mean" when its probability is at least this
+# share of the top one; below that it is noise that makes the question longer.
+CLARIFY_SHARE = 0.15
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Decision thresholds on the confidence score; calibrated per knowledge base."""
 
-    answer: float  # answer when the top score reaches this
-    clarify: float  # below `answer`, offer choices when the top score still reaches this
-    margin: float  # runner-ups within this of the top are "close" and make the bot ask
+    answer: float  # answer when confidence reaches this and the scorers agree
+    clarify: float  # below this the bot escalates; between the two it asks
+    margin: float  # nearest-neighbour mode: a runner-up this close means "not sure which"
 
     def as_dict(self) -> dict[str, float]:
         """Plain dict for status pages and settings overrides."""
@@ -35,61 +39,108 @@ class Thresholds:
 
     def override(self, values: dict[str, float] | None) -> Thresholds:
         """Copy with the given keys replaced (settings win over calibration)."""
-        merged = self.as_dict() | {k: float(v) for k, v in (values or {}).items() if v is not None}
-        unknown = set(merged) - {"answer", "clarify", "margin"}
+        given = {k: float(v) for k, v in (values or {}).items() if v is not None}
+        unknown = set(given) - {"answer", "clarify", "margin"}
         if unknown:
             raise ValueError(f"unknown threshold(s): {', '.join(sorted(unknown))}")
-        return Thresholds(**merged)
+        return Thresholds(**(self.as_dict() | given))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-query signals the policy needs, for a batch of queries."""
+
+    ranking: np.ndarray  # (queries, entries): head probabilities, or cosine without a head
+    confidence: np.ndarray  # (queries,) top ranking score
+    agree: np.ndarray  # (queries,) bool: the independent signals point at the same entry
+    nearest: np.ndarray  # (queries,) entry index of the nearest phrasing
+
+
+def score_queries(
+    queries: np.ndarray, vectors: np.ndarray, starts: np.ndarray, head: Head | None, margin: float
+) -> Scores:
+    """Score unit-length query embeddings against an index's phrasings (and head)."""
+    sims = queries @ vectors.T
+    knn = np.maximum.reduceat(sims, starts, axis=1) if len(starts) else sims[:, :0]
+    nearest = knn.argmax(axis=1) if knn.shape[1] else np.zeros(len(queries), dtype=np.int64)
+    if head is not None:
+        probs = head.probabilities(queries)
+        agree = probs.argmax(axis=1) == nearest
+        return Scores(probs, probs.max(axis=1), agree, nearest)
+    if knn.shape[1] < 2:
+        top = knn.max(axis=1) if knn.shape[1] else np.zeros(len(queries), dtype=np.float32)
+        return Scores(knn, top, np.ones(len(queries), dtype=bool), nearest)
+    best_two = -np.partition(-knn, 1, axis=1)[:, :2]
+    agree = best_two[:, 0] - best_two[:, 1] > margin
+    return Scores(knn, best_two[:, 0], agree, nearest)
 
 
 @dataclass
 class Index:
-    """Embeddings of every phrasing, grouped by entry, with the model that made them."""
+    """Everything one decision needs: model, phrasing embeddings, head and thresholds."""
 
     model: SentenceTransformer
     entries: list[Entry]
     vectors: np.ndarray  # (phrasings, dim), unit length, grouped by entry in entry order
     starts: np.ndarray  # first row of each entry in `vectors`, for np.maximum.reduceat
     thresholds: Thresholds
+    head: Head | None = None
+    stage: str = "nearest-neighbour"
     calibration: dict[str, float] = field(default_factory=dict)
     by_id: dict[str, Entry] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
 
-    def entry_scores(self, queries: np.ndarray) -> np.ndarray:
-        """(queries, entries) best cosine similarity of each query to each entry's phrasings."""
-        if not self.entries:
-            return np.zeros((len(queries), 0), dtype=np.float32)
-        sims = queries @ self.vectors.T
-        return np.maximum.reduceat(sims, self.starts, axis=1)
-
     def decide_many(self, texts: Sequence[str], misses: Sequence[int]) -> list[Decision]:
         """Decide every text (blocking: encodes with the model)."""
-        scores = self.entry_scores(encode(self.model, list(texts)))
-        return [self._decide(t, m, row) for t, m, row in zip(texts, misses, scores, strict=True)]
-
-    def _decide(self, text: str, misses: int, scores: np.ndarray) -> Decision:
-        order = np.argsort(-scores)[:TOP_CANDIDATES]
-        candidates = tuple(
-            Candidate(entry_id=self.entries[i].id, score=round(float(scores[i]), 4)) for i in order
+        queries = encode(self.model, list(texts))
+        scores = score_queries(
+            queries, self.vectors, self.starts, self.head, self.thresholds.margin
         )
-        top = candidates[0].score if candidates else 0.0
+        return [
+            self._decide(text, miss, scores, row)
+            for row, (text, miss) in enumerate(zip(texts, misses, strict=True))
+        ]
+
+    def _decide(self, text: str, misses: int, scores: Scores, row: int) -> Decision:
+        ranking = scores.ranking[row]
+        order = np.argsort(-ranking)[:TOP_CANDIDATES]
+        candidates = tuple(
+            Candidate(self.entries[i].id, round(float(ranking[i]), 4)) for i in order
+        )
+        confidence = round(float(scores.confidence[row]), 4) if candidates else 0.0
         if is_human_request(text):
-            return Decision(Action.ESCALATE, None, top, candidates, Reason.ASKED_FOR_HUMAN)
+            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.ASKED_FOR_HUMAN)
         if misses >= REPEATED_MISSES_LIMIT:
-            return Decision(Action.ESCALATE, None, top, candidates, Reason.REPEATED_MISSES)
+            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.REPEATED_MISSES)
         t = self.thresholds
-        if not candidates or top < t.clarify:
-            return Decision(Action.ESCALATE, None, top, candidates, Reason.LOW_CONFIDENCE)
-        close = [c for c in candidates[:MAX_CLARIFY] if top - c.score <= t.margin]
-        if top >= t.answer and len(close) == 1:
-            return Decision(Action.ANSWER, candidates[0].entry_id, top, candidates, None)
-        if len(close) >= 2:
-            return Decision(
-                Action.CLARIFY, None, top, tuple(close) + candidates[len(close) :], None
-            )
-        return Decision(Action.ESCALATE, None, top, candidates, Reason.LOW_CONFIDENCE)
+        if not candidates or confidence < t.clarify:
+            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LOW_CONFIDENCE)
+        if confidence >= t.answer and bool(scores.agree[row]):
+            return Decision(Action.ANSWER, candidates[0].entry_id, confidence, candidates, None)
+        offered = clarify_choices(ranking, order, int(scores.nearest[row]))
+        if len(offered) < 2:
+            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LOW_CONFIDENCE)
+        first = tuple(Candidate(self.entries[i].id, round(float(ranking[i]), 4)) for i in offered)
+        rest = tuple(c for c in candidates if c not in first)
+        return Decision(Action.CLARIFY, None, confidence, first + rest, None)
+
+
+def clarify_choices(ranking: np.ndarray, order: np.ndarray, nearest: int) -> list[int]:
+    """Entry indices to offer in "did you mean": the top, the nearest phrasing, close runners."""
+    top = float(ranking[order[0]])
+    chosen = [int(order[0])]
+    if nearest not in chosen:
+        chosen.append(nearest)
+    for i in order[1:]:
+        if len(chosen) >= MAX_CLARIFY:
+            break
+        if int(i) not in chosen and float(ranking[i]) >= CLARIFY_SHARE * top:
+            chosen.append(int(i))
+    if len(chosen) < 2 and len(order) > 1:
+        chosen.append(int(order[1]))  # a question needs two choices; the runner-up is next best
+    return chosen[:MAX_CLARIFY]
 
 
 def group_phrasings(entries: Sequence[Entry]) -> tuple[list[str], np.ndarray, np.ndarray]:
