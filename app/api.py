@@ -135,6 +135,7 @@ async def close(
             bus=request.app.state.bus,
             conversation_id=conversation_id,
             agent=agent,
+            routing=request.app.state.settings.routing(),
         )
     except DOMAIN_ERRORS as exc:
         raise http_error(exc) from exc

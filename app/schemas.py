@@ -61,10 +61,43 @@ class LeaveEmail(Frame):
     email: Annotated[str, Field(max_length=320)]
 
 
+class Feedback(Frame):
+    """ "Was this helpful?" on a bot answer."""
+
+    type: Literal["feedback"]
+    seq: Annotated[int, Field(ge=1)]
+    helpful: bool
+
+
+class Rate(Frame):
+    type: Literal["rating"]
+    stars: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class RequestTicket(Frame):
+    """ "E-mail me instead" while waiting in the queue."""
+
+    type: Literal["request_ticket"]
+    client_msg_id: ClientMsgId
+
+
+class Transcript(Frame):
+    type: Literal["transcript"]
+    email: Annotated[str, Field(max_length=320)]
+
+
 class Typing(Frame):
     type: Literal["typing"]
     draft: Annotated[str, Field(max_length=MAX_TEXT_BYTES)] | None = None
     conversation_id: int | None = None
+
+
+class SetStatus(Frame):
+    """The agent's own status: away agents get no new chats (offline is closing the tab)."""
+
+    type: Literal["status"]
+    status: Literal["online", "away"]
 
 
 class Watch(Frame):
@@ -79,11 +112,22 @@ class Unwatch(Frame):
 
 
 VisitorFrame = Annotated[
-    Hello | Ping | SendMessage | Choice | Handoff | LeaveEmail | Typing,
+    Hello
+    | Ping
+    | SendMessage
+    | Choice
+    | Handoff
+    | LeaveEmail
+    | Typing
+    | Feedback
+    | Rate
+    | RequestTicket
+    | Transcript,
     Field(discriminator="type"),
 ]
 AgentFrame = Annotated[
-    Hello | Ping | SendMessage | Note | Typing | Watch | Unwatch, Field(discriminator="type")
+    Hello | Ping | SendMessage | Note | Typing | Watch | Unwatch | SetStatus,
+    Field(discriminator="type"),
 ]
 visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
 agent_frames: TypeAdapter[Any] = TypeAdapter(AgentFrame)

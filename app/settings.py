@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -9,8 +10,17 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handoff.hours import BusinessHours
+from handoff.mail import MailConfig
+from handoff.routing import Routing
+
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production below
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
+
+
+class RoutingMode(StrEnum):
+    AUTO = "auto"
+    MANUAL = "manual"
 
 
 class Environment(StrEnum):
@@ -44,6 +54,55 @@ class Settings(BaseSettings):
     # Agents
     agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
     presence_timeout_s: int = 60  # two missed heartbeats (HEARTBEAT_S = 25) mark an agent offline
+
+    # Routing: "auto" assigns queued chats to the online agent with the most free capacity;
+    # "manual" leaves them in the queue for agents to pick up.
+    routing_mode: RoutingMode = RoutingMode.AUTO
+
+    # Business hours: {"mon": "09:00-17:00", ..., "sat": ""}; unset means around the clock.
+    business_hours: dict[str, str] | None = None
+    business_timezone: str = "UTC"
+    holidays: list[date] = Field(default_factory=list)
+    # Promise for a ticket opened while we are open but nobody is online.
+    ticket_reply_within_s: int = 4 * 3600
+
+    # Outgoing mail (ticket replies, transcripts). No host: mail is not sent, only logged.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_tls: bool = False  # STARTTLS before logging in
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "chatdesk@localhost"
+
+
+    @model_validator(mode="after")
+    def _check_business_hours(self) -> Settings:
+        self.hours()  # fail at start-up, not on the first after-hours visitor
+        return self
+
+    def hours(self) -> BusinessHours:
+        """The business hours these settings describe."""
+        return BusinessHours.parse(self.business_hours, self.business_timezone, self.holidays)
+
+    def routing(self) -> Routing:
+        """How escalations are routed: presence, auto/manual, hours, ticket promise."""
+        return Routing(
+            presence_timeout_s=self.presence_timeout_s,
+            auto_assign=self.routing_mode is RoutingMode.AUTO,
+            hours=self.hours(),
+            ticket_reply_within_s=self.ticket_reply_within_s,
+        )
+
+    def mail(self) -> MailConfig:
+        """The SMTP server outgoing mail goes through."""
+        return MailConfig(
+            host=self.smtp_host,
+            port=self.smtp_port,
+            tls=self.smtp_tls,
+            user=self.smtp_user,
+            password=self.smtp_password,
+            sender=self.mail_from,
+        )
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -20,12 +20,17 @@ from app.schemas import (
     MAX_FRAME_BYTES,
     MAX_TEXT_BYTES,
     Choice,
+    Feedback,
     Handoff,
     Hello,
     LeaveEmail,
     Note,
     Ping,
+    Rate,
+    RequestTicket,
     SendMessage,
+    SetStatus,
+    Transcript,
     Typing,
     Unwatch,
     Watch,
@@ -34,6 +39,7 @@ from app.schemas import (
 )
 from handoff import agents as agent_service
 from handoff import conversations as chat
+from handoff import feedback, tickets
 from handoff.bus import RESYNC, Subscription
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event
@@ -418,7 +424,7 @@ async def _visitor_session(conn: Connection) -> None:
 
     await welcome(conv.id, after, state)
     settings = app.state.settings
-    presence_timeout_s = settings.presence_timeout_s
+    routing = settings.routing()
 
     async def ensure_open(session: AsyncSession) -> int:
         """A message after close starts a new conversation (and a fresh welcome)."""
@@ -448,7 +454,7 @@ async def _visitor_session(conn: Connection) -> None:
                         brain=app.state.brain,
                         conversation_id=cid,
                         text=frame.text,
-                        presence_timeout_s=presence_timeout_s,
+                        routing=routing,
                     )
             elif isinstance(frame, Choice):
                 cid = await ensure_open(session)
@@ -459,7 +465,7 @@ async def _visitor_session(conn: Connection) -> None:
                     conversation_id=cid,
                     client_msg_id=frame.client_msg_id,
                     entry_id=frame.entry_id,
-                    presence_timeout_s=presence_timeout_s,
+                    routing=routing,
                 )
                 await conn.send(_ack(posted))
             elif isinstance(frame, Handoff):
@@ -469,7 +475,7 @@ async def _visitor_session(conn: Connection) -> None:
                     bus=conn.bus,
                     conversation_id=cid,
                     client_msg_id=frame.client_msg_id,
-                    presence_timeout_s=presence_timeout_s,
+                    routing=routing,
                 )
                 await conn.send(_ack(posted))
             elif isinstance(frame, LeaveEmail):
@@ -480,6 +486,36 @@ async def _visitor_session(conn: Connection) -> None:
                     conversation_id=current["id"],
                     email=frame.email,
                 )
+            elif isinstance(frame, Feedback):
+                await feedback.record_helpful(
+                    session=session,
+                    conversation_id=current["id"],
+                    seq=frame.seq,
+                    helpful=frame.helpful,
+                )
+                await conn.send({"type": "feedback_saved", "seq": frame.seq})
+            elif isinstance(frame, Rate):
+                await feedback.rate(
+                    session=session, visitor_id=visitor_id, stars=frame.stars, comment=frame.comment
+                )
+                await conn.send({"type": "rating_saved"})
+            elif isinstance(frame, RequestTicket):
+                posted = await tickets.request_ticket(
+                    session=session,
+                    bus=conn.bus,
+                    conversation_id=current["id"],
+                    client_msg_id=frame.client_msg_id,
+                    routing=routing,
+                )
+                await conn.send(_ack(posted))
+            elif isinstance(frame, Transcript):
+                email = await feedback.email_transcript(
+                    session=session,
+                    mail=settings.mail(),
+                    conversation_id=current["id"],
+                    email=frame.email,
+                )
+                await conn.send({"type": "transcript_sent", "email": email})
             elif isinstance(frame, Typing):
                 conv = await chat.get_conversation(session=session, conversation_id=current["id"])
                 # The draft is shown to a person only once a person holds the chat.
@@ -539,12 +575,22 @@ async def _agent_session(conn: Connection) -> None:
     hub.agent_sockets[agent.id] = hub.agent_sockets.get(agent.id, 0) + 1
     try:
         await _presence(conn, agent.id, AgentStatus.ONLINE)
+        await _drain(conn)  # an agent coming online takes waiting chats (auto routing)
         conn.sub.add(AGENTS_CHANNEL)
         await conn.send({"type": "welcome", "agent_id": agent.id, "heartbeat_s": HEARTBEAT_S})
 
         async def handle(frame: Any) -> None:
             if isinstance(frame, Ping):
-                await _presence(conn, agent.id, AgentStatus.ONLINE, announce=False)
+                async with conn.session() as session:
+                    me = await session.get(Agent, agent.id)
+                    # A heartbeat keeps the agent's chosen status: away stays away.
+                    keep = AgentStatus.AWAY if me and me.status == AgentStatus.AWAY else None
+                await _presence(conn, agent.id, keep or AgentStatus.ONLINE, announce=False)
+            elif isinstance(frame, SetStatus):
+                await _presence(conn, agent.id, AgentStatus(frame.status))
+                await conn.send({"type": "status", "status": frame.status})
+                if frame.status == AgentStatus.ONLINE:
+                    await _drain(conn)
             elif isinstance(frame, Watch):
                 async with conn.session() as session:
                     await chat.get_conversation(
@@ -591,6 +637,14 @@ async def _agent_session(conn: Connection) -> None:
             del hub.agent_sockets[agent.id]
             with contextlib.suppress(Exception):
                 await _presence(conn, agent.id, AgentStatus.OFFLINE)
+
+
+async def _drain(conn: Connection) -> None:
+    """Assign waiting chats to agents with free capacity, in arrival order (auto routing)."""
+    async with conn.session() as session:
+        await chat.drain_queue(
+            session=session, bus=conn.bus, routing=conn.app.state.settings.routing()
+        )
 
 
 async def _presence(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Action, Brain, Decision, Reason
+from handoff import routing as router
 from handoff.agents import online_agents
 from handoff.bus import Bus
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,6 +38,7 @@ from handoff.models import (
     Visitor,
     utcnow,
 )
+from handoff.routing import Routing
 from handoff.states import ConversationState, check_transition
 
 S = ConversationState
@@ -43,7 +46,9 @@ OPEN_STATES = (S.BOT, S.QUEUED, S.ASSIGNED, S.TICKET)
 HUMAN_REQUEST_TEXT = "I'd like to talk to a person."
 NONE_OF_THESE_TEXT = "None of these."
 CLARIFY_TEXT = "I'm not sure I understood. Did you mean one of these?"
-TICKET_PROMISE = "within one business day"
+TICKET_PROMISE = "within one business day"  # kept in the state frame for older widgets
+EMAIL_INSTEAD_TEXT = "Please e-mail me instead."
+RATING_REQUEST_TEXT = "How did we do? Rate this conversation from 1 to 5 stars."
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,12 @@ async def queue_position(*, session: AsyncSession, conv: Conversation) -> int | 
 
 async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
     """The `state` frame for the visitor, with queue position, agent and ticket."""
-    extra: dict[str, Any] = {"queue_position": await queue_position(session=session, conv=conv)}
+    position = await queue_position(session=session, conv=conv)
+    extra: dict[str, Any] = {"queue_position": position}
+    if position is not None:
+        extra["estimated_wait_s"] = router.estimated_wait_s(
+            await router.recent_wait_s(session=session), position
+        )
     if conv.assigned_agent_id is not None and conv.state == S.ASSIGNED:
         agent = await session.get(Agent, conv.assigned_agent_id)
         if agent is not None:
@@ -127,6 +137,8 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
                 "id": ticket.id,
                 "email": ticket.email,
                 "reply_within": TICKET_PROMISE,
+                "reply_by": ticket.reply_by.isoformat() if ticket.reply_by else None,
+                "status": str(ticket.status),
             }
     return state_event(conv, **extra)
 
@@ -192,6 +204,11 @@ async def post_visitor_message(
         text=text,
         client_msg_id=client_msg_id,
     )
+    if not posted.duplicate and conv.state == S.TICKET:
+        ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conv.id))
+        if ticket is not None and ticket.status != TicketStatus.OPEN:
+            ticket.status = TicketStatus.OPEN  # the customer answered: the ball is ours again
+            await session.commit()
     if not posted.duplicate and conv.state in (S.QUEUED, S.ASSIGNED, S.TICKET):
         await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
     return posted
@@ -221,7 +238,7 @@ async def bot_turn(
     brain: Brain,
     conversation_id: int,
     text: str,
-    presence_timeout_s: int,
+    routing: Routing,
 ) -> Decision | None:
     """Let the bot answer the visitor's latest message, if the bot still owns the chat."""
     conv = await get_conversation(session=session, conversation_id=conversation_id)
@@ -236,7 +253,7 @@ async def bot_turn(
         brain=brain,
         conversation_id=conversation_id,
         decision=decision,
-        presence_timeout_s=presence_timeout_s,
+        routing=routing,
     )
     return decision
 
@@ -248,7 +265,7 @@ async def apply_decision(
     brain: Brain,
     conversation_id: int,
     decision: Decision,
-    presence_timeout_s: int,
+    routing: Routing,
 ) -> None:
     """Store the bot's answer, clarification or escalation, and publish it."""
     conv = await get_conversation(session=session, conversation_id=conversation_id)
@@ -285,7 +302,7 @@ async def apply_decision(
         bus=bus,
         conv=conv,
         reason=str(reason),
-        presence_timeout_s=presence_timeout_s,
+        routing=routing,
         bot_meta={
             "kind": "escalate",
             "reason": str(reason),
@@ -313,7 +330,7 @@ async def choose_option(
     conversation_id: int,
     client_msg_id: str,
     entry_id: str | None,
-    presence_timeout_s: int,
+    routing: Routing,
 ) -> Posted:
     """The visitor clicked a "Did you mean" button (entry_id) or "None of these" (None)."""
     entry = brain.entry(entry_id) if entry_id is not None else None
@@ -349,7 +366,7 @@ async def choose_option(
             bus=bus,
             conv=conv,
             reason=str(Reason.NONE_OF_THESE),
-            presence_timeout_s=presence_timeout_s,
+            routing=routing,
         )
     return posted
 
@@ -360,7 +377,7 @@ async def request_human(
     bus: Bus,
     conversation_id: int,
     client_msg_id: str,
-    presence_timeout_s: int,
+    routing: Routing,
 ) -> Posted:
     """The visitor pressed "Talk to a person"."""
     conv = await get_conversation(session=session, conversation_id=conversation_id)
@@ -379,7 +396,7 @@ async def request_human(
             bus=bus,
             conv=conv,
             reason=str(Reason.ASKED_FOR_HUMAN),
-            presence_timeout_s=presence_timeout_s,
+            routing=routing,
         )
     return posted
 
@@ -393,12 +410,21 @@ async def escalate(
     bus: Bus,
     conv: Conversation,
     reason: str,
-    presence_timeout_s: int,
+    routing: Routing,
     bot_meta: dict[str, Any] | None = None,
 ) -> None:
-    """Hand the chat to the agent queue, or open a ticket when nobody is online."""
-    agents = await online_agents(session=session, presence_timeout_s=presence_timeout_s)
+    """Hand the chat to the agent queue (and maybe an agent), or open a ticket.
+
+    A ticket when we are closed (business hours, holidays) or nobody is online; the visitor
+    is told when to expect a reply.
+    """
     now = utcnow()
+    is_open = routing.hours.is_open(now)
+    agents = (
+        await online_agents(session=session, presence_timeout_s=routing.presence_timeout_s)
+        if is_open
+        else []
+    )
     conv.escalation_reason = reason
     ticket: Ticket | None = None
     if agents:
@@ -407,7 +433,11 @@ async def escalate(
     else:
         conv.move_to(S.TICKET)
         visitor = await session.get(Visitor, conv.visitor_id)
-        ticket = Ticket(conversation_id=conv.id, email=visitor.email if visitor else None)
+        ticket = Ticket(
+            conversation_id=conv.id,
+            email=visitor.email if visitor else None,
+            reply_by=promised_reply(routing=routing, now=now),
+        )
         session.add(ticket)
     await session.flush()
     if conv.state == S.QUEUED:
@@ -418,11 +448,8 @@ async def escalate(
         )
     else:
         assert ticket is not None
-        text = (
-            "No one from our team is available right now, so I've opened ticket "
-            f"#{ticket.id} for you. A person will reply {TICKET_PROMISE}: you'll see the reply "
-            "here when you come back, and by e-mail if you leave your address."
-        )
+        why = NOBODY_ONLINE if is_open else CLOSED_NOW
+        text = ticket_text(routing=routing, ticket=ticket, why=why)
     meta = dict(bot_meta or {}, kind="escalate", reason=reason)
     msg = await append_message(
         session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=text, meta=meta
@@ -433,6 +460,62 @@ async def escalate(
         conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
     )
     await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    if conv.state == S.QUEUED:
+        await drain_queue(session=session, bus=bus, routing=routing)
+
+
+def promised_reply(*, routing: Routing, now: datetime) -> datetime:
+    """When a new ticket will be answered: the next opening, or soon if we are open now."""
+    opening = routing.hours.next_opening(now)
+    if opening is None:  # never open (e.g. every day closed): promise the usual delay
+        return now + timedelta(seconds=routing.ticket_reply_within_s)
+    if opening == now:
+        return now + timedelta(seconds=routing.ticket_reply_within_s)
+    return opening
+
+
+NOBODY_ONLINE = "No one from our team is available right now"
+CLOSED_NOW = "We're closed at the moment"
+AS_ASKED = "As you asked"
+
+
+def ticket_text(*, routing: Routing, ticket: Ticket, why: str) -> str:
+    """The honest promise the visitor reads when their chat becomes a ticket."""
+    assert ticket.reply_by is not None
+    local = ticket.reply_by.astimezone(routing.hours.timezone)
+    when = f"{local:%A %d %B, %H:%M} ({routing.hours.timezone.key})"
+    return (
+        f"{why}, so I've opened ticket #{ticket.id} for you. A person will reply by {when}: "
+        "you'll see the reply here when you come back, and by e-mail if you leave your address."
+    )
+
+
+async def drain_queue(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
+    """Auto-assign waiting chats in arrival order while an online agent has a free slot."""
+    if not routing.auto_assign:
+        return []
+    assigned: list[int] = []
+    while True:
+        first = await session.scalar(
+            select(Conversation.id)
+            .where(Conversation.state == S.QUEUED)
+            .order_by(Conversation.queued_at, Conversation.id)
+            .limit(1)
+        )
+        if first is None:
+            break
+        agent = await router.pick_agent(
+            session=session, presence_timeout_s=routing.presence_timeout_s
+        )
+        if agent is None:
+            await session.commit()  # nothing written: just release the agent row locks
+            break
+        try:
+            await take(session=session, bus=bus, conversation_id=first, agent=agent)
+        except Conflict:
+            continue  # another replica or agent got it first: look at the queue again
+        assigned.append(first)
+    return assigned
 
 
 async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:
@@ -444,9 +527,15 @@ async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:
             .order_by(Conversation.queued_at, Conversation.id)
         )
     ).all()
+    median = await router.recent_wait_s(session=session) if queued else None
     for position, conv in enumerate(queued, start=1):
         await bus.publish_after_commit(
-            conversation_channel(conv.id), state_event(conv, queue_position=position)
+            conversation_channel(conv.id),
+            state_event(
+                conv,
+                queue_position=position,
+                estimated_wait_s=router.estimated_wait_s(median, position),
+            ),
         )
 
 
@@ -548,14 +637,127 @@ async def post_agent_message(
     )
 
 
-async def close(
+async def transfer(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    to_agent_id: int,
+    note: str | None,
+    routing: Routing,
+) -> Conversation:
+    """Hand a chat you hold to another agent, with a private note for them."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state != S.ASSIGNED or conv.assigned_agent_id != agent.id:
+        raise Forbidden("only the agent holding a conversation can transfer it")
+    if to_agent_id == agent.id:
+        raise Invalid("pick another agent to transfer to")
+    target = await session.get(Agent, to_agent_id)
+    if target is None:
+        raise NotFound(f"agent {to_agent_id} not found")
+    check_transition(conv.state, S.ASSIGNED)
+    moved = await session.scalar(
+        update(Conversation)
+        .where(
+            Conversation.id == conv.id,
+            Conversation.state == S.ASSIGNED,
+            Conversation.assigned_agent_id == agent.id,
+        )
+        .values(assigned_agent_id=target.id)
+        .returning(Conversation.id)
+    )
+    if moved is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} changed meanwhile")
+    author = {"name": agent.name, "avatar_url": agent.avatar_url}
+    messages = []
+    if note and note.strip():
+        messages.append(
+            await append_message(
+                session=session,
+                conversation_id=conv.id,
+                sender=Sender.NOTE,
+                text=note.strip(),
+                agent_id=agent.id,
+                meta={"author": author, "kind": "transfer", "to_agent_id": target.id},
+            )
+        )
+    messages.append(
+        await append_message(
+            session=session,
+            conversation_id=conv.id,
+            sender=Sender.SYSTEM,
+            text=f"{agent.name} transferred the conversation to {target.name}.",
+            meta={
+                "kind": "transferred",
+                "from_agent_id": agent.id,
+                "to_agent_id": target.id,
+                "author": {"name": target.name, "avatar_url": target.avatar_url},
+            },
+        )
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    for msg in messages:
+        await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    await drain_queue(session=session, bus=bus, routing=routing)  # a slot freed up
+    return await get_conversation(session=session, conversation_id=conversation_id)
+
+
+async def reopen(
     *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
 ) -> Conversation:
-    """Close the conversation; the visitor's next message starts a new one."""
+    """Take a closed conversation back (only the visitor's latest one)."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    check_transition(conv.state, S.ASSIGNED)
+    latest = await current_conversation(session=session, visitor_id=conv.visitor_id)
+    if latest is None or latest.id != conv.id:
+        raise Conflict("the visitor has started a newer conversation; answer there")
+    won = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conv.id, Conversation.state == S.CLOSED)
+        .values(state=S.ASSIGNED, assigned_agent_id=agent.id, closed_at=None)
+        .returning(Conversation.id)
+    )
+    if won is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} was reopened by someone else")
+    msg = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=f"{agent.name} reopened the conversation.",
+        meta={"kind": "reopened", "author": {"name": agent.name, "avatar_url": agent.avatar_url}},
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(
+        conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
+    )
+    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    return conv
+
+
+async def close(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    routing: Routing | None = None,
+) -> Conversation:
+    """Close the conversation and ask for a rating; the next message starts a new one."""
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     if conv.state == S.ASSIGNED and conv.assigned_agent_id != agent.id:
         raise Forbidden("only the assigned agent can close this conversation")
     was_queued = conv.state == S.QUEUED
+    was_assigned = conv.state == S.ASSIGNED
     conv.move_to(S.CLOSED)
     conv.closed_at = utcnow()
     ticket = await session.scalar(select(Ticket).where(Ticket.conversation_id == conv.id))
@@ -568,14 +770,25 @@ async def close(
         text=f"{agent.name} closed the conversation.",
         meta={"kind": "closed"},
     )
+    rating_request = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=RATING_REQUEST_TEXT,
+        meta={"kind": "rating_request"},
+    )
     await session.commit()
     await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
+    await bus.publish_after_commit(conversation_channel(conv.id), message_event(rating_request))
     await bus.publish_after_commit(
         conversation_channel(conv.id), await visitor_state(session=session, conv=conv)
     )
     await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
     if was_queued:
         await publish_queue_positions(session=session, bus=bus)
+    if was_assigned and routing is not None:
+        await drain_queue(session=session, bus=bus, routing=routing)  # a slot freed up
+        conv = await get_conversation(session=session, conversation_id=conversation_id)
     return conv
 
 

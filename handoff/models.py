@@ -157,6 +157,48 @@ class Ticket(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
     status: Mapped[TicketStatus] = mapped_column(String(16), default=TicketStatus.OPEN)
     email: Mapped[str | None] = mapped_column(String(320))
+    # When we promised the visitor a reply (the next opening time); shown in the widget.
+    reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MessageFeedback(Base):
+    """The visitor's "Was this helpful?" answer to one bot message."""
+
+    __tablename__ = "message_feedback"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_message_feedback_conversation_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    helpful: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Rating(Base):
+    """The visitor's after-chat rating: 1-5 stars and an optional comment."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), unique=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CannedReply(Base):
+    """A prepared answer agents insert with `/shortcut`; managed by admins."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

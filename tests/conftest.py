@@ -157,6 +157,8 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "env": Environment.TEST, "database_url": database_url, "secret_key": TEST_SECRET,
+        # Chats stay in the queue until an agent takes them, unless a test asks for "auto".
+        "routing_mode": "manual",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,127 @@
+"""After the chat: "Was this helpful?" per bot answer, star ratings, transcripts by e-mail."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import conversations as chat
+from handoff.errors import Conflict, Invalid, NotFound
+from handoff.mail import MailConfig, send_mail
+from handoff.messages import messages_after
+from handoff.models import Conversation, Message, MessageFeedback, Rating, Sender
+from handoff.states import ConversationState
+
+MAX_STARS = 5
+RATING_COMMENT_MAX = 2000  # two questions at most: stars and a short comment
+
+
+async def record_helpful(
+    *, session: AsyncSession, conversation_id: int, seq: int, helpful: bool
+) -> MessageFeedback:
+    """Store the visitor's yes/no on a bot message; a "no" counts as a bot miss (once)."""
+    msg = await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
+    )
+    if msg is None or msg.sender != Sender.BOT:
+        raise NotFound(f"no bot message with seq {seq} in this conversation")
+    existing = await session.scalar(
+        select(MessageFeedback).where(
+            MessageFeedback.conversation_id == conversation_id, MessageFeedback.seq == seq
+        )
+    )
+    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    newly_unhelpful = not helpful and (existing is None or existing.helpful)
+    if existing is None:
+        existing = MessageFeedback(conversation_id=conversation_id, seq=seq, helpful=helpful)
+        session.add(existing)
+    else:
+        existing.helpful = helpful
+    if newly_unhelpful:
+        conv.bot_misses += 1  # the bot's repeated-miss rule escalates after enough of these
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict("feedback for this message was just saved; send it again") from exc
+    return existing
+
+
+async def latest_closed(*, session: AsyncSession, visitor_id: int) -> Conversation | None:
+    """The visitor's most recently closed conversation, the one a rating is about."""
+    return await session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.visitor_id == visitor_id,
+            Conversation.state == ConversationState.CLOSED,
+        )
+        .order_by(Conversation.closed_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+
+
+async def rate(
+    *, session: AsyncSession, visitor_id: int, stars: int, comment: str | None
+) -> Rating:
+    """Rate the visitor's latest closed conversation; rating again replaces the rating."""
+    if not 1 <= stars <= MAX_STARS:
+        raise Invalid(f"stars must be 1 to {MAX_STARS}")
+    comment = (comment or "").strip()[:RATING_COMMENT_MAX] or None
+    conv = await latest_closed(session=session, visitor_id=visitor_id)
+    if conv is None:
+        raise Conflict("there is no closed conversation to rate yet")
+    rating = await session.scalar(select(Rating).where(Rating.conversation_id == conv.id))
+    if rating is None:
+        rating = Rating(conversation_id=conv.id, stars=stars, comment=comment)
+        session.add(rating)
+    else:
+        rating.stars, rating.comment = stars, comment
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict("a rating was just saved; send it again to replace it") from exc
+    return rating
+
+
+def render_transcript(conv: Conversation, messages: list[Message]) -> str:
+    """Plain-text transcript as the visitor saw it (no private notes)."""
+    lines = [f"Your conversation #{conv.id}", ""]
+    for msg in messages:
+        author = (msg.meta or {}).get("author") or {}
+        who = {
+            Sender.VISITOR: "You",
+            Sender.BOT: "Bot",
+            Sender.AGENT: author.get("name") or "Agent",
+            Sender.SYSTEM: "—",
+        }.get(Sender(msg.sender), str(msg.sender))
+        lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.text}")
+    return "\n".join(lines) + "\n"
+
+
+async def email_transcript(
+    *, session: AsyncSession, mail: MailConfig, conversation_id: int, email: str
+) -> str:
+    """Mail the conversation's transcript to the visitor; returns the normalised address."""
+    try:
+        to = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Invalid(f"invalid e-mail address: {exc}") from exc
+    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    messages = list(
+        await messages_after(
+            session=session, conversation_id=conv.id, after_seq=0, include_notes=False
+        )
+    )
+    await session.commit()  # no transaction stays open while the mail server talks
+    sent = await send_mail(
+        config=mail,
+        to=to,
+        subject=f"Transcript of your conversation #{conv.id}",
+        body=render_transcript(conv, messages),
+    )
+    if not sent:
+        raise Conflict("the transcript could not be sent right now; try again later")
+    return to

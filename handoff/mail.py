@@ -1,0 +1,57 @@
+"""Outgoing e-mail over SMTP: ticket replies and transcripts.
+
+smtplib is blocking, so each send runs in a worker thread. Mail goes out after the data it
+reports is committed; a failed send is logged and never undoes the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_S = 20  # a mail server slower than this is down; the chat must not wait on it
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """Where and how to send. host None: mail is disabled (logged instead)."""
+
+    host: str | None
+    port: int = 25
+    tls: bool = False
+    user: str | None = None
+    password: str | None = None
+    sender: str = "chatdesk@localhost"
+
+
+def _send_blocking(config: MailConfig, message: EmailMessage) -> None:
+    assert config.host is not None
+    with smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_S) as smtp:
+        if config.tls:
+            smtp.starttls()
+        if config.user:
+            smtp.login(config.user, config.password or "")
+        smtp.send_message(message)
+
+
+async def send_mail(*, config: MailConfig, to: str, subject: str, body: str) -> bool:
+    """Send a plain-text e-mail; True if the SMTP server accepted it."""
+    if config.host is None:
+        log.info("mail disabled (no smtp_host): not sending %r to %s", subject, to)
+        return False
+    message = EmailMessage()
+    message["From"] = config.sender
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        await asyncio.to_thread(_send_blocking, config, message)
+    except (OSError, smtplib.SMTPException):
+        log.exception("sending %r to %s failed", subject, to)
+        return False
+    return True
