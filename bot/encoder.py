@@ -47,7 +47,12 @@ def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
 def encode(model: SentenceTransformer, texts: list[str]) -> np.ndarray:
     """Unit-length float32 embeddings, one row per text (blocking)."""
     if not texts:
-        dim = model.get_sentence_embedding_dimension() or 0
+        # Renamed in sentence-transformers 6; keep working with older releases too.
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        dim = getter() or 0
         return np.zeros((0, dim), dtype=np.float32)
     vectors = model.encode(
         texts,
