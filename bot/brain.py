@@ -10,13 +10,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.calibrate import choose_thresholds, cross_validate, summarize
 from bot.decision import Decision
 from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.finetune import FineTuneStopped, fine_tune
+from bot.finetune import FineTuneStopped, cached_fine_tune, default_cache_dir
 from bot.head import train_head
 from bot.human import is_human_request
 from bot.index import Index, group_phrasings
@@ -91,6 +92,7 @@ class Brain:
         oos_examples: list[str] | None,
         improve: bool,
         fine_tune: bool,
+        cache_dir: Path | None,
     ) -> None:
         self._index = index
         self._model = model
@@ -98,6 +100,7 @@ class Brain:
         self._oos_examples = list(oos_examples or [])
         self._improve_enabled = improve
         self._fine_tune_enabled = fine_tune and improve
+        self._cache_dir = cache_dir
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._improver: asyncio.Task[None] | None = None
@@ -119,8 +122,14 @@ class Brain:
         oos_examples: list[str] | None = None,
         improve: bool = True,
         fine_tune: bool = True,
+        cache_dir: Path | None | Literal["default"] = "default",
     ) -> Brain:
-        """Load the encoder and build the first index in a worker thread."""
+        """Load the encoder and build the first index in a worker thread.
+
+        `improve` trains the head in the background, `fine_tune` also tunes the encoder
+        (cached in `cache_dir`, None for no cache); `oos_examples` are admin-collected
+        out-of-scope questions used for calibration.
+        """
         encoder = await asyncio.to_thread(load_model, model)
         index = await asyncio.to_thread(
             build_index,
@@ -137,6 +146,7 @@ class Brain:
             oos_examples=oos_examples,
             improve=improve,
             fine_tune=fine_tune,
+            cache_dir=default_cache_dir() if cache_dir == "default" else cache_dir,
         )
 
     async def __aenter__(self) -> Brain:
@@ -280,7 +290,13 @@ class Brain:
                 self._progress = f"fine-tuning encoder {done:.0%}"
 
             tuned = await asyncio.to_thread(
-                fine_tune, base, [e.phrasings() for e in entries], progress=report, stop=stop
+                cached_fine_tune,
+                base,
+                [e.phrasings() for e in entries],
+                model_name=self._model,
+                cache_dir=self._cache_dir,
+                progress=report,
+                stop=stop,
             )
             self._progress = "calibrating fine-tuned encoder"
             index = await asyncio.to_thread(

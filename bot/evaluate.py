@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.brain import Brain
 from bot.decision import Action, Decision
-from bot.kbfile import KBFormatError, load_entries
+from bot.kbfile import KBFormatError, load_entries, load_oos_examples, oos_sidecar
 
 CONCURRENCY = 200  # the throughput scenario: 200 questions arriving together
 LATENCY_SAMPLE = 300  # one-at-a-time decisions timed for p50/p99; enough for a stable p99
@@ -39,8 +39,11 @@ def load_queries(path: str | Path) -> list[tuple[str, str | None]]:
 async def _run(kb_path: str | Path, queries_path: str | Path, fine_tune: bool) -> dict[str, Any]:
     entries = load_entries(kb_path)
     queries = load_queries(queries_path)
+    # Out-of-scope examples are part of a KB when its admin collected some (`KB.oos.jsonl`).
+    sidecar = oos_sidecar(kb_path)
+    oos_examples = load_oos_examples(sidecar) if sidecar.exists() else None
     started = time.perf_counter()
-    brain = await Brain.create(entries, fine_tune=fine_tune)
+    brain = await Brain.create(entries, fine_tune=fine_tune, oos_examples=oos_examples)
     build_s = time.perf_counter() - started
     texts = [text for text, _ in queries]
     async with brain:
@@ -67,6 +70,7 @@ async def _run(kb_path: str | Path, queries_path: str | Path, fine_tune: bool) -
         "build_s": round(build_s, 2),
         "improve_s": round(improve_s, 2),
         "stage": brain.status["stage"],
+        "oos_examples": len(oos_examples or []),
         "thresholds": brain.status["thresholds"],
     }
     return report

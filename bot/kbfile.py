@@ -45,6 +45,30 @@ def load_entries(path: str | Path) -> list[Entry]:
     return _validate(path, located)
 
 
+def oos_sidecar(kb_path: str | Path) -> Path:
+    """Where an admin's out-of-scope examples for a KB file live: `faq.jsonl` -> `faq.oos.jsonl`."""
+    kb_path = Path(kb_path)
+    return kb_path.with_name(kb_path.name.rsplit(".", 1)[0] + ".oos.jsonl")
+
+
+def load_oos_examples(path: str | Path) -> list[str]:
+    """Out-of-scope example questions, one `{"text": ...}` object (or a JSON string) per line."""
+    path = Path(path)
+    examples: list[str] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record: Any = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise KBFormatError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+        text = record.get("text") if isinstance(record, dict) else record
+        if not isinstance(text, str) or not text.strip():
+            raise KBFormatError(f'{path}:{number}: expected {{"text": "..."}}')
+        examples.append(text.strip())
+    return examples
+
+
 def dump_jsonl(entries: Iterable[Entry], path_or_file: str | Path | IO[str]) -> None:
     """Write entries in the benchmark JSONL format to a path or an open text file."""
     if isinstance(path_or_file, str | Path):
