@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.api import router as api_router
+from app.console_api import router as console_router
 from app.db import make_engine, make_sessionmaker
 from app.health import router as health_router
 from app.security import Tokens
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(console_router)
     app.include_router(ws_router)
 
     @app.get("/", include_in_schema=False)
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/agent", include_in_schema=False)
     async def agent_page() -> FileResponse:
-        return FileResponse(WIDGET_DIR / "agent.html")
+        return FileResponse(WIDGET_DIR / "console.html")
 
     @app.get("/console", include_in_schema=False)
     async def console_redirect() -> RedirectResponse:
