@@ -635,8 +635,8 @@ async def _agent_session(conn: Connection) -> None:
         hub.agent_sockets[agent.id] -= 1
         if hub.agent_sockets[agent.id] == 0:
             del hub.agent_sockets[agent.id]
-            with contextlib.suppress(Exception):
-                await _presence(conn, agent.id, AgentStatus.OFFLINE)
+        with contextlib.suppress(Exception):
+            await _presence(conn, agent.id, AgentStatus.OFFLINE)
 
 
 async def _drain(conn: Connection) -> None:
@@ -650,10 +650,19 @@ async def _drain(conn: Connection) -> None:
 async def _presence(
     conn: Connection, agent_id: int, status: AgentStatus, announce: bool = True
 ) -> None:
+    """Record this socket's presence; announce the agent's cluster-wide status."""
+    hub: Hub = conn.app.state.hub
     async with conn.session() as session:
-        await agent_service.set_presence(session=session, agent_id=agent_id, status=status)
+        effective = await agent_service.set_presence(
+            session=session,
+            agent_id=agent_id,
+            status=status,
+            socket_id=conn.id,
+            replica_id=hub.replica_id,
+            presence_timeout_s=conn.app.state.settings.presence_timeout_s,
+        )
         await session.commit()
     if announce:
         await conn.bus.publish_after_commit(
-            AGENTS_CHANNEL, {"type": "presence", "agent_id": agent_id, "status": str(status)}
+            AGENTS_CHANNEL, {"type": "presence", "agent_id": agent_id, "status": str(effective)}
         )

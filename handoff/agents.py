@@ -1,4 +1,13 @@
-"""Agents: accounts, password checks, presence."""
+"""Agents: accounts, password checks, presence.
+
+Presence is kept per socket, not per agent, so that several replicas agree on it: every live
+agent socket has a row in `agent_presence` (socket id, agent, replica, last_seen_at) that its
+heartbeat refreshes. An agent is online while their status is online and at least one of
+their rows was seen within the presence timeout (settings.presence_timeout_s, 60 s: two
+missed 25 s heartbeats). A socket that closes deletes its row; a replica that dies leaves
+rows that simply go stale, so its agents stop counting as online after at most the timeout
+(their sockets reconnect to another replica long before that and write fresh rows).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +16,36 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ForeignKey, String, delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.errors import Conflict, Invalid
-from handoff.models import Agent, AgentStatus, utcnow
+from handoff.models import Agent, AgentStatus, Base, UTCDateTime, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 8
+DEFAULT_PRESENCE_TIMEOUT_S = 60  # same as Settings.presence_timeout_s: two missed heartbeats
+STALE_PRESENCE_S = 3600  # rows of dead replicas are deleted after this; harmless until then
+
+
+class AgentPresence(Base):
+    """One live agent socket somewhere in the cluster, refreshed by its heartbeat."""
+
+    __tablename__ = "agent_presence"
+
+    socket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), index=True
+    )
+    replica_id: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def _default_socket(agent_id: int) -> str:
+    # Callers that do not name a socket (scripts, tests) share one pseudo-socket per agent.
+    return f"agent-{agent_id}"
 
 
 async def create_agent(
@@ -64,22 +94,72 @@ async def authenticate(*, session: AsyncSession, email: str, password: str) -> A
 
 
 async def set_presence(
-    *, session: AsyncSession, agent_id: int, status: AgentStatus, now: datetime | None = None
-) -> None:
-    """Record an agent's status and heartbeat time; the caller commits."""
+    *,
+    session: AsyncSession,
+    agent_id: int,
+    status: AgentStatus,
+    now: datetime | None = None,
+    socket_id: str | None = None,
+    replica_id: str | None = None,
+    presence_timeout_s: int = DEFAULT_PRESENCE_TIMEOUT_S,
+) -> AgentStatus:
+    """Record one socket's heartbeat (online) or goodbye (offline); the caller commits.
+
+    Returns the agent's status as the cluster now sees it: an offline socket leaves the
+    agent online while another of their sockets (on any replica) is alive.
+    """
+    now = now or utcnow()
+    socket_id = socket_id or _default_socket(agent_id)
     agent = await session.get(Agent, agent_id)
-    if agent is not None:
-        agent.status = status
-        agent.last_seen_at = now or utcnow()
+    if agent is None:
+        return AgentStatus.OFFLINE
+    row = await session.get(AgentPresence, socket_id)
+    if status == AgentStatus.OFFLINE:
+        if row is not None:
+            await session.delete(row)
+        await session.execute(
+            delete(AgentPresence).where(
+                AgentPresence.last_seen_at < now - timedelta(seconds=STALE_PRESENCE_S)
+            )
+        )
+        await session.flush()
+        if await _has_live_socket(
+            session=session, agent_id=agent_id, cutoff=now - timedelta(seconds=presence_timeout_s)
+        ):
+            return AgentStatus(agent.status)
+    elif row is None:
+        session.add(
+            AgentPresence(
+                socket_id=socket_id, agent_id=agent_id, replica_id=replica_id, last_seen_at=now
+            )
+        )
+    else:
+        row.last_seen_at = now
+    agent.status = status
+    agent.last_seen_at = now
+    return status
+
+
+async def _has_live_socket(*, session: AsyncSession, agent_id: int, cutoff: datetime) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    AgentPresence.agent_id == agent_id, AgentPresence.last_seen_at >= cutoff
+                )
+            )
+        )
+    )
 
 
 async def online_agents(
     *, session: AsyncSession, presence_timeout_s: int, now: datetime | None = None
 ) -> Sequence[Agent]:
-    """Agents that are online and sent a heartbeat recently enough to be believed."""
+    """Agents that are online with a socket somewhere that heartbeated recently enough."""
     cutoff = (now or utcnow()) - timedelta(seconds=presence_timeout_s)
+    live = exists().where(
+        AgentPresence.agent_id == Agent.id, AgentPresence.last_seen_at >= cutoff
+    )
     return (
-        await session.scalars(
-            select(Agent).where(Agent.status == AgentStatus.ONLINE, Agent.last_seen_at >= cutoff)
-        )
+        await session.scalars(select(Agent).where(Agent.status == AgentStatus.ONLINE, live))
     ).all()
