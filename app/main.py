@@ -18,6 +18,7 @@ from app.db import make_engine, make_sessionmaker
 from app.health import router as health_router
 from app.security import Tokens
 from app.settings import Settings, get_settings
+from app.widget_routes import router as widget_router
 from app.ws import Hub
 from app.ws import router as ws_router
 from bot import Brain
@@ -101,10 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(console_router)
     app.include_router(ws_router)
-
-    @app.get("/", include_in_schema=False)
-    async def demo_page() -> FileResponse:
-        return FileResponse(WIDGET_DIR / "demo.html")
+    app.include_router(widget_router)  # /widget.js, and the demo shop at /
 
     @app.get("/agent", include_in_schema=False)
     async def agent_page() -> FileResponse:

@@ -17,6 +17,18 @@ class Frame(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class IdentityClaim(BaseModel):
+    """A logged-in user as the embedding site's server signed it (see app/identity.py)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(max_length=200)] | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+    expires: int  # Unix seconds
+    signature: Annotated[str, Field(max_length=128)]
+
+
 class Hello(Frame):
     type: Literal["hello"]
     token: str | None = None
@@ -25,6 +37,7 @@ class Hello(Frame):
     name: Annotated[str, Field(max_length=200)] | None = None
     locale: Annotated[str, Field(max_length=35)] | None = None
     page_url: Annotated[str, Field(max_length=2048)] | None = None
+    identity: IdentityClaim | None = None  # visitors only; ignored unless the signature verifies
 
 
 class Ping(Frame):

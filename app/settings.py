@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
     presence_timeout_s: int = 60  # two missed heartbeats (HEARTBEAT_S = 25) mark an agent offline
 
+    # The embedding site (the chat bubble, app/identity.py). Origins allowed to open the visitor
+    # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any.
+    allowed_origins: list[str] = Field(default_factory=list)
+    # The site's server signs its logged-in user with this; unset ignores every identity.
+    identity_secret: str | None = None
+
     # Routing: "auto" assigns queued chats to the online agent with the most free capacity;
     # "manual" leaves them in the queue for agents to pick up.
     routing_mode: RoutingMode = RoutingMode.AUTO
@@ -73,7 +79,6 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: str | None = None
     mail_from: str = "chatdesk@localhost"
-
 
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
@@ -112,6 +117,10 @@ class Settings(BaseSettings):
                     "CHATDESK_SECRET_KEY must be set to a random value of at least "
                     f"{MIN_SECRET_LEN} characters in production "
                     "(python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
+            if self.identity_secret is not None and len(self.identity_secret) < MIN_SECRET_LEN:
+                raise ValueError(
+                    f"CHATDESK_IDENTITY_SECRET must be at least {MIN_SECRET_LEN} characters"
                 )
         return self
 

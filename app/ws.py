@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from app.identity import origin_allowed, remember_identity, verify_identity
 from app.schemas import (
     MAX_FRAME_BYTES,
     MAX_TEXT_BYTES,
@@ -377,6 +378,9 @@ async def visitor_socket(ws: WebSocket) -> None:
     if ws.app.state.hub.draining:
         await ws.close(CLOSE_RESTART, "server restarting")
         return
+    if not origin_allowed(ws.headers.get("origin"), ws.app.state.settings.allowed_origins):
+        await ws.close(CLOSE_POLICY, "origin not allowed")  # before accept: HTTP 403
+        return
     await ws.accept()
     conn = Connection(ws, for_agent=False)
     await _run(conn, lambda: _visitor_session(conn))
@@ -397,6 +401,12 @@ async def _visitor_session(conn: Connection) -> None:
                 session=session, name=hello.name, locale=hello.locale, page_url=hello.page_url
             )
             visitor_id = visitor.id
+        if hello.identity is not None:
+            verified = verify_identity(hello.identity, secret=app.state.settings.identity_secret)
+            if verified is None:
+                await conn.send_error("invalid_identity", "identity did not verify; ignored")
+            else:
+                await remember_identity(session=session, visitor_id=visitor_id, identity=verified)
         conv = await chat.open_conversation(session=session, visitor_id=visitor_id)
         if hello.conversation_id is not None and hello.conversation_id != conv.id:
             owner = await session.get(chat.Conversation, hello.conversation_id)

@@ -13,7 +13,7 @@ async def test_visitor_gets_an_answer_and_reaches_a_person(
     server: Server, browser: Browser, artifacts: Path
 ) -> None:
     page = await browser.new_page()
-    await page.goto(server.base_url + "/")
+    await page.goto(server.base_url + "/demo")
     await expect(page.locator("#status")).to_have_text("Connected.")
     await page.fill("#text", "how much is postage?")
     await page.press("#text", "Enter")
