@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-sqlite test-postgres lint install clean
+.PHONY: run test test-sqlite test-postgres lint install clean widget-deps
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ run: $(STAMP)
 
 test: $(STAMP) test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) widget-deps
 	CHATDESK_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
 # The database-backed tests again on PostgreSQL (CHATDESK_TEST_POSTGRES_URL to point elsewhere).
@@ -35,3 +35,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) chatdesk.db chatdesk.db-wal chatdesk.db-shm
+
+# --- the chat bubble (widget/) ---------------------------------------------------------
+# widget.js needs no build step; npm only installs axe-core, which the browser tests inject
+# for the accessibility check. Reinstalled when the lock file changes.
+widget-deps: widget/node_modules/.package-lock.json
+
+widget/node_modules/.package-lock.json: widget/package-lock.json
+	npm ci --prefix widget --no-audit --no-fund

@@ -109,6 +109,7 @@ async def take_queued(server: Server, token: str) -> int:
 
 async def run_axe(page: Page) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page (shadow DOM included)."""
+    assert AXE_JS.exists(), "axe-core is missing: make widget-deps (npm ci --prefix widget)"
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE_JS))
     result = await page.evaluate(
