@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.head import Head, train_head
-from bot.index import Thresholds, clarify_choices, score_queries
+from bot.index import NEVER, Thresholds, clarify_choices, score_queries
 
 FOLDS = 5  # each fold holds out 1/5 of every entry's phrasings and 1/5 of entries entirely
 SEED = 7
@@ -25,6 +25,7 @@ CLARIFY_VALUE = 0.5
 PSEUDO_OOS_WEIGHT = 0.25
 DEFAULT_MARGIN = 0.02  # nearest-neighbour mode: closer than this is a coin toss
 GRID = 120  # candidate threshold values per axis (quantiles of observed confidences)
+SURE_GRID = 30  # coarser: the "sure even if scorers disagree" threshold matters less
 MAX_HELD_OUT = 6000  # samples kept for the search; more only slows calibration down
 FALLBACK = Thresholds(answer=0.6, clarify=0.5, margin=DEFAULT_MARGIN)  # too little to learn from
 
@@ -113,7 +114,7 @@ def choose_thresholds(held: HeldOut, margin: float = DEFAULT_MARGIN) -> Threshol
     correct, offered = held.correct[pick].astype(bool), held.offered[pick].astype(bool)
     pseudo, admin = held.oos_confidence, held.admin_oos_confidence
     grid = np.unique(np.quantile(np.concatenate([conf, pseudo]), np.linspace(0, 1, GRID)))
-    best, best_value = (FALLBACK.answer, FALLBACK.clarify), -np.inf
+    best, best_value = FALLBACK, -np.inf
     low = grid[:, None]  # candidate clarify thresholds, one per row
     # Out-of-scope questions kept by the bot (not handed over), per clarify threshold.
     oos_kept = np.zeros(len(grid))
@@ -121,25 +122,29 @@ def choose_thresholds(held: HeldOut, margin: float = DEFAULT_MARGIN) -> Threshol
         oos_kept += PSEUDO_OOS_WEIGHT * np.mean(pseudo[None, :] >= low, axis=1)
     if len(admin):
         oos_kept += np.mean(admin[None, :] >= low, axis=1)
+    sure_grid = np.r_[grid[:: max(1, len(grid) // SURE_GRID)], NEVER]
     for answer in grid:
-        answered = (conf >= answer) & agree
-        right = np.mean(answered & correct)
-        wrong = np.mean(answered & ~correct)
-        asked = (conf[None, :] >= low) & ~answered[None, :]
-        clarified = np.mean(asked & offered[None, :], axis=1)
-        value = right + CLARIFY_VALUE * clarified - WRONG_COST * wrong - OOS_COST * oos_kept
-        value = np.where(grid <= answer, value, -np.inf)  # clarify threshold never above answer
-        row = int(np.argmax(value))
-        if value[row] > best_value:
-            best, best_value = (float(answer), float(grid[row])), float(value[row])
-    return Thresholds(answer=best[0], clarify=best[1], margin=margin)
+        for sure in sure_grid[sure_grid >= answer]:
+            t = Thresholds(answer=float(answer), clarify=0.0, margin=margin, sure=float(sure))
+            answered = t.answers(conf, agree)
+            right = np.mean(answered & correct)
+            wrong = np.mean(answered & ~correct)
+            asked = (conf[None, :] >= low) & ~answered[None, :]
+            clarified = np.mean(asked & offered[None, :], axis=1)
+            value = right + CLARIFY_VALUE * clarified - WRONG_COST * wrong - OOS_COST * oos_kept
+            value = np.where(grid <= answer, value, -np.inf)  # clarify never above answer
+            row = int(np.argmax(value))
+            if value[row] > best_value:
+                best = Thresholds(float(answer), float(grid[row]), margin, float(sure))
+                best_value = float(value[row])
+    return best
 
 
 def summarize(held: HeldOut, thresholds: Thresholds) -> dict[str, float]:
     """What the chosen thresholds do on the held-out data (shown in the brain's status)."""
     if not len(held.confidence):
         return {"held_out": 0.0}
-    answered = (held.confidence >= thresholds.answer) & held.agree.astype(bool)
+    answered = thresholds.answers(held.confidence, held.agree.astype(bool))
     correct = held.correct.astype(bool)
     oos = held.oos_confidence
     return {

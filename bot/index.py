@@ -23,6 +23,7 @@ REPEATED_MISSES_LIMIT = 2  # the issue: escalate after two misses in a row
 # A runner-up is worth offering in "did you mean" when its probability is at least this
 # share of the top one; below that it is noise that makes the question longer.
 CLARIFY_SHARE = 0.15
+NEVER = 2.0  # above any confidence: probabilities and cosines are at most 1
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,25 @@ class Thresholds:
     answer: float  # answer when confidence reaches this and the scorers agree
     clarify: float  # below this the bot escalates; between the two it asks
     margin: float  # nearest-neighbour mode: a runner-up this close means "not sure which"
+    sure: float = NEVER  # answer even when the scorers disagree (head mode)
 
     def as_dict(self) -> dict[str, float]:
         """Plain dict for status pages and settings overrides."""
-        return {"answer": self.answer, "clarify": self.clarify, "margin": self.margin}
+        return {
+            "answer": self.answer,
+            "clarify": self.clarify,
+            "margin": self.margin,
+            "sure": self.sure,
+        }
+
+    def answers(self, confidence: np.ndarray, agree: np.ndarray) -> np.ndarray:
+        """Which queries get a direct answer."""
+        return (confidence >= self.answer) & (agree | (confidence >= self.sure))
 
     def override(self, values: dict[str, float] | None) -> Thresholds:
         """Copy with the given keys replaced (settings win over calibration)."""
         given = {k: float(v) for k, v in (values or {}).items() if v is not None}
-        unknown = set(given) - {"answer", "clarify", "margin"}
+        unknown = set(given) - {"answer", "clarify", "margin", "sure"}
         if unknown:
             raise ValueError(f"unknown threshold(s): {', '.join(sorted(unknown))}")
         return Thresholds(**(self.as_dict() | given))
@@ -117,7 +128,7 @@ class Index:
         t = self.thresholds
         if not candidates or confidence < t.clarify:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LOW_CONFIDENCE)
-        if confidence >= t.answer and bool(scores.agree[row]):
+        if t.answers(scores.confidence[row : row + 1], scores.agree[row : row + 1])[0]:
             return Decision(Action.ANSWER, candidates[0].entry_id, confidence, candidates, None)
         offered = clarify_choices(ranking, order, int(scores.nearest[row]))
         if len(offered) < 2:

@@ -95,7 +95,7 @@ async def test_status_reports_stage_and_thresholds(brain: Brain) -> None:
     assert status["entries"] == 8
     assert status["stage"] == "trained-head"
     assert status["building"] is False
-    assert set(status["thresholds"]) == {"answer", "clarify", "margin"}
+    assert set(status["thresholds"]) == {"answer", "clarify", "margin", "sure"}
     assert status["thresholds"]["clarify"] <= status["thresholds"]["answer"]
 
 

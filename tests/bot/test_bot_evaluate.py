@@ -67,3 +67,15 @@ def test_cli_reports_a_broken_kb(tmp_path: Path, capsys: pytest.CaptureFixture) 
     queries.write_text('{"text": "hi", "expected": null}\n', encoding="utf-8")
     assert eval_main(["--kb", str(bad), "--queries", str(queries)]) == 2
     assert f"{bad}:1:" in capsys.readouterr().err
+
+
+def test_oos_examples_sidecar_is_part_of_the_kb(files: tuple[Path, Path]) -> None:
+    kb_path, queries_path = files
+    sidecar = kb_path.with_name("kb.oos.jsonl")
+    sidecar.write_text(
+        '{"text": "what is the weather on mars", "expected": null}\n"tell me a joke"\n',
+        encoding="utf-8",
+    )
+    report = evaluate(kb_path, queries_path, fine_tune=False)
+    assert report["oos_examples"] == 2
+    assert 0.0 <= report["oos_recall"] <= 1.0
