@@ -53,10 +53,15 @@ def build_index(
     stage: Stage,
     thresholds: dict[str, float] | None,
     oos_examples: list[str] | None,
+    reuse: Index | None = None,
 ) -> Index:
-    """Encode every phrasing, train the head if the stage has one, calibrate (blocking)."""
+    """Encode every phrasing, train the head if the stage has one, calibrate (blocking).
+
+    `reuse` is an index of the same entries and encoder whose embeddings can be kept.
+    """
     texts, owners, starts = group_phrasings(entries)
-    vectors = encode(encoder, texts)
+    same = reuse is not None and reuse.model is encoder and reuse.entries == entries
+    vectors = reuse.vectors if same and reuse is not None else encode(encoder, texts)
     oos_vectors = encode(encoder, list(oos_examples)) if oos_examples else None
     use_head = stage is not Stage.NEAREST
     held = cross_validate(vectors, owners, len(entries), use_head=use_head, oos_vectors=oos_vectors)
@@ -270,7 +275,8 @@ class Brain:
             await improver
 
     async def _improve(self, stop: threading.Event) -> None:
-        entries, encoder = list(self._index.entries), self._index.model
+        current = self._index
+        entries, encoder = list(current.entries), current.model
         try:
             self._progress = "training head"
             index = await asyncio.to_thread(
@@ -280,6 +286,7 @@ class Brain:
                 stage=Stage.HEAD,
                 thresholds=self._overrides,
                 oos_examples=self._oos_examples,
+                reuse=current,
             )
             self._swap(index)
             if not self._fine_tune_enabled:

@@ -38,9 +38,9 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "chatdesk" / "bot")
 
 
-def cache_key(model_name: str, groups: Sequence[Sequence[str]]) -> str:
+def cache_key(model_name: str, groups: Sequence[Sequence[str]], steps: int = STEPS) -> str:
     """Stable key for (base model, training recipe, KB phrasings)."""
-    recipe = [FORMAT_VERSION, model_name, STEPS, BATCH_ENTRIES, LEARNING_RATE, SEED]
+    recipe = [FORMAT_VERSION, model_name, steps, BATCH_ENTRIES, LEARNING_RATE, SEED]
     payload = json.dumps([recipe, [list(g) for g in groups]], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
@@ -51,18 +51,19 @@ def cached_fine_tune(
     *,
     model_name: str,
     cache_dir: Path | None,
+    steps: int = STEPS,
     progress: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
 ) -> SentenceTransformer:
     """`fine_tune`, reusing an encoder tuned earlier on the same phrasings (restarts are cheap)."""
     if cache_dir is None:
-        return fine_tune(base, groups, progress=progress, stop=stop)
+        return fine_tune(base, groups, steps=steps, progress=progress, stop=stop)
     from sentence_transformers import SentenceTransformer
 
-    target = cache_dir / cache_key(model_name, groups)
+    target = cache_dir / cache_key(model_name, groups, steps)
     if (target / "done").exists():
         return SentenceTransformer(str(target), device="cpu")
-    model = fine_tune(base, groups, progress=progress, stop=stop)
+    model = fine_tune(base, groups, steps=steps, progress=progress, stop=stop)
     partial = target.with_name(target.name + f".tmp{os.getpid()}")
     try:
         model.save(str(partial))

@@ -16,9 +16,11 @@ class Entry:
 
     def phrasings(self) -> tuple[str, ...]:
         """The question followed by its variants, blanks and duplicates removed."""
-        seen: dict[str, None] = {}
+        kept: list[str] = []
+        seen: set[str] = set()
         for text in (self.question, *self.variants):
             cleaned = text.strip()
-            if cleaned and cleaned.lower() not in {s.lower() for s in seen}:
-                seen[cleaned] = None
-        return tuple(seen)
+            if cleaned and cleaned.casefold() not in seen:
+                seen.add(cleaned.casefold())
+                kept.append(cleaned)
+        return tuple(kept)
