@@ -26,9 +26,15 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
-    "where is my parcel?", "how much is delivery?", "can I send this back?",
-    "when do I get my money back?", "do you take paypal?", "I forgot my password",
-    "what size should I get?", "can I cancel my order?", "do you ship to Switzerland?",
+    "where is my parcel?",
+    "how much is delivery?",
+    "can I send this back?",
+    "when do I get my money back?",
+    "do you take paypal?",
+    "I forgot my password",
+    "what size should I get?",
+    "can I cancel my order?",
+    "do you ship to Switzerland?",
     "how do I use a discount code?",
 ]
 
@@ -40,8 +46,9 @@ async def ask(url: str, text: str, hello: dict[str, object] | None = None) -> tu
         while json.loads(await ws.recv())["type"] != "welcome":
             pass
         start = time.perf_counter()
-        await ws.send(json.dumps({"type": "message", "client_msg_id": uuid.uuid4().hex,
-                                  "text": text}))
+        await ws.send(
+            json.dumps({"type": "message", "client_msg_id": uuid.uuid4().hex, "text": text})
+        )
         while True:
             frame = json.loads(await ws.recv())
             if frame["type"] == "message" and frame["sender"] in ("bot", "system"):
@@ -61,12 +68,20 @@ async def main() -> None:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", CHATDESK_PORT=str(args.port),
-               CHATDESK_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db")
+    env = dict(
+        os.environ,
+        HF_HUB_OFFLINE="1",
+        CHATDESK_PORT=str(args.port),
+        CHATDESK_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+    )
     url = f"ws://127.0.0.1:{args.port}/ws/visitor"
     started = time.perf_counter()
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/chatdesk"), "serve", "--demo"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
+        [str(ROOT / ".venv/bin/chatdesk"), "serve", "--demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -83,8 +98,10 @@ async def main() -> None:
             for q in QUESTIONS:
                 seconds, _ = await ask(url, q)
                 sequential.append(seconds * 1000)
-        print(f"sequential reply time over {len(sequential)} questions: "
-              f"p50 {statistics.median(sequential):.1f} ms, p99 {pct(sequential, 0.99):.1f} ms")
+        print(
+            f"sequential reply time over {len(sequential)} questions: "
+            f"p50 {statistics.median(sequential):.1f} ms, p99 {pct(sequential, 0.99):.1f} ms"
+        )
 
         t0 = time.perf_counter()
         results = await asyncio.gather(
@@ -92,8 +109,10 @@ async def main() -> None:
         )
         wall = time.perf_counter() - t0
         times = [s * 1000 for s, _ in results]
-        print(f"{args.concurrent} visitors at once (connect + ask): p50 {statistics.median(times):.0f} ms, "
-              f"p99 {pct(times, 0.99):.0f} ms, all answered in {wall:.2f} s")
+        print(
+            f"{args.concurrent} visitors at once (connect + ask): "
+            f"p50 {statistics.median(times):.0f} ms, p99 {pct(times, 0.99):.0f} ms, all answered in {wall:.2f} s"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -35,9 +35,12 @@ class ChatClient:
         return cmid
 
     async def expect(
-        self, match: Callable[[dict[str, Any]], bool], timeout: float = RECV_TIMEOUT_S
+        self,
+        match: Callable[[dict[str, Any]], bool],
+        timeout: float = RECV_TIMEOUT_S,  # noqa: ASYNC109 - a test helper's bound, not an API
     ) -> dict[str, Any]:
         """The next not-yet-consumed frame that matches, waiting for it if needed."""
+
         async def wait() -> dict[str, Any]:
             while True:
                 while self._cursor < len(self.frames):
@@ -64,7 +67,8 @@ class ChatClient:
 
     def messages(self, conversation_id: int | None = None) -> list[dict[str, Any]]:
         return [
-            f for f in self.frames
+            f
+            for f in self.frames
             if f.get("type") == "message"
             and (conversation_id is None or f["conversation_id"] == conversation_id)
         ]

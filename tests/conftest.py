@@ -29,7 +29,7 @@ from app.main import create_app  # noqa: E402
 from app.settings import Environment, Settings  # noqa: E402
 from bot import load_entries  # noqa: E402
 from handoff import agents, knowledge  # noqa: E402
-from handoff.models import Agent, Base  # noqa: E402
+from handoff.models import Base  # noqa: E402
 
 TEST_KB = Path(__file__).parent / "data" / "shop_kb.jsonl"
 PG_ADMIN_URL = os.environ.get(
@@ -115,7 +115,9 @@ class Server:
         engine = make_engine(self.settings.database_url)
         try:
             async with make_sessionmaker(engine)() as s:
-                await agents.create_agent(session=s, email=email, name=name, password=AGENT_PASSWORD)
+                await agents.create_agent(
+                    session=s, email=email, name=name, password=AGENT_PASSWORD
+                )
         finally:
             await engine.dispose()
         async with self.http() as client:
@@ -156,7 +158,9 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "env": Environment.TEST, "database_url": database_url, "secret_key": TEST_SECRET,
+        "env": Environment.TEST,
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
         # Chats stay in the queue until an agent takes them, unless a test asks for "auto".
         "routing_mode": "manual",
     }

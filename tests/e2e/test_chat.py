@@ -8,7 +8,7 @@ import json
 from sqlalchemy import func, select
 
 from app.db import make_engine, make_sessionmaker
-from handoff.models import Message, Ticket
+from handoff.models import Message
 from tests.client import agent, visitor
 from tests.conftest import Server
 
@@ -96,8 +96,13 @@ async def test_agent_takes_replies_and_closes(server: Server) -> None:
 
     # The visitor's answer reaches the agent live.
     await client.say("Where is my parcel?")
-    seen = await console.expect(lambda f: f.get("type") == "message" and f["sender"] == "visitor"
-                                and f["text"] == "Where is my parcel?")
+    seen = await console.expect(
+        lambda f: (
+            f.get("type") == "message"
+            and f["sender"] == "visitor"
+            and f["text"] == "Where is my parcel?"
+        )
+    )
     assert seen["conversation_id"] == cid
 
     async with server.http(token) as http:
@@ -215,8 +220,12 @@ async def test_visitor_token_cannot_open_another_conversation(server: Server) ->
     await mallory.drain()
     assert not any("12345" in m["text"] for m in mallory.messages())
 
-    forged = alice_welcome["token"][:-2] + ("AA" if not alice_welcome["token"].endswith("AA") else "BB")
-    eve, eve_welcome = await visitor(server, token=forged, conversation_id=alice_welcome["conversation_id"])
+    forged = alice_welcome["token"][:-2] + (
+        "AA" if not alice_welcome["token"].endswith("AA") else "BB"
+    )
+    eve, eve_welcome = await visitor(
+        server, token=forged, conversation_id=alice_welcome["conversation_id"]
+    )
     assert eve_welcome["visitor_id"] != alice_welcome["visitor_id"]
     await eve.drain()
     assert not any("12345" in m["text"] for m in eve.messages())
