@@ -111,7 +111,8 @@ async def main() -> None:
         times = [s * 1000 for s, _ in results]
         print(
             f"{args.concurrent} visitors at once (connect + ask): "
-            f"p50 {statistics.median(times):.0f} ms, p99 {pct(times, 0.99):.0f} ms, all answered in {wall:.2f} s"
+            f"p50 {statistics.median(times):.0f} ms, p99 {pct(times, 0.99):.0f} ms, "
+            f"all answered in {wall:.2f} s"
         )
     finally:
         proc.terminate()
