@@ -15,12 +15,19 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_S = 30  # writers queue behind each other instead of failing at once
+# Per process. A few hundred sockets per replica keep ~10 transactions in flight at peak;
+# replicas x (size + overflow) must stay below PostgreSQL's max_connections (100 by default):
+# three replicas use at most 60. See docs/deploy.md for sizing.
+PG_POOL_SIZE = 10
+PG_POOL_OVERFLOW = 10
 
 
 def make_engine(url: str) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and IMMEDIATE transactions."""
     if not url.startswith("sqlite"):
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW
+        )
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -41,7 +41,7 @@ from app.schemas import (
 from handoff import agents as agent_service
 from handoff import conversations as chat
 from handoff import feedback, tickets
-from handoff.bus import RESYNC, Subscription
+from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Subscription
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event
 from handoff.messages import messages_after
@@ -169,7 +169,9 @@ class Connection:
         self.app = ws.app
         self.id = uuid.uuid4().hex
         self.for_agent = for_agent
-        self.sub: Subscription = self.app.state.bus.subscribe()
+        self.sub: Subscription = self.app.state.bus.subscribe(
+            AGENT_QUEUE_MAX if for_agent else SUBSCRIPTION_QUEUE_MAX
+        )
         # conversation id -> highest seq handled (sent, or skipped as a note for visitors)
         self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
@@ -189,6 +191,8 @@ class Connection:
             try:
                 await asyncio.wait_for(self.ws.send_text(json.dumps(frame)), SEND_TIMEOUT_S)
             except TimeoutError:
+                log.warning("closing a socket that took over %ss to take one frame",
+                            SEND_TIMEOUT_S)
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
             except Exception:  # noqa: BLE001 - the peer is gone; it resumes by seq elsewhere
                 self._closed = True
@@ -230,6 +234,8 @@ class Connection:
                 get.cancel()
                 overflow.cancel()
             if overflow.done() and not overflow.cancelled():
+                log.warning("closing a slow %s socket: %d events queued",
+                            "agent" if self.for_agent else "visitor", self.sub.queue.qsize())
                 await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
                 return
             await self._handle_event(get.result())

@@ -135,6 +135,10 @@ async def set_presence(
         )
     else:
         row.last_seen_at = now
+        if agent.status == status:
+            # A plain heartbeat: leave the agents row alone, so a console's pings never
+            # queue behind (or deadlock with) routing, which locks agent rows.
+            return status
     agent.status = status
     agent.last_seen_at = now
     return status

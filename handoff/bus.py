@@ -18,6 +18,9 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_QUEUE_MAX = 256  # per socket; a consumer this far behind is cut and resumes by seq
+# Agent consoles also hear every queue change of the whole site (one event per visitor message
+# in a queued or assigned chat), so their burst allowance is larger; still bounded.
+AGENT_QUEUE_MAX = 2048
 RESYNC = "resync"  # event type delivered locally when events may have been missed
 RESYNC_CHANNEL = "_resync"  # a replica whose publish failed asks every replica to catch up
 RECONNECT_BASE_S = 0.2  # first retry after a Redis loss: a restart is usually this quick
@@ -31,10 +34,10 @@ Event = dict[str, Any]
 class Subscription:
     """A bounded inbox for one consumer (one socket), listening on a set of channels."""
 
-    def __init__(self, fanout: LocalFanout) -> None:
+    def __init__(self, fanout: LocalFanout, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> None:
         self._fanout = fanout
         self.channels: set[str] = set()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(SUBSCRIPTION_QUEUE_MAX)
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self.overflowed = asyncio.Event()
 
     def add(self, channel: str) -> None:
@@ -68,8 +71,8 @@ class LocalFanout:
         self.subscribers: dict[str, set[Subscription]] = {}
         self.all: set[Subscription] = set()
 
-    def new_subscription(self) -> Subscription:
-        sub = Subscription(self)
+    def new_subscription(self, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> Subscription:
+        sub = Subscription(self, maxsize)
         self.all.add(sub)
         return sub
 
@@ -92,7 +95,7 @@ class Bus(Protocol):
     async def publish_after_commit(self, channel: str, event: Event) -> None:
         """Publish an event; call only after the data it announces is committed."""
 
-    def subscribe(self) -> Subscription: ...
+    def subscribe(self, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> Subscription: ...
 
     async def start(self) -> None: ...
 
@@ -112,8 +115,8 @@ class MemoryBus:
     async def publish_after_commit(self, channel: str, event: Event) -> None:
         self.fanout.deliver(channel, event)
 
-    def subscribe(self) -> Subscription:
-        return self.fanout.new_subscription()
+    def subscribe(self, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> Subscription:
+        return self.fanout.new_subscription(maxsize)
 
     async def start(self) -> None:
         return None
@@ -182,8 +185,8 @@ class RedisBus:
         if not await self._publish(RESYNC_CHANNEL, {"type": RESYNC}):
             self._owe_resync = True
 
-    def subscribe(self) -> Subscription:
-        return self.fanout.new_subscription()
+    def subscribe(self, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> Subscription:
+        return self.fanout.new_subscription(maxsize)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen_forever(), name="redis-bus-listener")

@@ -64,7 +64,8 @@ PING_S = 20.0  # below the server's 60 s idle cut-off
 LIST_POLL_S = 3.0  # agents re-read the queue this often (the console does on `resync`)
 SETTLE_S = 30.0  # after the load: time for every client to catch up before checking
 DOWN_S = (0.5, 2.0)  # a killed replica stays down this long before it is restarted
-CLIENT_OPEN_TIMEOUT_S = 5.0
+CLIENT_OPEN_TIMEOUT_S = 10.0
+ARRIVAL_GAP_S = 0.02  # visitors arrive over a few seconds, as on a website, not all at once
 
 
 def now() -> float:
@@ -400,13 +401,12 @@ class AgentClient(Client):
         while True:
             replica = random.choice(self.cluster.replicas)
             try:
-                async with httpx.AsyncClient(base_url=replica.url, timeout=5) as http:
-                    r = await http.post(
-                        "/api/agent/login", json={"email": self.email, "password": AGENT_PASSWORD}
-                    )
-                    r.raise_for_status()
-                    self.token, self.agent_id = r.json()["token"], r.json()["agent"]["id"]
-                    return
+                r = await self.cluster.http(replica).post(
+                    "/api/agent/login", json={"email": self.email, "password": AGENT_PASSWORD}
+                )
+                r.raise_for_status()
+                self.token, self.agent_id = r.json()["token"], r.json()["agent"]["id"]
+                return
             except httpx.HTTPError:
                 await asyncio.sleep(backoff(attempt))
                 attempt += 1
@@ -445,19 +445,18 @@ class AgentClient(Client):
             for attempt in range(20):
                 replica = random.choice(self.cluster.replicas)
                 headers = {"Authorization": f"Bearer {self.token}"}
+                http = self.cluster.http(replica)
                 try:
-                    async with httpx.AsyncClient(base_url=replica.url, headers=headers,
-                                                 timeout=5) as http:
-                        r = await http.post(f"/api/agent/conversations/{cid}/take")
-                        if r.status_code == 409:
-                            # Lost the race, or won it and lost the response: ask the database.
-                            got = await http.get(f"/api/agent/conversations/{cid}")
-                            got.raise_for_status()
-                            if got.json()["conversation"]["assigned_agent_id"] != self.agent_id:
-                                self.take_conflicts += 1
-                                return
-                        else:
-                            r.raise_for_status()
+                    r = await http.post(f"/api/agent/conversations/{cid}/take", headers=headers)
+                    if r.status_code == 409:
+                        # Lost the race, or won it and lost the response: ask the database.
+                        got = await http.get(f"/api/agent/conversations/{cid}", headers=headers)
+                        got.raise_for_status()
+                        if got.json()["conversation"]["assigned_agent_id"] != self.agent_id:
+                            self.take_conflicts += 1
+                            return
+                    else:
+                        r.raise_for_status()
                     break
                 except httpx.HTTPError:
                     await asyncio.sleep(backoff(attempt))
@@ -482,16 +481,17 @@ class AgentClient(Client):
             replica = random.choice(self.cluster.replicas)
             headers = {"Authorization": f"Bearer {self.token}"}
             with contextlib.suppress(httpx.HTTPError, ValueError):
-                async with httpx.AsyncClient(base_url=replica.url, headers=headers,
-                                             timeout=5) as http:
-                    for which in ("queued", "tickets", "mine"):
-                        r = await http.get("/api/agent/conversations", params={"filter": which})
-                        r.raise_for_status()
-                        for conv in r.json():
-                            if which == "mine":
-                                await self._own(conv["id"])
-                            else:
-                                self._try_take(conv["id"])
+                http = self.cluster.http(replica)
+                for which in ("queued", "tickets", "mine"):
+                    r = await http.get(
+                        "/api/agent/conversations", params={"filter": which}, headers=headers
+                    )
+                    r.raise_for_status()
+                    for conv in r.json():
+                        if which == "mine":
+                            await self._own(conv["id"])
+                        else:
+                            self._try_take(conv["id"])
             await asyncio.sleep(LIST_POLL_S * (0.5 + random.random()))
 
 
@@ -509,12 +509,27 @@ class Config:
     think_s: float = 0.2
     deadline_s: float = 900.0
     base_port: int = 18600
+    verbose: bool = False
 
 
 @dataclass
 class Cluster:
     replicas: list[Replica]
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    _http: dict[int, httpx.AsyncClient] = field(default_factory=dict)
+
+    def http(self, replica: Replica) -> httpx.AsyncClient:
+        """One pooled HTTP client per replica (a client per request costs ~10 ms of CPU)."""
+        if replica.port not in self._http:
+            limits = httpx.Limits(max_connections=50)
+            self._http[replica.port] = httpx.AsyncClient(
+                base_url=replica.url, timeout=5, limits=limits
+            )
+        return self._http[replica.port]
+
+    async def aclose(self) -> None:
+        for client in self._http.values():
+            await client.aclose()
 
 
 @dataclass
@@ -530,16 +545,35 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-async def chaos(cfg: Config, cluster: Cluster, progress: Any, log: list[str]) -> tuple[int, int]:
+async def report_progress(visitors: list[Visitor], agents: list[AgentClient],
+                          stats: Stats) -> None:
+    while True:
+        await asyncio.sleep(5)
+        print(f"t={now() - T0:6.1f}s acked={len(stats.acked)} "
+              f"connected={sum(v.connected.is_set() for v in visitors)}/{len(visitors)} "
+              f"assigned={sum(v.assigned.is_set() for v in visitors)} "
+              f"done={sum(v.done.is_set() for v in visitors)} "
+              f"agents_connected={sum(a.connected.is_set() for a in agents)} "
+              f"owned={sum(len(a.mine) for a in agents)} "
+              f"pending={sum(len(c.pending) for c in [*visitors, *agents])} "
+              f"reconnects={stats.reconnects}", flush=True)
+
+
+async def chaos(
+    cfg: Config, cluster: Cluster, progress: Any, log: list[str], done: dict[str, int]
+) -> None:
     """Kill replicas and restart Redis at evenly spread points of the load's progress."""
     events = [("kill", (i + 1) / (cfg.kills + 2)) for i in range(cfg.kills)]
     events += [("redis", (i + 1.5) / (cfg.kills + 2)) for i in range(cfg.redis_restarts)]
-    kills = redis_restarts = 0
     restarts: list[asyncio.Task[None]] = []
 
     async def restart(victim: Replica, down: float) -> None:
         await asyncio.sleep(down)
-        await victim.start()
+        try:
+            await victim.start()
+        except RuntimeError as exc:  # e.g. /readyz still 503 (pool busy): keep going
+            log.append(f"  t={now() - T0:6.1f}s  restart of :{victim.port} incomplete: {exc}")
+            return
         log.append(f"  t={now() - T0:6.1f}s  replica :{victim.port} back and ready")
 
     for what, at in sorted(events, key=lambda e: e[1]):
@@ -550,7 +584,7 @@ async def chaos(cfg: Config, cluster: Cluster, progress: Any, log: list[str]) ->
                 await asyncio.sleep(0.2)
             victim = random.choice([r for r in cluster.replicas if r.up])
             victim.kill()
-            kills += 1
+            done["kills"] += 1
             down = random.uniform(*DOWN_S)
             log.append(f"  t={now() - T0:6.1f}s  SIGKILL replica :{victim.port} "
                        f"(progress {progress():.0%}), down {down:.1f}s")
@@ -558,10 +592,9 @@ async def chaos(cfg: Config, cluster: Cluster, progress: Any, log: list[str]) ->
         else:
             log.append(f"  t={now() - T0:6.1f}s  Redis shutdown (progress {progress():.0%})")
             await restart_redis(random.uniform(1.0, 2.0))
-            redis_restarts += 1
+            done["redis"] += 1
             log.append(f"  t={now() - T0:6.1f}s  Redis back")
     await asyncio.gather(*restarts)
-    return kills, redis_restarts
 
 
 T0 = now()
@@ -661,21 +694,23 @@ async def run(cfg: Config) -> Report:
             def progress() -> float:
                 return len(stats.acked) / target
 
-            tasks += [asyncio.create_task(v.run()) for v in visitors]
+            for v in visitors:
+                tasks.append(asyncio.create_task(v.run()))
+                await asyncio.sleep(ARRIVAL_GAP_S)
             scripts = [asyncio.create_task(v.script()) for v in visitors]
-            chaos_task = asyncio.create_task(chaos(cfg, cluster, progress, log))
+            chaos_done = {"kills": 0, "redis": 0}
+            chaos_task = asyncio.create_task(chaos(cfg, cluster, progress, log, chaos_done))
+            if cfg.verbose:
+                tasks.append(asyncio.create_task(report_progress(visitors, agents, stats)))
             done, _ = await asyncio.wait(scripts, timeout=cfg.deadline_s)
             elapsed = now() - T0
             finished = len(done) == len(scripts) and all(not t.exception() for t in done)
             # Replicas still restarting come back before the checks (bounded by the deadline).
             await asyncio.wait({chaos_task}, timeout=max(1.0, cfg.deadline_s - elapsed))
-            kills, redis_restarts = (0, 0)
-            if chaos_task.done() and not chaos_task.exception():
-                kills, redis_restarts = chaos_task.result()
-            else:
-                chaos_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await chaos_task
+            chaos_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await chaos_task
+            kills, redis_restarts = chaos_done["kills"], chaos_done["redis"]
             # Let every client catch up (the sweep runs every 3 s), then compare.
             settle_until = now() + SETTLE_S
             while now() < settle_until and any(  # noqa: ASYNC110 - polling client state
@@ -704,6 +739,7 @@ async def run(cfg: Config) -> Report:
             for t in [*tasks, *cluster.background]:
                 t.cancel()
             await asyncio.gather(*tasks, *cluster.background, return_exceptions=True)
+            await cluster.aclose()
             for r in replicas:
                 r.stop()
             if not redis_up():
@@ -723,10 +759,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="mean pause between a visitor's messages (s)")
     parser.add_argument("--deadline", type=float, default=900.0, help="give up after (s)")
     parser.add_argument("--base-port", type=int, default=18600)
+    parser.add_argument("--verbose", action="store_true", help="print progress every 5 s")
     args = parser.parse_args(argv)
     cfg = Config(visitors=args.visitors, agents=args.agents, messages=args.messages,
                  kills=args.kills, replicas=args.replicas, redis_restarts=args.redis_restarts,
-                 think_s=args.think, deadline_s=args.deadline, base_port=args.base_port)
+                 think_s=args.think, deadline_s=args.deadline, base_port=args.base_port,
+                 verbose=args.verbose)
     report = asyncio.run(run(cfg))
     print("\n".join(report.lines), flush=True)
     return 0 if report.ok else 1
