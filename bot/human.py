@@ -11,23 +11,26 @@ _EN_WHO = (
     r"(?:a |an |the |some |real |live |actual |)*"
     r"(?:human(?: being)?|person|people|agent|operator|representative|rep|someone|somebody|"
     r"staff|support(?: person| agent| team)?|customer (?:service|support)(?: agent| rep)?|"
+    r"manager|supervisor|"
     r"(?:real|live) (?:one|chat))"
 )
 _ES_WHO = (
     r"(?:un |una |el |la |alguien|)\s*(?:humano|persona|agente|operador|operadora|asesor|"
-    r"asesora|representante|alguien(?: real)?|ser humano)"
+    r"asesora|representante|alguien(?: real)?|ser humano|soporte|"
+    r"(?:servicio|atencion) al cliente)"
 )
 _FR_WHO = (
     r"(?:un |une |le |la |l'|quelqu'un|)\s*(?:humain|personne|agent|operateur|operatrice|"
-    r"conseiller|conseillere|quelqu'un|etre humain|vrai(?:e)? personne)"
+    r"conseiller|conseillere|quelqu'un|etre humain|vrai(?:e)? personne|service client)"
 )
 _DE_WHO = (
     r"(?:einem |einer |einen |mit |jemandem|)\s*(?:menschen?|person|mitarbeiter(?:in)?|"
-    r"agenten?|berater(?:in)?|jemandem|echten menschen|kundenberater(?:in)?|support)"
+    r"agenten?|berater(?:in)?|jemandem|echten menschen|kundenberater(?:in)?|support|"
+    r"kundenservice|kundendienst)"
 )
 _PT_WHO = (
     r"(?:um |uma |o |a |alguem|)\s*(?:humano|pessoa|atendente|agente|operador(?:a)?|"
-    r"assistente|alguem(?: real)?|ser humano|consultor(?:a)?)"
+    r"assistente|alguem(?: real)?|ser humano|consultor(?:a)?|suporte|atendimento)"
 )
 _CS_WHO = (
     r"(?:clovek(?:em)?|cloveka|operator(?:em|a|kou)?|operatork(?:ou|a|y)|"
