@@ -68,7 +68,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
         brain = await Brain.create(
-            entries, model=settings.model, thresholds=thresholds_from(settings)
+            entries,
+            model=settings.model,
+            thresholds=thresholds_from(settings),
+            improve=settings.bot_improve,
+            fine_tune=settings.bot_fine_tune,
         )
         app.state.brain = brain
         async with brain:

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
     # The bot
     model: str = "all-MiniLM-L6-v2"
+    # After start-up and every KB change the bot keeps answering while it trains a head over
+    # the embeddings and then fine-tunes the encoder on the KB's own phrasings (minutes of
+    # CPU, in a background thread); each stage is swapped in when it is ready.
+    bot_improve: bool = True
+    bot_fine_tune: bool = True
     answer_threshold: float | None = Field(
         default=None, description="Override the calibrated answer threshold (cosine score)."
     )

@@ -163,6 +163,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "secret_key": TEST_SECRET,
         # Chats stay in the queue until an agent takes them, unless a test asks for "auto".
         "routing_mode": "manual",
+        # The chat tests need the bot to decide the same way throughout a test; the
+        # background training stages have their own tests in tests/bot.
+        "bot_improve": False,
+        "bot_fine_tune": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
