@@ -390,7 +390,9 @@ async def request_human(
         client_msg_id=client_msg_id,
         meta={"kind": "handoff"},
     )
-    if not posted.duplicate and conv.state == S.BOT:
+    # Also on a resend: the first attempt may have been stored by a replica that died (or
+    # hit a deadlock) before escalating; the request is still with the bot until we do.
+    if conv.state == S.BOT:
         await escalate(
             session=session,
             bus=bus,
