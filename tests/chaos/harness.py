@@ -27,6 +27,7 @@ import math
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,13 @@ SETTLE_S = 30.0  # after the load: time for every client to catch up before chec
 DOWN_S = (0.5, 2.0)  # a killed replica stays down this long before it is restarted
 CLIENT_OPEN_TIMEOUT_S = 10.0
 ARRIVAL_GAP_S = 0.02  # visitors arrive over a few seconds, as on a website, not all at once
+
+
+def free_port() -> int:
+    """A free loopback port, so that concurrent runs (CI, a colleague) never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def now() -> float:
@@ -208,6 +216,7 @@ class Stats:
     order_violations: int = 0
     reconnects: int = 0
     errors: int = 0
+    client_faults: list[str] = field(default_factory=list)
     acks_total: int = 0
 
 
@@ -261,6 +270,8 @@ class Client:
                         pinger.cancel()
             except (OSError, TimeoutError, websockets.WebSocketException, ConnectionError):
                 pass
+            except Exception as exc:  # noqa: BLE001 - a harness bug must show, not hang a client
+                self.stats.client_faults.append(f"{self.name}: {exc!r}")
             self.connected.clear()
             self.ws = None
             if self.stopping:
@@ -508,7 +519,7 @@ class Config:
     redis_restarts: int = 1
     think_s: float = 0.2
     deadline_s: float = 900.0
-    base_port: int = 18600
+    base_port: int = 0  # 0: free ports picked at start
     verbose: bool = False
 
 
@@ -556,7 +567,8 @@ async def report_progress(visitors: list[Visitor], agents: list[AgentClient],
               f"agents_connected={sum(a.connected.is_set() for a in agents)} "
               f"owned={sum(len(a.mine) for a in agents)} "
               f"pending={sum(len(c.pending) for c in [*visitors, *agents])} "
-              f"reconnects={stats.reconnects}", flush=True)
+              f"reconnects={stats.reconnects} faults={len(stats.client_faults)} "
+              f"{stats.client_faults[-1:] if stats.client_faults else ''}", flush=True)
 
 
 async def chaos(
@@ -647,6 +659,8 @@ async def check(url: str, stats: Stats, visitors: list[Visitor],
         f"acks received (incl. resends): {stats.acks_total}",
         f"reconnects:                    {stats.reconnects}",
         f"error frames (then resent):    {stats.errors}",
+        f"client faults:                 {len(stats.client_faults)} "
+        f"{stats.client_faults[:3] if stats.client_faults else ''}",
         f"delivery latency:              p50 {percentile(stats.latencies, 50) * 1000:.0f} ms, "
         f"p99 {percentile(stats.latencies, 99) * 1000:.0f} ms, "
         f"max {max(stats.latencies, default=math.nan) * 1000:.0f} ms "
@@ -671,8 +685,10 @@ async def run(cfg: Config) -> Report:
         env = dict(os.environ, CHATDESK_DATABASE_URL=url, CHATDESK_ENV="test",
                    CHATDESK_SECRET_KEY=SECRET, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                    CHATDESK_BUS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/0#{workdir.name}")
-        replicas = [Replica(cfg.base_port + i, env, workdir / f"replica-{i}.log")
-                    for i in range(cfg.replicas)]
+        ports = [cfg.base_port + i if cfg.base_port else free_port()
+                 for i in range(cfg.replicas)]
+        replicas = [Replica(port, env, workdir / f"replica-{i}.log")
+                    for i, port in enumerate(ports)]
         cluster = Cluster(replicas)
         stats = Stats()
         visitors = [Visitor(cluster, stats, f"v{i}", per_visitor, cfg.think_s)
@@ -758,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.2,
                         help="mean pause between a visitor's messages (s)")
     parser.add_argument("--deadline", type=float, default=900.0, help="give up after (s)")
-    parser.add_argument("--base-port", type=int, default=18600)
+    parser.add_argument("--base-port", type=int, default=0, help="0: any free ports")
     parser.add_argument("--verbose", action="store_true", help="print progress every 5 s")
     args = parser.parse_args(argv)
     cfg = Config(visitors=args.visitors, agents=args.agents, messages=args.messages,

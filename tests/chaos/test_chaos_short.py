@@ -13,7 +13,7 @@ from tests.chaos.harness import Config, redis_up, run
 
 SHORT = Config(
     visitors=30, agents=4, messages=1200, kills=2, redis_restarts=1, think_s=0.3,
-    deadline_s=150, base_port=18700,
+    deadline_s=150,
 )
 
 
