@@ -65,7 +65,7 @@ def build_index(
     oos_vectors = encode(encoder, list(oos_examples)) if oos_examples else None
     use_head = stage is not Stage.NEAREST
     held = cross_validate(vectors, owners, len(entries), use_head=use_head, oos_vectors=oos_vectors)
-    calibrated = choose_thresholds(held)
+    calibrated = choose_thresholds(held, search_sure=use_head)
     head = train_head(vectors, owners, len(entries)) if use_head else None
     summary = summarize(held, calibrated)
     return Index(

@@ -104,8 +104,13 @@ def cross_validate(
     return HeldOut(**{k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()})
 
 
-def choose_thresholds(held: HeldOut, margin: float = DEFAULT_MARGIN) -> Thresholds:
-    """Grid-search (clarify, answer) for the best expected worth of outcomes on held-out data."""
+def choose_thresholds(
+    held: HeldOut, margin: float = DEFAULT_MARGIN, *, search_sure: bool = True
+) -> Thresholds:
+    """Grid-search (clarify, answer, sure) for the best worth of outcomes on held-out data.
+
+    `search_sure=False` (nearest-neighbour mode, where it means nothing) keeps cold start fast.
+    """
     if len(held.confidence) < 2:
         return FALLBACK
     rng = np.random.default_rng(SEED)
@@ -122,9 +127,9 @@ def choose_thresholds(held: HeldOut, margin: float = DEFAULT_MARGIN) -> Threshol
         oos_kept += PSEUDO_OOS_WEIGHT * np.mean(pseudo[None, :] >= low, axis=1)
     if len(admin):
         oos_kept += np.mean(admin[None, :] >= low, axis=1)
-    sure_grid = np.r_[grid[:: max(1, len(grid) // SURE_GRID)], NEVER]
+    sure_grid = np.r_[grid[:: max(1, len(grid) // SURE_GRID)], NEVER] if search_sure else [NEVER]
     for answer in grid:
-        for sure in sure_grid[sure_grid >= answer]:
+        for sure in (x for x in sure_grid if x >= answer):
             t = Thresholds(answer=float(answer), clarify=0.0, margin=margin, sure=float(sure))
             answered = t.answers(conf, agree)
             right = np.mean(answered & correct)

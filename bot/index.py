@@ -76,8 +76,13 @@ def score_queries(
     nearest = knn.argmax(axis=1) if knn.shape[1] else np.zeros(len(queries), dtype=np.int64)
     if head is not None:
         probs = head.probabilities(queries)
-        agree = probs.argmax(axis=1) == nearest
-        return Scores(probs, probs.max(axis=1), agree, nearest)
+        predicted = probs.argmax(axis=1)
+        # The head says which entry (probabilities are relative); the cosine to that entry's
+        # nearest phrasing says whether the question is near the KB at all, which is what
+        # out-of-scope detection needs. Their geometric mean ranks both failure kinds low.
+        closeness = np.clip(knn[np.arange(len(queries)), predicted], 0.0, 1.0)
+        confidence = np.sqrt(probs.max(axis=1) * closeness)
+        return Scores(probs, confidence, predicted == nearest, nearest)
     if knn.shape[1] < 2:
         top = knn.max(axis=1) if knn.shape[1] else np.zeros(len(queries), dtype=np.float32)
         return Scores(knn, top, np.ones(len(queries), dtype=bool), nearest)
