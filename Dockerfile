@@ -1,5 +1,6 @@
 # chatdesk: one replica per container. Build from the repository root:
-#   docker build -f deploy/Dockerfile -t chatdesk .
+#   docker build -t chatdesk .
+# deploy/compose.yaml runs two replicas of it with PostgreSQL, Redis and nginx.
 # Slim Debian Python, non-root, the embedding model baked in (no network at run time).
 FROM python:3.11-slim-bookworm AS build
 
@@ -29,7 +30,8 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent chatdesk
+    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent chatdesk \
+    && install -d -o chatdesk -g chatdesk /var/cache/chatdesk
 
 COPY --from=build /opt/chatdesk /opt/chatdesk
 # Owned by root, read-only for the service user: the code cannot be rewritten at run time.
@@ -41,6 +43,7 @@ ENV PATH=/opt/chatdesk/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     CHATDESK_ENV=production \
+    CHATDESK_BOT_CACHE=/var/cache/chatdesk \
     CHATDESK_HOST=0.0.0.0 \
     CHATDESK_PORT=8000
 

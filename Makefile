@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-sqlite test-postgres lint install clean widget-deps
+.PHONY: run test test-sqlite test-postgres chaos lint install clean widget-deps
 
 install: $(STAMP)
 
@@ -27,7 +27,13 @@ test-sqlite: $(STAMP) widget-deps
 
 # The database-backed tests again on PostgreSQL (CHATDESK_TEST_POSTGRES_URL to point elsewhere).
 test-postgres: $(STAMP)
-	CHATDESK_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q tests/e2e tests/handoff
+	CHATDESK_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q tests/e2e tests/handoff tests/scale
+
+# The full chaos test (docs/deploy.md): 3 replicas on PostgreSQL + Redis, 200 visitors,
+# 10 agents, 20,000 messages, replica kills and a Redis restart; loopback only, bounded.
+CHAOS_ARGS ?= --visitors 200 --agents 10 --messages 20000 --kills 3
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.harness $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app bot handoff migrations tests

@@ -16,31 +16,17 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, delete, exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.errors import Conflict, Invalid
-from handoff.models import Agent, AgentStatus, Base, UTCDateTime, utcnow
+from handoff.models import Agent, AgentPresence, AgentStatus, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 8
 DEFAULT_PRESENCE_TIMEOUT_S = 60  # same as Settings.presence_timeout_s: two missed heartbeats
 STALE_PRESENCE_S = 3600  # rows of dead replicas are deleted after this; harmless until then
-
-
-class AgentPresence(Base):
-    """One live agent socket somewhere in the cluster, refreshed by its heartbeat."""
-
-    __tablename__ = "agent_presence"
-
-    socket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agent_id: Mapped[int] = mapped_column(
-        ForeignKey("agents.id", ondelete="CASCADE"), index=True
-    )
-    replica_id: Mapped[str | None] = mapped_column(String(64))
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 def _default_socket(agent_id: int) -> str:

@@ -106,6 +106,19 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AgentPresence(Base):
+    """One live agent socket somewhere in the cluster, refreshed by its heartbeat."""
+
+    __tablename__ = "agent_presence"
+
+    socket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), index=True
+    )
+    replica_id: Mapped[str | None] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Conversation(Base):
     __tablename__ = "conversations"
 
