@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import torch
     from sentence_transformers import SentenceTransformer
 
 # Multiple-negatives ranking loss over in-batch pairs: each pair's anchor must pick its own
@@ -157,7 +158,7 @@ def _plan(groups: list[list[str]], steps: int, rng: random.Random) -> list[list[
     return batches[:steps]
 
 
-def _embed(model: SentenceTransformer, texts: list[str]):  # noqa: ANN202 - torch.Tensor
+def _embed(model: SentenceTransformer, texts: list[str]) -> torch.Tensor:
     import torch
 
     # `preprocess` replaced `tokenize` in sentence-transformers 6.
