@@ -121,7 +121,7 @@ class Index:
 
     def _decide(self, text: str, misses: int, scores: Scores, row: int) -> Decision:
         ranking = scores.ranking[row]
-        order = np.argsort(-ranking)[:TOP_CANDIDATES]
+        order = top_indices(ranking, TOP_CANDIDATES)
         candidates = tuple(
             Candidate(self.entries[i].id, round(float(ranking[i]), 4)) for i in order
         )
@@ -141,6 +141,14 @@ class Index:
         first = tuple(Candidate(self.entries[i].id, round(float(ranking[i]), 4)) for i in offered)
         rest = tuple(c for c in candidates if c not in first)
         return Decision(Action.CLARIFY, None, confidence, first + rest, None)
+
+
+def top_indices(values: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest values, largest first (partition first: cheaper than a sort)."""
+    if len(values) <= k:
+        return np.argsort(-values)
+    part = np.argpartition(-values, k)[:k]
+    return part[np.argsort(-values[part])]
 
 
 def clarify_choices(ranking: np.ndarray, order: np.ndarray, nearest: int) -> list[int]:
