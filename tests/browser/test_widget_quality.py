@@ -187,7 +187,10 @@ async def test_hostile_host_css_cross_origin_embed_and_signed_identity(
     with customer_site(pages) as shop:  # another origin that only has the script tag
         server.settings.allowed_origins = [shop]
         for path in pages:
-            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            # No opening animation: both pages are read at rest, whatever the machine's speed.
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 800}, reduced_motion="reduce"
+            )
             page = await context.new_page()
             await page.goto(shop + path)
             await expect(launcher(page)).to_be_visible()
