@@ -37,6 +37,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 TEST_SECRET = "test-secret-" + "x" * 32
 AGENT_PASSWORD = "correct horse battery"
+SHUTDOWN_S = 10  # as `chatdesk serve`: a test server never outlives its test by more
 
 
 def test_backend() -> str:
@@ -142,7 +143,10 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
     """Serve the real app with uvicorn on a free loopback port until the block ends."""
     app = create_app(settings)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=SHUTDOWN_S,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
