@@ -16,6 +16,7 @@ from app.api import router as api_router
 from app.console_api import router as console_router
 from app.db import make_engine, make_sessionmaker
 from app.health import router as health_router
+from app.kb_api import router as kb_router
 from app.security import Tokens
 from app.settings import Settings, get_settings
 from app.widget_routes import router as widget_router
@@ -51,7 +52,10 @@ async def _watch_knowledge_base(app: FastAPI) -> None:
                 seen = current
         except Exception:  # noqa: BLE001 - keep answering from the old index and retry
             log.exception("knowledge base watch failed; will retry")
-        await asyncio.sleep(KB_POLL_S)
+        changed: asyncio.Event = app.state.kb_changed
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), KB_POLL_S)
+        changed.clear()
 
 
 @contextlib.asynccontextmanager
@@ -102,8 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
     app.state.hub = Hub()
+    app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(kb_router)
     app.include_router(console_router)
     app.include_router(ws_router)
     app.include_router(widget_router)  # /widget.js, and the demo shop at /

@@ -8,7 +8,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Entry
-from handoff.models import FaqEntry, FaqVariant
+from handoff.errors import Conflict, NotFound
+from handoff.models import FaqEntry, FaqVariant, utcnow
 
 
 def to_entry(row: FaqEntry) -> Entry:
@@ -20,10 +21,14 @@ def to_entry(row: FaqEntry) -> Entry:
     )
 
 
+async def list_rows(*, session: AsyncSession) -> Sequence[FaqEntry]:
+    """Every stored FAQ entry with its variants, in id order."""
+    return (await session.scalars(select(FaqEntry).order_by(FaqEntry.id))).all()
+
+
 async def load_entries(*, session: AsyncSession) -> list[Entry]:
-    """Every stored FAQ entry, in id order."""
-    rows = (await session.scalars(select(FaqEntry).order_by(FaqEntry.id))).all()
-    return [to_entry(r) for r in rows]
+    """Every stored FAQ entry as the bot sees it, in id order."""
+    return [to_entry(r) for r in await list_rows(session=session)]
 
 
 async def count_entries(*, session: AsyncSession) -> int:
@@ -53,3 +58,77 @@ async def replace_all(*, session: AsyncSession, entries: Sequence[Entry]) -> int
         )
     await session.commit()
     return len(entries)
+
+
+# --- admin edits: one entry at a time --------------------------------------------------
+
+ENTRY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # URL-safe: ids appear in API paths
+
+
+async def get_entry(*, session: AsyncSession, entry_id: str) -> FaqEntry:
+    """One stored entry with its variants, or NotFound."""
+    row = await session.get(FaqEntry, entry_id)
+    if row is None:
+        raise NotFound(f"no FAQ entry {entry_id!r}")
+    return row
+
+
+async def create_entry(
+    *, session: AsyncSession, entry_id: str, question: str, answer: str, variants: Sequence[str]
+) -> FaqEntry:
+    """Add an entry; Conflict if the id is taken."""
+    if await session.get(FaqEntry, entry_id) is not None:
+        raise Conflict(f"FAQ entry {entry_id!r} already exists")
+    row = FaqEntry(
+        id=entry_id, question=question, answer=answer,
+        variants=[FaqVariant(text=v) for v in variants],
+    )
+    session.add(row)
+    await session.commit()
+    return row
+
+
+async def update_entry(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    question: str,
+    answer: str,
+    variants: Sequence[str] | None,
+) -> FaqEntry:
+    """Replace an entry's question and answer (and its variants, when given)."""
+    row = await get_entry(session=session, entry_id=entry_id)
+    row.question, row.answer = question, answer
+    if variants is not None:
+        row.variants = [FaqVariant(text=v) for v in variants]
+    row.updated_at = utcnow()  # the fingerprint servers watch, even if only variants changed
+    await session.commit()
+    return row
+
+
+async def delete_entry(*, session: AsyncSession, entry_id: str) -> None:
+    """Remove an entry and its variants."""
+    row = await get_entry(session=session, entry_id=entry_id)
+    await session.delete(row)
+    await session.commit()
+
+
+async def add_variant(*, session: AsyncSession, entry_id: str, text: str) -> FaqVariant:
+    """Add one more way of asking an entry's question."""
+    row = await get_entry(session=session, entry_id=entry_id)
+    variant = FaqVariant(text=text)
+    row.variants.append(variant)
+    row.updated_at = utcnow()
+    await session.commit()
+    return variant
+
+
+async def delete_variant(*, session: AsyncSession, entry_id: str, variant_id: int) -> None:
+    """Remove one variant of an entry."""
+    row = await get_entry(session=session, entry_id=entry_id)
+    variant = next((v for v in row.variants if v.id == variant_id), None)
+    if variant is None:
+        raise NotFound(f"entry {entry_id!r} has no variant {variant_id}")
+    row.variants.remove(variant)
+    row.updated_at = utcnow()
+    await session.commit()

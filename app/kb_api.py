@@ -1,0 +1,158 @@
+"""Admin REST for the knowledge base: list, create, edit, delete entries and variants.
+
+Every change is committed, then the bot is told to rebuild in the background; answers keep
+coming from the current index until the new one is swapped in. Other replicas notice the
+change through the knowledge-base watcher (app/main.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.db import SessionDep
+from app.security import AdminDep
+from handoff import knowledge
+from handoff.errors import Conflict, NotFound
+
+router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+EntryId = Annotated[str, StringConstraints(pattern=knowledge.ENTRY_ID_PATTERN)]
+MAX_VARIANTS = 500  # far beyond a real FAQ; bounds one request's encoding work
+
+
+class VariantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    text: str
+
+
+class EntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    question: str
+    answer: str
+    variants: list[VariantOut]
+
+
+class EntryIn(BaseModel):
+    id: EntryId
+    question: Text
+    answer: Text
+    variants: Annotated[list[Text], Field(max_length=MAX_VARIANTS)] = []
+
+
+class EntryUpdate(BaseModel):
+    question: Text
+    answer: Text
+    variants: Annotated[list[Text], Field(max_length=MAX_VARIANTS)] | None = None
+
+
+class VariantIn(BaseModel):
+    text: Text
+
+
+def _changed(request: Request) -> None:
+    request.app.state.kb_changed.set()  # wakes the watcher: rebuild now, not in 5 s
+
+
+def _http(exc: NotFound | Conflict) -> HTTPException:
+    code = status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound) else status.HTTP_409_CONFLICT
+    return HTTPException(code, str(exc))
+
+
+@router.get("")
+async def list_entries(admin: AdminDep, session: SessionDep) -> list[EntryOut]:
+    rows = await knowledge.list_rows(session=session)
+    return [EntryOut.model_validate(r) for r in rows]
+
+
+@router.get("/status")
+async def kb_status(admin: AdminDep, request: Request) -> dict[str, Any]:
+    """What the bot answers from now: entries, stage, thresholds, rebuild progress."""
+    return dict(request.app.state.brain.status)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_entry(
+    body: EntryIn, admin: AdminDep, session: SessionDep, request: Request
+) -> EntryOut:
+    try:
+        row = await knowledge.create_entry(
+            session=session,
+            entry_id=body.id,
+            question=body.question,
+            answer=body.answer,
+            variants=body.variants,
+        )
+    except Conflict as exc:
+        raise _http(exc) from exc
+    _changed(request)
+    return EntryOut.model_validate(row)
+
+
+@router.get("/{entry_id}")
+async def get_entry(entry_id: str, admin: AdminDep, session: SessionDep) -> EntryOut:
+    try:
+        return EntryOut.model_validate(
+            await knowledge.get_entry(session=session, entry_id=entry_id)
+        )
+    except NotFound as exc:
+        raise _http(exc) from exc
+
+
+@router.put("/{entry_id}")
+async def update_entry(
+    entry_id: str, body: EntryUpdate, admin: AdminDep, session: SessionDep, request: Request
+) -> EntryOut:
+    try:
+        row = await knowledge.update_entry(
+            session=session,
+            entry_id=entry_id,
+            question=body.question,
+            answer=body.answer,
+            variants=body.variants,
+        )
+    except NotFound as exc:
+        raise _http(exc) from exc
+    _changed(request)
+    return EntryOut.model_validate(row)
+
+
+@router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_entry(
+    entry_id: str, admin: AdminDep, session: SessionDep, request: Request
+) -> None:
+    try:
+        await knowledge.delete_entry(session=session, entry_id=entry_id)
+    except NotFound as exc:
+        raise _http(exc) from exc
+    _changed(request)
+
+
+@router.post("/{entry_id}/variants", status_code=status.HTTP_201_CREATED)
+async def add_variant(
+    entry_id: str, body: VariantIn, admin: AdminDep, session: SessionDep, request: Request
+) -> VariantOut:
+    try:
+        variant = await knowledge.add_variant(session=session, entry_id=entry_id, text=body.text)
+    except NotFound as exc:
+        raise _http(exc) from exc
+    _changed(request)
+    return VariantOut.model_validate(variant)
+
+
+@router.delete("/{entry_id}/variants/{variant_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_variant(
+    entry_id: str, variant_id: int, admin: AdminDep, session: SessionDep, request: Request
+) -> None:
+    try:
+        await knowledge.delete_variant(session=session, entry_id=entry_id, variant_id=variant_id)
+    except NotFound as exc:
+        raise _http(exc) from exc
+    _changed(request)
