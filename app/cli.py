@@ -112,12 +112,39 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}\nthe knowledge base was not changed", file=sys.stderr)
         return 2
 
+    settings = get_settings()
+    phrasings = sum(1 + len(e.variants) for e in entries)
+    print(f"read {len(entries)} entries ({phrasings} phrasings) from {args.file}", flush=True)
+    if not args.no_check:
+        asyncio.run(_calibrate(settings, entries))
+
     async def work(session: Any) -> int:
         return int(await knowledge.replace_all(session=session, entries=entries))
 
-    count = asyncio.run(_with_session(get_settings(), work))
-    print(f"imported {count} entries; running servers pick them up within seconds")
+    count = asyncio.run(_with_session(settings, work))
+    print(
+        f"imported {count} entries; running servers rebuild their index in the background "
+        "within seconds (answers continue meanwhile), then train and fine-tune on it"
+    )
     return 0
+
+
+async def _calibrate(settings: Settings, entries: list[Any]) -> None:
+    """Encode and calibrate the new knowledge base here first, showing what the bot will do."""
+    import time
+
+    from app.main import thresholds_from
+    from bot import Brain
+
+    started = time.perf_counter()
+    print(f"encoding with {settings.model} and calibrating thresholds...", flush=True)
+    brain = await Brain.create(
+        entries, model=settings.model, thresholds=thresholds_from(settings),
+        improve=False, fine_tune=False,
+    )
+    status = brain.status
+    thresholds = ", ".join(f"{k} {v:.3f}" for k, v in status["thresholds"].items())
+    print(f"  done in {time.perf_counter() - started:.1f} s; thresholds: {thresholds}", flush=True)
 
 
 def cmd_kb_export(args: argparse.Namespace) -> int:
@@ -185,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="knowledge base").add_subparsers(dest="kb", required=True)
     imp = kb.add_parser("import", help="replace the knowledge base from a .jsonl/.csv/.md file")
     imp.add_argument("file")
+    imp.add_argument("--no-check", action="store_true",
+                     help="skip encoding and calibrating the file here before storing it")
     imp.set_defaults(func=cmd_kb_import)
     exp = kb.add_parser("export", help="write the knowledge base as JSONL")
     exp.add_argument("file")
