@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,3 +187,35 @@ async def server(database_url: str) -> AsyncIterator[Server]:
     await seed_kb(database_url)
     async with run_server(make_settings(database_url)) as srv:
         yield srv
+
+
+@dataclass
+class Inbox:
+    """Mail the local SMTP server accepted, readable from the test's event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    messages: list[EmailMessage] = field(default_factory=list)
+    arrived: asyncio.Queue[EmailMessage] = field(default_factory=asyncio.Queue)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.loop.call_soon_threadsafe(self.arrived.put_nowait, msg)
+        return "250 OK"
+
+    async def next(self) -> EmailMessage:
+        msg = await asyncio.wait_for(self.arrived.get(), 20)
+        self.messages.append(msg)
+        return msg
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, and what it received."""
+    inbox = Inbox(asyncio.get_running_loop())
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -42,7 +42,7 @@
       emailBad: "Please enter a valid e-mail address.",
       closed: "This chat has ended.", rate: "How was your chat?", star: "{n} of 5 stars",
       comment: "Comment (optional)", rateSend: "Send rating", rated: "Thank you for your rating!",
-      transcript: "E-mail me this conversation", offline: "Offline: messages will be sent when you are back.",
+      transcript: "E-mail me this conversation", transcriptSent: "We sent the conversation to {email}.", offline: "Offline: messages will be sent when you are back.",
       connecting: "Connecting…", online: "Online", sound: "Sound notifications",
       tooLong: "That message is too long.", newChat: "Write a message to start a new chat.",
     },
@@ -61,7 +61,7 @@
       emailBad: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
       closed: "Dieser Chat ist beendet.", rate: "Wie war der Chat?", star: "{n} von 5 Sternen",
       comment: "Kommentar (optional)", rateSend: "Bewertung senden", rated: "Danke für Ihre Bewertung!",
-      transcript: "Verlauf per E-Mail senden", offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
+      transcript: "Verlauf per E-Mail senden", transcriptSent: "Wir haben den Verlauf an {email} gesendet.", offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
       connecting: "Verbinde…", online: "Online", sound: "Tonsignale",
       tooLong: "Die Nachricht ist zu lang.", newChat: "Schreiben Sie, um einen neuen Chat zu beginnen.",
     },
@@ -428,6 +428,9 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
       extra.append(emailForm(tk.email, (email) => send({ type: "email", email })));
     } else if (s.state === "closed") {
       extra.append(rated[convId] ? h("p", "", T.rated + " " + T.newChat) : ratingForm());
+      const tr = h("div", "tr");
+      tr.append(h("p", "", T.transcript), emailForm(view.ticket && view.ticket.email, (email) => send({ type: "transcript", email }), T.transcript));
+      extra.append(tr);
     }
     // The control the visitor was on went away with the old state: keep focus in the panel.
     const now = shadow.activeElement;
@@ -480,7 +483,7 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
       rated[convId] = true; L.set("rated", rated);
       queue("rate", frame);
       const done = h("p", "", T.rated + " " + T.newChat, { tabindex: "-1" });
-      extra.replaceChildren(done); done.focus();
+      f.replaceWith(done); done.focus();
     });
     return f;
   }
@@ -618,6 +621,11 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
       case "typing": if (f.sender === "agent") showTyping(f); break;
       case "feedback_saved": dropPending("fb" + f.seq); break;
       case "rating_saved": dropPending("rate"); break;
+      case "transcript_sent": {
+        const tr = extra.querySelector(".tr");
+        if (tr) tr.replaceChildren(h("p", "", t("transcriptSent", { email: f.email })));
+        break;
+      }
       case "error": {
         const ref = f.ref;
         const r = ref && msgs.find((m) => m.cmid === ref && m.seq == null);

@@ -21,7 +21,7 @@ from tests.browser.widget_page import (
     say,
     take_queued,
 )
-from tests.conftest import Server, make_settings, run_server, seed_kb
+from tests.conftest import Inbox, Server, make_settings, run_server, seed_kb
 
 NEVER_SURE = 1.01  # an answer threshold above any score: the bot clarifies whatever it is asked
 
@@ -192,3 +192,37 @@ async def test_unread_badge_and_panel_state_across_pages(server: Server, browser
     await expect(bubbles(page, "agent")).to_have_count(2)
     await alice.close()
     await context.close()
+
+
+async def test_transcript_by_email_after_close(
+    database_url: str, browser: Browser, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    await seed_kb(database_url)
+    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=port)
+    async with run_server(settings) as server:
+        alice, token = await online_agent(server, "Alice")
+        context, page = await open_shop(browser, server)
+        await open_panel(page)
+        await say(page, "how much is postage?")
+        await expect(bubbles(page, "bot").last).to_contain_text("€4.95")
+        await page.get_by_role("button", name="Talk to a person").click()
+        conversation_id = await take_queued(server, token)
+        async with server.http(token) as http:
+            r = await http.post(f"/api/agent/conversations/{conversation_id}/close")
+            assert r.status_code == 200
+
+        # Rating first: the transcript form stays until it is used.
+        rating = page.locator("chatdesk-widget .rate")
+        await rating.get_by_role("radio", name="5 of 5 stars").check()
+        await rating.get_by_role("button", name="Send rating").click()
+        form = page.locator("chatdesk-widget .tr")
+        await form.get_by_label("E-mail me this conversation").fill("dana@example.com")
+        await form.get_by_role("button", name="Save").click()
+        await expect(form).to_contain_text("We sent the conversation to dana@example.com")
+
+        mail = await inbox.next()
+        assert mail["To"] == "dana@example.com"
+        assert "€4.95" in mail.get_content()
+        await alice.close()
+        await context.close()

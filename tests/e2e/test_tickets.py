@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.db import make_engine, make_sessionmaker
 from handoff.hours import WEEKDAYS
 from handoff.models import Conversation, MessageFeedback, Rating, Ticket
 from tests.client import agent, visitor
-from tests.conftest import Server, free_port, make_settings, run_server, seed_kb
-
-
-@dataclass
-class Inbox:
-    """Mail the local SMTP server accepted, readable from the test's event loop."""
-
-    loop: asyncio.AbstractEventLoop
-    messages: list[EmailMessage] = field(default_factory=list)
-    arrived: asyncio.Queue[EmailMessage] = field(default_factory=asyncio.Queue)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.loop.call_soon_threadsafe(self.arrived.put_nowait, msg)
-        return "250 OK"
-
-    async def next(self) -> EmailMessage:
-        msg = await asyncio.wait_for(self.arrived.get(), 20)
-        self.messages.append(msg)
-        return msg
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[tuple[Inbox, int]]:
-    inbox = Inbox(asyncio.get_running_loop())
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
+from tests.conftest import Inbox, Server, make_settings, run_server, seed_kb
 
 
 def closed_today() -> tuple[dict[str, str], datetime]:
