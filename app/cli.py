@@ -71,6 +71,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    if args.workers > 1 and settings.bus_url.startswith("memory://"):
+        # Each worker is its own process: an in-memory bus would split them into islands.
+        print("error: --workers > 1 needs a shared bus: set CHATDESK_BUS_URL=redis://...",
+              file=sys.stderr)
+        return 2
     if args.demo:
         if settings.env is Environment.PRODUCTION:
             print("refusing --demo in production (it creates a known agent password)")
