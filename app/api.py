@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from app.db import SessionDep
@@ -42,18 +43,21 @@ LIST_FILTERS: dict[str, tuple[ConversationState, ...]] = {
 }
 
 
-def http_error(exc: Exception) -> HTTPException:
-    """Map a domain error to its HTTP status."""
-    if isinstance(exc, NotFound):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, Forbidden):
-        return HTTPException(status.HTTP_403_FORBIDDEN, str(exc))
-    if isinstance(exc, Conflict | IllegalTransition):
-        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc))
+# Services raise domain errors; this is the one place that turns them into HTTP statuses,
+# so endpoints stay free of try/except (registered in app.main.create_app).
+DOMAIN_STATUS: dict[type[Exception], int] = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    Conflict: status.HTTP_409_CONFLICT,
+    IllegalTransition: status.HTTP_409_CONFLICT,
+    Invalid: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
 
-DOMAIN_ERRORS = (NotFound, Forbidden, Conflict, IllegalTransition, Invalid)
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """Answer a domain error with its HTTP status and message."""
+    code = next(c for cls, c in DOMAIN_STATUS.items() if isinstance(exc, cls))
+    return JSONResponse({"detail": str(exc)}, status_code=code)
 
 
 @router.get("/health")
@@ -94,10 +98,7 @@ async def list_conversations(
 
 @router.get("/agent/conversations/{conversation_id}")
 async def transcript(conversation_id: int, agent: AgentDep, session: SessionDep) -> TranscriptOut:
-    try:
-        conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
-    except NotFound as exc:
-        raise http_error(exc) from exc
+    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
     visitor = await session.get(Visitor, conv.visitor_id)
     messages = await messages_after(
         session=session, conversation_id=conv.id, after_seq=0, include_notes=True
@@ -113,15 +114,12 @@ async def transcript(conversation_id: int, agent: AgentDep, session: SessionDep)
 async def take(
     conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
-    try:
-        conv = await chat.take(
-            session=session,
-            bus=request.app.state.bus,
-            conversation_id=conversation_id,
-            agent=agent,
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    conv = await chat.take(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+    )
     return ConversationOut.model_validate(conv)
 
 
@@ -129,16 +127,13 @@ async def take(
 async def close(
     conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
-    try:
-        conv = await chat.close(
-            session=session,
-            bus=request.app.state.bus,
-            conversation_id=conversation_id,
-            agent=agent,
-            routing=request.app.state.settings.routing(),
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    conv = await chat.close(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+        routing=request.app.state.settings.routing(),
+    )
     return ConversationOut.model_validate(conv)
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 
-from app.api import DOMAIN_ERRORS, http_error
 from app.console_schemas import (
     AgentSummary,
     CannedIn,
@@ -74,18 +73,15 @@ async def list_agents(agent: AgentDep, session: SessionDep, request: Request) ->
 async def transfer(
     conversation_id: int, body: TransferIn, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
-    try:
-        conv = await chat.transfer(
-            session=session,
-            bus=request.app.state.bus,
-            conversation_id=conversation_id,
-            agent=agent,
-            to_agent_id=body.to_agent_id,
-            note=body.note,
-            routing=request.app.state.settings.routing(),
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    conv = await chat.transfer(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+        to_agent_id=body.to_agent_id,
+        note=body.note,
+        routing=request.app.state.settings.routing(),
+    )
     return ConversationOut.model_validate(conv)
 
 
@@ -93,24 +89,18 @@ async def transfer(
 async def reopen(
     conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
-    try:
-        conv = await chat.reopen(
-            session=session,
-            bus=request.app.state.bus,
-            conversation_id=conversation_id,
-            agent=agent,
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    conv = await chat.reopen(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+    )
     return ConversationOut.model_validate(conv)
 
 
 @router.get("/conversations/{conversation_id}/context")
 async def context(conversation_id: int, agent: AgentDep, session: SessionDep) -> ContextOut:
-    try:
-        ctx = await profile.conversation_context(session=session, conversation_id=conversation_id)
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    ctx = await profile.conversation_context(session=session, conversation_id=conversation_id)
     return ContextOut(
         ticket=TicketDetail.model_validate(ctx.ticket, from_attributes=True)
         if ctx.ticket
@@ -133,18 +123,15 @@ async def ticket_reply(
     request: Request,
 ) -> dict[str, int | bool]:
     """Answer a ticket: shown in the widget when the visitor is back, and e-mailed."""
-    try:
-        posted = await tickets.reply_to_ticket(
-            session=session,
-            bus=request.app.state.bus,
-            mail=request.app.state.settings.mail(),
-            conversation_id=conversation_id,
-            agent=agent,
-            client_msg_id=body.client_msg_id,
-            text=body.text.strip(),
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    posted = await tickets.reply_to_ticket(
+        session=session,
+        bus=request.app.state.bus,
+        mail=request.app.state.settings.mail(),
+        conversation_id=conversation_id,
+        agent=agent,
+        client_msg_id=body.client_msg_id,
+        text=body.text.strip(),
+    )
     return {"seq": posted.message.seq, "duplicate": posted.duplicate}
 
 
@@ -166,15 +153,12 @@ async def list_tickets(
 async def set_ticket_status(
     ticket_id: int, body: TicketStatusIn, agent: AgentDep, session: SessionDep, request: Request
 ) -> TicketDetail:
-    try:
-        ticket = await tickets.set_status(
-            session=session,
-            bus=request.app.state.bus,
-            ticket_id=ticket_id,
-            status=TicketStatus(body.status),
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    ticket = await tickets.set_status(
+        session=session,
+        bus=request.app.state.bus,
+        ticket_id=ticket_id,
+        status=TicketStatus(body.status),
+    )
     return _ticket(ticket)
 
 
@@ -187,12 +171,9 @@ async def search_canned(
 
 @router.post("/canned", status_code=status.HTTP_201_CREATED)
 async def create_canned(body: CannedIn, admin: AdminDep, session: SessionDep) -> CannedOut:
-    try:
-        reply = await canned.create(
-            session=session, shortcut=body.shortcut, title=body.title, text=body.text
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    reply = await canned.create(
+        session=session, shortcut=body.shortcut, title=body.title, text=body.text
+    )
     return CannedOut.model_validate(reply)
 
 
@@ -200,25 +181,19 @@ async def create_canned(body: CannedIn, admin: AdminDep, session: SessionDep) ->
 async def update_canned(
     reply_id: int, body: CannedIn, admin: AdminDep, session: SessionDep
 ) -> CannedOut:
-    try:
-        reply = await canned.update(
-            session=session,
-            reply_id=reply_id,
-            shortcut=body.shortcut,
-            title=body.title,
-            text=body.text,
-        )
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    reply = await canned.update(
+        session=session,
+        reply_id=reply_id,
+        shortcut=body.shortcut,
+        title=body.title,
+        text=body.text,
+    )
     return CannedOut.model_validate(reply)
 
 
 @router.delete("/canned/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_canned(reply_id: int, admin: AdminDep, session: SessionDep) -> None:
-    try:
-        await canned.delete(session=session, reply_id=reply_id)
-    except DOMAIN_ERRORS as exc:
-        raise http_error(exc) from exc
+    await canned.delete(session=session, reply_id=reply_id)
 
 
 @router.get("/hours")

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.db import SessionDep
 from app.security import AdminDep
 from handoff import knowledge
-from handoff.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
 
@@ -61,11 +60,6 @@ def _changed(request: Request) -> None:
     request.app.state.kb_changed.set()  # wakes the watcher: rebuild now, not in 5 s
 
 
-def _http(exc: NotFound | Conflict) -> HTTPException:
-    code = status.HTTP_404_NOT_FOUND if isinstance(exc, NotFound) else status.HTTP_409_CONFLICT
-    return HTTPException(code, str(exc))
-
-
 @router.get("")
 async def list_entries(admin: AdminDep, session: SessionDep) -> list[EntryOut]:
     rows = await knowledge.list_rows(session=session)
@@ -82,44 +76,33 @@ async def kb_status(admin: AdminDep, request: Request) -> dict[str, Any]:
 async def create_entry(
     body: EntryIn, admin: AdminDep, session: SessionDep, request: Request
 ) -> EntryOut:
-    try:
-        row = await knowledge.create_entry(
-            session=session,
-            entry_id=body.id,
-            question=body.question,
-            answer=body.answer,
-            variants=body.variants,
-        )
-    except Conflict as exc:
-        raise _http(exc) from exc
+    row = await knowledge.create_entry(
+        session=session,
+        entry_id=body.id,
+        question=body.question,
+        answer=body.answer,
+        variants=body.variants,
+    )
     _changed(request)
     return EntryOut.model_validate(row)
 
 
 @router.get("/{entry_id}")
 async def get_entry(entry_id: str, admin: AdminDep, session: SessionDep) -> EntryOut:
-    try:
-        return EntryOut.model_validate(
-            await knowledge.get_entry(session=session, entry_id=entry_id)
-        )
-    except NotFound as exc:
-        raise _http(exc) from exc
+    return EntryOut.model_validate(await knowledge.get_entry(session=session, entry_id=entry_id))
 
 
 @router.put("/{entry_id}")
 async def update_entry(
     entry_id: str, body: EntryUpdate, admin: AdminDep, session: SessionDep, request: Request
 ) -> EntryOut:
-    try:
-        row = await knowledge.update_entry(
-            session=session,
-            entry_id=entry_id,
-            question=body.question,
-            answer=body.answer,
-            variants=body.variants,
-        )
-    except NotFound as exc:
-        raise _http(exc) from exc
+    row = await knowledge.update_entry(
+        session=session,
+        entry_id=entry_id,
+        question=body.question,
+        answer=body.answer,
+        variants=body.variants,
+    )
     _changed(request)
     return EntryOut.model_validate(row)
 
@@ -128,10 +111,7 @@ async def update_entry(
 async def delete_entry(
     entry_id: str, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
-    try:
-        await knowledge.delete_entry(session=session, entry_id=entry_id)
-    except NotFound as exc:
-        raise _http(exc) from exc
+    await knowledge.delete_entry(session=session, entry_id=entry_id)
     _changed(request)
 
 
@@ -139,10 +119,7 @@ async def delete_entry(
 async def add_variant(
     entry_id: str, body: VariantIn, admin: AdminDep, session: SessionDep, request: Request
 ) -> VariantOut:
-    try:
-        variant = await knowledge.add_variant(session=session, entry_id=entry_id, text=body.text)
-    except NotFound as exc:
-        raise _http(exc) from exc
+    variant = await knowledge.add_variant(session=session, entry_id=entry_id, text=body.text)
     _changed(request)
     return VariantOut.model_validate(variant)
 
@@ -151,8 +128,5 @@ async def add_variant(
 async def delete_variant(
     entry_id: str, variant_id: int, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
-    try:
-        await knowledge.delete_variant(session=session, entry_id=entry_id, variant_id=variant_id)
-    except NotFound as exc:
-        raise _http(exc) from exc
+    await knowledge.delete_variant(session=session, entry_id=entry_id, variant_id=variant_id)
     _changed(request)

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from app.api import DOMAIN_STATUS, domain_error
 from app.api import router as api_router
 from app.console_api import router as console_router
 from app.db import make_engine, make_sessionmaker
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     app.include_router(health_router)
+    for error in DOMAIN_STATUS:
+        app.add_exception_handler(error, domain_error)
     app.include_router(api_router)
     app.include_router(kb_router)
     app.include_router(console_router)
