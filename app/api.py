@@ -50,7 +50,7 @@ DOMAIN_STATUS: dict[type[Exception], int] = {
     Forbidden: status.HTTP_403_FORBIDDEN,
     Conflict: status.HTTP_409_CONFLICT,
     IllegalTransition: status.HTTP_409_CONFLICT,
-    Invalid: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 
 

@@ -463,7 +463,7 @@ async def _visitor_session(conn: Connection) -> None:
                     text=frame.text.strip(),
                 )
                 await conn.send(_ack(posted))
-                if not posted.duplicate:
+                if not posted.duplicate or await chat.awaits_bot(session=session, posted=posted):
                     await chat.bot_turn(
                         session=session,
                         bus=conn.bus,
@@ -471,6 +471,7 @@ async def _visitor_session(conn: Connection) -> None:
                         conversation_id=cid,
                         text=frame.text,
                         routing=routing,
+                        answering_seq=posted.message.seq,
                     )
             elif isinstance(frame, Choice):
                 cid = await ensure_open(session)

@@ -214,6 +214,16 @@ async def post_visitor_message(
     return posted
 
 
+async def awaits_bot(*, session: AsyncSession, posted: Posted) -> bool:
+    """True when the bot still owes an answer to this (resent) visitor message.
+
+    A resend normally gets its ack and nothing more; but if the first attempt was stored by
+    a replica that died before the bot answered, the message is still the last word.
+    """
+    conv = await get_conversation(session=session, conversation_id=posted.message.conversation_id)
+    return conv.state == S.BOT and conv.last_seq == posted.message.seq
+
+
 # --- the bot's turn --------------------------------------------------------------------
 
 
@@ -239,10 +249,11 @@ async def bot_turn(
     conversation_id: int,
     text: str,
     routing: Routing,
+    answering_seq: int,
 ) -> Decision | None:
-    """Let the bot answer the visitor's latest message, if the bot still owns the chat."""
+    """Let the bot answer the visitor message `answering_seq`, if it is still the last word."""
     conv = await get_conversation(session=session, conversation_id=conversation_id)
-    if conv.state != S.BOT:
+    if conv.state != S.BOT or conv.last_seq != answering_seq:
         return None
     # The model runs off the event loop inside the brain; no transaction is open meanwhile.
     await session.commit()
@@ -254,6 +265,7 @@ async def bot_turn(
         conversation_id=conversation_id,
         decision=decision,
         routing=routing,
+        answering_seq=answering_seq,
     )
     return decision
 
@@ -266,11 +278,16 @@ async def apply_decision(
     conversation_id: int,
     decision: Decision,
     routing: Routing,
+    answering_seq: int,
 ) -> None:
     """Store the bot's answer, clarification or escalation, and publish it."""
-    conv = await get_conversation(session=session, conversation_id=conversation_id)
-    if conv.state != S.BOT:
-        return  # a person took over while the model was thinking
+    # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
+    # deliveries of one message racing (a resend on another socket), one answer is stored.
+    conv = await session.get(
+        Conversation, conversation_id, with_for_update=True, populate_existing=True
+    )
+    if conv is None or conv.state != S.BOT or conv.last_seq != answering_seq:
+        return  # a person took over, or the message was answered, while the model thought
     candidates = _candidates(decision, brain)
     if decision.action == Action.ANSWER and decision.entry_id is not None:
         entry = brain.entry(decision.entry_id)

@@ -8,7 +8,8 @@ import json
 from sqlalchemy import func, select
 
 from app.db import make_engine, make_sessionmaker
-from handoff.models import Message
+from handoff.messages import append_message
+from handoff.models import Message, Sender
 from tests.client import agent, visitor
 from tests.conftest import Server
 
@@ -262,3 +263,35 @@ async def test_heartbeat_ping_gets_pong(server: Server) -> None:
     assert welcome["heartbeat_s"] > 0
     await client.send({"type": "ping"})
     await client.expect_type("pong")
+
+
+async def test_resend_of_a_message_the_bot_never_answered_gets_its_answer(
+    server: Server,
+) -> None:
+    # As if the replica that stored the message died before the bot answered it.
+    client, welcome = await visitor(server)
+    cid = welcome["conversation_id"]
+    engine = make_engine(server.settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            await append_message(
+                session=s,
+                conversation_id=cid,
+                sender=Sender.VISITOR,
+                text="Do you accept returns?",
+                client_msg_id="lost-reply",
+            )
+            await s.commit()
+    finally:
+        await engine.dispose()
+    await client.say("Do you accept returns?", client_msg_id="lost-reply")
+    ack = await client.expect_type("ack", client_msg_id="lost-reply")
+    assert ack["duplicate"] is True
+    answer = await client.expect(from_("bot"))
+    assert answer["meta"]["entry_id"] == "returns-policy"
+
+    # A second resend finds the answer stored: nothing more is said.
+    await client.say("Do you accept returns?", client_msg_id="lost-reply")
+    await client.expect_type("ack", client_msg_id="lost-reply")
+    await client.drain()
+    assert len([m for m in client.messages() if m["sender"] == "bot"]) == 1
