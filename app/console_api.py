@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from sqlalchemy import select
 
 from app.console_schemas import (
     AgentSummary,
@@ -25,9 +24,8 @@ from app.schemas import ConversationOut
 from app.security import AdminDep, AgentDep
 from handoff import canned, profile, tickets
 from handoff import conversations as chat
-from handoff.agents import online_agents
-from handoff.models import Agent, AgentStatus, Ticket, TicketStatus, utcnow
-from handoff.routing import agent_loads
+from handoff.models import Ticket, TicketStatus, utcnow
+from handoff.routing import roster
 
 router = APIRouter(prefix="/api/agent")
 
@@ -39,34 +37,20 @@ def _ticket(ticket: Ticket) -> TicketDetail:
 @router.get("/agents")
 async def list_agents(agent: AgentDep, session: SessionDep, request: Request) -> list[AgentSummary]:
     """Every agent with their live status and load (for transfers)."""
-    everyone = (await session.scalars(select(Agent).order_by(Agent.name))).all()
-    online = {
-        a.id
-        for a in await online_agents(
-            session=session, presence_timeout_s=request.app.state.settings.presence_timeout_s
+    entries = await roster(
+        session=session, presence_timeout_s=request.app.state.settings.presence_timeout_s
+    )
+    return [
+        AgentSummary(
+            id=e.agent.id,
+            name=e.agent.name,
+            avatar_url=e.agent.avatar_url,
+            status=str(e.status),
+            capacity=e.agent.capacity,
+            active=e.active,
         )
-    }
-    loads = await agent_loads(session=session, agents=everyone)
-    out = []
-    for load in loads:
-        a = load.agent
-        if a.id in online:
-            shown = AgentStatus.ONLINE
-        elif a.status == AgentStatus.AWAY:
-            shown = AgentStatus.AWAY
-        else:
-            shown = AgentStatus.OFFLINE  # offline, or "online" with a stale heartbeat
-        out.append(
-            AgentSummary(
-                id=a.id,
-                name=a.name,
-                avatar_url=a.avatar_url,
-                status=str(shown),
-                capacity=a.capacity,
-                active=load.active,
-            )
-        )
-    return out
+        for e in entries
+    ]
 
 
 @router.post("/conversations/{conversation_id}/transfer")

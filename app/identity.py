@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.schemas import IdentityClaim
-from handoff.models import Visitor
 
 FIELD_SEPARATOR = "\n"  # cannot occur inside a field (refused), so the joined text is unambiguous
 
@@ -43,7 +41,11 @@ def signed_text(*, user_id: str, name: str | None, email: str | None, expires: i
 
 
 def sign_identity(
-    *, secret: str, user_id: str, name: str | None = None, email: str | None = None,
+    *,
+    secret: str,
+    user_id: str,
+    name: str | None = None,
+    email: str | None = None,
     expires: int,
 ) -> str:
     """The hex signature a site's server puts into the widget's `identity` option."""
@@ -63,7 +65,10 @@ def verify_identity(
     if claim.expires < (time.time() if now is None else now):
         return None
     expected = sign_identity(
-        secret=secret, user_id=claim.user_id, name=claim.name, email=claim.email,
+        secret=secret,
+        user_id=claim.user_id,
+        name=claim.name,
+        email=claim.email,
         expires=claim.expires,
     )
     if not hmac.compare_digest(expected.encode(), claim.signature.lower().encode()):
@@ -75,20 +80,6 @@ def verify_identity(
         except EmailNotValidError:
             email = None  # the site vouched for a malformed address: keep the rest
     return VerifiedIdentity(user_id=claim.user_id, name=claim.name or None, email=email)
-
-
-async def remember_identity(
-    *, session: AsyncSession, visitor_id: int, identity: VerifiedIdentity
-) -> None:
-    """Put the verified name and e-mail on the visitor's profile (agents see them)."""
-    visitor = await session.get(Visitor, visitor_id)
-    if visitor is None:
-        return
-    if identity.name:
-        visitor.name = identity.name
-    if identity.email:
-        visitor.email = identity.email
-    await session.commit()
 
 
 def origin_allowed(origin: str | None, allowed: list[str]) -> bool:

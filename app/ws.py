@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from app.identity import origin_allowed, remember_identity, verify_identity
+from app.identity import origin_allowed, verify_identity
 from app.schemas import (
     MAX_FRAME_BYTES,
     MAX_TEXT_BYTES,
@@ -46,7 +46,7 @@ from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event
 from handoff.messages import messages_after
 from handoff.models import Agent, AgentStatus, Conversation, Sender
-from handoff.states import ConversationState, IllegalTransition
+from handoff.states import IllegalTransition
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -191,8 +191,7 @@ class Connection:
             try:
                 await asyncio.wait_for(self.ws.send_text(json.dumps(frame)), SEND_TIMEOUT_S)
             except TimeoutError:
-                log.warning("closing a socket that took over %ss to take one frame",
-                            SEND_TIMEOUT_S)
+                log.warning("closing a socket that took over %ss to take one frame", SEND_TIMEOUT_S)
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
             except Exception:  # noqa: BLE001 - the peer is gone; it resumes by seq elsewhere
                 self._closed = True
@@ -234,8 +233,11 @@ class Connection:
                 get.cancel()
                 overflow.cancel()
             if overflow.done() and not overflow.cancelled():
-                log.warning("closing a slow %s socket: %d events queued",
-                            "agent" if self.for_agent else "visitor", self.sub.queue.qsize())
+                log.warning(
+                    "closing a slow %s socket: %d events queued",
+                    "agent" if self.for_agent else "visitor",
+                    self.sub.queue.qsize(),
+                )
                 await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
                 return
             await self._handle_event(get.result())
@@ -320,8 +322,9 @@ class Connection:
             except Exception:
                 # One bad frame must not cost the visitor their connection; it is logged.
                 log.exception("error handling a %s frame", getattr(frame, "type", "?"))
-                await self.send_error("internal_error", "something went wrong; try again",
-                                      _ref(frame))
+                await self.send_error(
+                    "internal_error", "something went wrong; try again", _ref(frame)
+                )
 
 
 def _ref(frame: Any) -> str | None:
@@ -412,7 +415,9 @@ async def _visitor_session(conn: Connection) -> None:
             if verified is None:
                 await conn.send_error("invalid_identity", "identity did not verify; ignored")
             else:
-                await remember_identity(session=session, visitor_id=visitor_id, identity=verified)
+                await chat.update_visitor_profile(
+                    session=session, visitor_id=visitor_id, name=verified.name, email=verified.email
+                )
         conv = await chat.open_conversation(session=session, visitor_id=visitor_id)
         if hello.conversation_id is not None and hello.conversation_id != conv.id:
             owner = await session.get(chat.Conversation, hello.conversation_id)
@@ -463,16 +468,15 @@ async def _visitor_session(conn: Connection) -> None:
                     text=frame.text.strip(),
                 )
                 await conn.send(_ack(posted))
-                if not posted.duplicate or await chat.awaits_bot(session=session, posted=posted):
-                    await chat.bot_turn(
-                        session=session,
-                        bus=conn.bus,
-                        brain=app.state.brain,
-                        conversation_id=cid,
-                        text=frame.text,
-                        routing=routing,
-                        answering_seq=posted.message.seq,
-                    )
+                await chat.bot_turn(
+                    session=session,
+                    bus=conn.bus,
+                    brain=app.state.brain,
+                    conversation_id=cid,
+                    text=frame.text,
+                    routing=routing,
+                    answering_seq=posted.message.seq,
+                )
             elif isinstance(frame, Choice):
                 cid = await ensure_open(session)
                 posted = await chat.choose_option(
@@ -534,17 +538,8 @@ async def _visitor_session(conn: Connection) -> None:
                 )
                 await conn.send({"type": "transcript_sent", "email": email})
             elif isinstance(frame, Typing):
-                conv = await chat.get_conversation(session=session, conversation_id=current["id"])
-                # The draft is shown to a person only once a person holds the chat.
-                draft = frame.draft if conv.state == ConversationState.ASSIGNED else None
-                await conn.bus.publish_after_commit(
-                    conversation_channel(conv.id),
-                    {
-                        "type": "typing",
-                        "conversation_id": conv.id,
-                        "sender": "visitor",
-                        "draft": draft,
-                    },
+                await chat.visitor_typing(
+                    session=session, bus=conn.bus, conversation_id=current["id"], draft=frame.draft
                 )
             elif isinstance(frame, Hello):
                 raise FrameError("invalid_frame", "already said hello")
@@ -598,11 +593,7 @@ async def _agent_session(conn: Connection) -> None:
 
         async def handle(frame: Any) -> None:
             if isinstance(frame, Ping):
-                async with conn.session() as session:
-                    me = await session.get(Agent, agent.id)
-                    # A heartbeat keeps the agent's chosen status: away stays away.
-                    keep = AgentStatus.AWAY if me and me.status == AgentStatus.AWAY else None
-                await _presence(conn, agent.id, keep or AgentStatus.ONLINE, announce=False)
+                await _presence(conn, agent.id, None, announce=False)
             elif isinstance(frame, SetStatus):
                 await _presence(conn, agent.id, AgentStatus(frame.status))
                 await conn.send({"type": "status", "status": frame.status})
@@ -635,14 +626,8 @@ async def _agent_session(conn: Connection) -> None:
             elif isinstance(frame, Typing):
                 if frame.conversation_id is None:
                     raise FrameError("invalid_frame", "conversation_id: Field required")
-                await conn.bus.publish_after_commit(
-                    conversation_channel(frame.conversation_id),
-                    {
-                        "type": "typing",
-                        "conversation_id": frame.conversation_id,
-                        "sender": "agent",
-                        "name": agent.name,
-                    },
+                await chat.agent_typing(
+                    bus=conn.bus, conversation_id=frame.conversation_id, agent=agent
                 )
             elif isinstance(frame, Hello):
                 raise FrameError("invalid_frame", "already said hello")
@@ -665,7 +650,7 @@ async def _drain(conn: Connection) -> None:
 
 
 async def _presence(
-    conn: Connection, agent_id: int, status: AgentStatus, announce: bool = True
+    conn: Connection, agent_id: int, status: AgentStatus | None, announce: bool = True
 ) -> None:
     """Record this socket's presence; announce the agent's cluster-wide status."""
     hub: Hub = conn.app.state.hub

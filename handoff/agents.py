@@ -83,13 +83,15 @@ async def set_presence(
     *,
     session: AsyncSession,
     agent_id: int,
-    status: AgentStatus,
+    status: AgentStatus | None,
     now: datetime | None = None,
     socket_id: str | None = None,
     replica_id: str | None = None,
     presence_timeout_s: int = DEFAULT_PRESENCE_TIMEOUT_S,
 ) -> AgentStatus:
     """Record one socket's heartbeat (online) or goodbye (offline); the caller commits.
+
+    `status=None` is a plain heartbeat: the agent's chosen status is kept (away stays away).
 
     Returns the agent's status as the cluster now sees it: an offline socket leaves the
     agent online while another of their sockets (on any replica) is alive.
@@ -99,6 +101,8 @@ async def set_presence(
     agent = await session.get(Agent, agent_id)
     if agent is None:
         return AgentStatus.OFFLINE
+    if status is None:
+        status = AgentStatus.AWAY if agent.status == AgentStatus.AWAY else AgentStatus.ONLINE
     row = await session.get(AgentPresence, socket_id)
     if status == AgentStatus.OFFLINE:
         if row is not None:
@@ -147,9 +151,7 @@ async def online_agents(
 ) -> Sequence[Agent]:
     """Agents that are online with a socket somewhere that heartbeated recently enough."""
     cutoff = (now or utcnow()) - timedelta(seconds=presence_timeout_s)
-    live = exists().where(
-        AgentPresence.agent_id == Agent.id, AgentPresence.last_seen_at >= cutoff
-    )
+    live = exists().where(AgentPresence.agent_id == Agent.id, AgentPresence.last_seen_at >= cutoff)
     return (
         await session.scalars(select(Agent).where(Agent.status == AgentStatus.ONLINE, live))
     ).all()

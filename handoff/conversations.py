@@ -76,6 +76,20 @@ async def create_visitor(
     return visitor
 
 
+async def update_visitor_profile(
+    *, session: AsyncSession, visitor_id: int, name: str | None, email: str | None
+) -> None:
+    """Put a name and e-mail the site vouched for on the visitor's profile (agents see them)."""
+    visitor = await session.get(Visitor, visitor_id)
+    if visitor is None:
+        return
+    if name:
+        visitor.name = name
+    if email:
+        visitor.email = email
+    await session.commit()
+
+
 async def current_conversation(*, session: AsyncSession, visitor_id: int) -> Conversation | None:
     """The visitor's most recent conversation, open or closed."""
     return await session.scalar(
@@ -214,14 +228,29 @@ async def post_visitor_message(
     return posted
 
 
-async def awaits_bot(*, session: AsyncSession, posted: Posted) -> bool:
-    """True when the bot still owes an answer to this (resent) visitor message.
+async def visitor_typing(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, draft: str | None
+) -> None:
+    """Tell agents the visitor is typing; the draft itself only once a person holds the chat."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    shown = draft if conv.state == S.ASSIGNED else None
+    await bus.publish_after_commit(
+        conversation_channel(conv.id),
+        {"type": "typing", "conversation_id": conv.id, "sender": "visitor", "draft": shown},
+    )
 
-    A resend normally gets its ack and nothing more; but if the first attempt was stored by
-    a replica that died before the bot answered, the message is still the last word.
-    """
-    conv = await get_conversation(session=session, conversation_id=posted.message.conversation_id)
-    return conv.state == S.BOT and conv.last_seq == posted.message.seq
+
+async def agent_typing(*, bus: Bus, conversation_id: int, agent: Agent) -> None:
+    """Tell the visitor (and other agents watching) that this agent is typing."""
+    await bus.publish_after_commit(
+        conversation_channel(conversation_id),
+        {
+            "type": "typing",
+            "conversation_id": conversation_id,
+            "sender": "agent",
+            "name": agent.name,
+        },
+    )
 
 
 # --- the bot's turn --------------------------------------------------------------------
@@ -251,7 +280,11 @@ async def bot_turn(
     routing: Routing,
     answering_seq: int,
 ) -> Decision | None:
-    """Let the bot answer the visitor message `answering_seq`, if it is still the last word."""
+    """Let the bot answer the visitor message `answering_seq`, if it is still the last word.
+
+    Also right for a resend: if the first attempt was stored by a replica that died before
+    the bot answered, the message is still the last word and gets its answer now.
+    """
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     if conv.state != S.BOT or conv.last_seq != answering_seq:
         return None

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.agents import online_agents
 from handoff.hours import BusinessHours
-from handoff.models import Agent, Conversation
+from handoff.models import Agent, AgentStatus, Conversation
 from handoff.states import ConversationState
 
 WAIT_SAMPLE = 20  # recent pickups averaged for the estimate: recent enough to follow the day
@@ -86,9 +86,7 @@ def best(loads: Sequence[Load]) -> Agent | None:
     candidates = [load for load in loads if load.free > 0]
     if not candidates:
         return None
-    chosen = min(
-        candidates, key=lambda ld: (-ld.free, ld.last_assigned_at or NEVER, ld.agent.id)
-    )
+    chosen = min(candidates, key=lambda ld: (-ld.free, ld.last_assigned_at or NEVER, ld.agent.id))
     return chosen.agent
 
 
@@ -134,3 +132,29 @@ def estimated_wait_s(median_wait_s: float | None, position: int | None) -> int |
         return None
     # Everyone ahead was waiting too: each place in the line costs about one median pickup.
     return round(median_wait_s * position)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    agent: Agent
+    status: AgentStatus
+    active: int
+
+
+async def roster(*, session: AsyncSession, presence_timeout_s: int) -> list[RosterEntry]:
+    """Every agent by name with the status the cluster sees and their number of open chats."""
+    everyone = (await session.scalars(select(Agent).order_by(Agent.name))).all()
+    online = {
+        a.id for a in await online_agents(session=session, presence_timeout_s=presence_timeout_s)
+    }
+    out = []
+    for load in await agent_loads(session=session, agents=everyone):
+        a = load.agent
+        if a.id in online:
+            shown = AgentStatus.ONLINE
+        elif a.status == AgentStatus.AWAY:
+            shown = AgentStatus.AWAY
+        else:
+            shown = AgentStatus.OFFLINE  # offline, or "online" with a stale heartbeat
+        out.append(RosterEntry(a, shown, load.active))
+    return out
