@@ -23,6 +23,9 @@ COPY handoff ./handoff
 COPY migrations ./migrations
 COPY widget ./widget
 RUN pip install -e .
+# The encoder's ONNX export (bot/fast_encoder.py), so a container starts answering without
+# exporting first; the key includes the model path, the same in both stages.
+RUN CHATDESK_BOT_CACHE=/var/cache/chatdesk HF_HUB_OFFLINE=1 python -m bot.fast_encoder
 
 FROM python:3.11-slim-bookworm
 
@@ -36,6 +39,7 @@ RUN apt-get update \
 COPY --from=build /opt/chatdesk /opt/chatdesk
 # Owned by root, read-only for the service user: the code cannot be rewritten at run time.
 COPY --from=build /srv/chatdesk /srv/chatdesk
+COPY --from=build --chown=chatdesk:chatdesk /var/cache/chatdesk /var/cache/chatdesk
 WORKDIR /srv/chatdesk
 
 ENV PATH=/opt/chatdesk/bin:$PATH \

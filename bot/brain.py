@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.calibrate import choose_thresholds, cross_validate, summarize
 from bot.decision import Decision
 from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.finetune import FineTuneStopped, cached_fine_tune, default_cache_dir
+from bot.fast_encoder import FastEncoder, base_export_dir, cached_export, load_cached
+from bot.finetune import FineTuneStopped, cache_key, cached_fine_tune, default_cache_dir
 from bot.head import train_head
 from bot.human import is_human_request
 from bot.index import Index, group_phrasings
 from bot.kb import Entry
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from bot.encoder import Encoder
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Stage(StrEnum):
 def build_index(
     entries: list[Entry],
     *,
-    encoder: SentenceTransformer,
+    encoder: Encoder,
     stage: Stage,
     thresholds: dict[str, float] | None,
     oos_examples: list[str] | None,
@@ -78,6 +79,12 @@ def build_index(
         stage=str(stage),
         calibration=summary | {"calibrated_" + k: v for k, v in calibrated.as_dict().items()},
     )
+
+
+def open_encoder(model: str, cache_dir: Path | None) -> Encoder:
+    """The model's ONNX export when one is cached (no torch needed), else the torch model."""
+    fast = load_cached(base_export_dir(cache_dir, model)) if cache_dir is not None else None
+    return fast or load_model(model)
 
 
 class Brain:
@@ -135,7 +142,8 @@ class Brain:
         (cached in `cache_dir`, None for no cache); `oos_examples` are admin-collected
         out-of-scope questions used for calibration.
         """
-        encoder = await asyncio.to_thread(load_model, model)
+        cache = default_cache_dir() if cache_dir == "default" else cache_dir
+        encoder = await asyncio.to_thread(open_encoder, model, cache)
         index = await asyncio.to_thread(
             build_index,
             list(entries),
@@ -151,7 +159,7 @@ class Brain:
             oos_examples=oos_examples,
             improve=improve,
             fine_tune=fine_tune,
-            cache_dir=default_cache_dir() if cache_dir == "default" else cache_dir,
+            cache_dir=cache,
         )
 
     async def __aenter__(self) -> Brain:
@@ -196,6 +204,7 @@ class Brain:
         return {
             "entries": len(index.entries),
             "model": self._model,
+            "runtime": "onnx" if isinstance(index.model, FastEncoder) else "torch",
             "stage": index.stage,
             "thresholds": index.thresholds.as_dict(),
             "calibration": dict(index.calibration),
@@ -278,6 +287,11 @@ class Brain:
         current = self._index
         entries, encoder = list(current.entries), current.model
         try:
+            if not isinstance(encoder, FastEncoder) and self._cache_dir is not None:
+                self._progress = "exporting encoder to ONNX"
+                folder = base_export_dir(self._cache_dir, self._model)
+                base = await asyncio.to_thread(load_model, self._model)
+                encoder = await asyncio.to_thread(cached_export, base, folder) or encoder
             self._progress = "training head"
             index = await asyncio.to_thread(
                 build_index,
@@ -296,15 +310,21 @@ class Brain:
             def report(done: float) -> None:
                 self._progress = f"fine-tuning encoder {done:.0%}"
 
-            tuned = await asyncio.to_thread(
+            groups = [e.phrasings() for e in entries]
+            torch_tuned = await asyncio.to_thread(
                 cached_fine_tune,
                 base,
-                [e.phrasings() for e in entries],
+                groups,
                 model_name=self._model,
                 cache_dir=self._cache_dir,
                 progress=report,
                 stop=stop,
             )
+            tuned: Encoder = torch_tuned
+            if self._cache_dir is not None:
+                self._progress = "exporting fine-tuned encoder to ONNX"
+                folder = self._cache_dir / (cache_key(self._model, groups) + "-onnx")
+                tuned = await asyncio.to_thread(cached_export, torch_tuned, folder) or tuned
             self._progress = "calibrating fine-tuned encoder"
             index = await asyncio.to_thread(
                 build_index,

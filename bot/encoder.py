@@ -13,7 +13,13 @@ from threadpoolctl import threadpool_limits
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from sentence_transformers import SentenceTransformer
+
+    from bot.fast_encoder import FastEncoder
+
+    Encoder: TypeAlias = SentenceTransformer | FastEncoder  # what an index encodes with
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
@@ -43,23 +49,37 @@ def load_model(name: str = DEFAULT_MODEL) -> SentenceTransformer:
             model = SentenceTransformer(resolve_model_path(name), device="cpu")
             model.eval()
             _models[name] = model
-            # BLAS worker threads spin after each numpy/scikit-learn call and steal the cores
-            # torch needs for encoding (measured: 468 -> 555 decisions/s with 200 at once).
-            # Our matrix work outside torch is small, so one BLAS thread is plenty.
-            threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+            limit_blas()
         return model
 
 
-def encode(model: SentenceTransformer, texts: list[str]) -> np.ndarray:
+def limit_blas() -> None:
+    """Keep numpy/scikit-learn to one BLAS thread, leaving the cores to the encoder.
+
+    BLAS worker threads spin after each numpy call and steal the cores the encoder needs
+    (measured with torch: 468 -> 555 decisions/s with 200 at once). Our matrix work outside
+    the encoder is small, so one BLAS thread is plenty.
+    """
+    threadpool_limits(limits=BLAS_THREADS, user_api="blas")
+
+
+def embedding_dim(model: SentenceTransformer) -> int:
+    """The model's embedding size."""
+    # Renamed in sentence-transformers 6; keep working with older releases too.
+    getter = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
+    return int(getter() or 0)
+
+
+def encode(model: Encoder, texts: list[str]) -> np.ndarray:
     """Unit-length float32 embeddings, one row per text (blocking)."""
+    from bot.fast_encoder import FastEncoder
+
+    if isinstance(model, FastEncoder):
+        return model.encode(texts)
     if not texts:
-        # Renamed in sentence-transformers 6; keep working with older releases too.
-        getter = (
-            getattr(model, "get_embedding_dimension", None)
-            or model.get_sentence_embedding_dimension
-        )
-        dim = getter() or 0
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros((0, embedding_dim(model)), dtype=np.float32)
     vectors = model.encode(
         texts,
         batch_size=ENCODE_BATCH,

@@ -15,7 +15,7 @@ from bot.human import is_human_request
 from bot.kb import Entry
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from bot.encoder import Encoder
 
 TOP_CANDIDATES = 5  # what an agent sees of "what the bot tried"
 MAX_CLARIFY = 3  # more buttons than this reads as a menu, not a question
@@ -95,7 +95,7 @@ def score_queries(
 class Index:
     """Everything one decision needs: model, phrasing embeddings, head and thresholds."""
 
-    model: SentenceTransformer
+    model: Encoder
     entries: list[Entry]
     vectors: np.ndarray  # (phrasings, dim), unit length, grouped by entry in entry order
     starts: np.ndarray  # first row of each entry in `vectors`, for np.maximum.reduceat

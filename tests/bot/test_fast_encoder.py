@@ -1,0 +1,70 @@
+"""The ONNX export serves the same embeddings and decisions as the torch model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bot import Action, Brain, Entry
+from bot.encoder import DEFAULT_MODEL, encode, load_model
+from bot.fast_encoder import FastEncoder, base_export_dir, cached_export, load_cached
+
+QUESTIONS = [
+    "hi",
+    "How do I reset my password?",
+    "when do you open on saturday morning, and is the shop in the old town open too?",
+    "",
+    "人工客服",
+    "password",
+]
+
+
+def test_export_matches_torch_in_input_order(tmp_path: Path) -> None:
+    torch_model = load_model()
+    fast = cached_export(torch_model, tmp_path / "export")
+    assert isinstance(fast, FastEncoder)
+    # Mixed lengths are regrouped by length inside; rows must come back in input order.
+    expected = encode(torch_model, QUESTIONS * 12)
+    got = encode(fast, QUESTIONS * 12)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    assert encode(fast, []).shape == (0, expected.shape[1])
+
+
+def test_damaged_export_is_rebuilt(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    assert cached_export(load_model(), folder) is not None
+    (folder / "model.onnx").write_bytes(b"not a model")
+    assert load_cached(folder) is None  # unusable, so not served
+    rebuilt = cached_export(load_model(), folder)
+    assert rebuilt is not None
+    assert encode(rebuilt, ["hello"]).shape == (1, 384)
+
+
+async def test_brain_starts_on_a_cached_export_and_decides_as_torch(
+    tmp_path: Path, kb: list[Entry]
+) -> None:
+    assert cached_export(load_model(), base_export_dir(tmp_path, DEFAULT_MODEL)) is not None
+    fast = await Brain.create(kb, improve=False, cache_dir=tmp_path)
+    plain = await Brain.create(kb, improve=False, cache_dir=None)
+    assert fast.status["runtime"] == "onnx"
+    assert plain.status["runtime"] == "torch"
+    for text in ["I forgot my password", "what time do you close", "do you sell bicycles"]:
+        a, b = await fast.decide(text), await plain.decide(text)
+        assert (a.action, a.entry_id) == (b.action, b.entry_id)
+        assert [c.entry_id for c in a.candidates] == [c.entry_id for c in b.candidates]
+    assert (await fast.decide("I forgot my password")).action is Action.ANSWER
+
+
+async def test_background_improvement_switches_to_the_export(
+    tmp_path: Path, kb: list[Entry]
+) -> None:
+    brain = await Brain.create(kb, fine_tune=False, cache_dir=tmp_path)
+    assert brain.status["runtime"] == "torch"  # nothing exported yet in this cache
+    async with brain:
+        await brain.ready()
+        assert brain.status["runtime"] == "onnx"
+        assert brain.status["stage"] == "trained-head"
+        assert (await brain.decide("I forgot my password")).entry_id == "reset-password"
+    assert load_cached(base_export_dir(tmp_path, DEFAULT_MODEL)) is not None
