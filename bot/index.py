@@ -24,6 +24,9 @@ REPEATED_MISSES_LIMIT = 2  # the issue: escalate after two misses in a row
 # share of the top one; below that it is noise that makes the question longer.
 CLARIFY_SHARE = 0.15
 NEVER = 2.0  # above any confidence: probabilities and cosines are at most 1
+# Cosine-to-logit scale of the neighbour softmax: the fine-tune's contrastive scale
+# (finetune.SCALE), under which the encoder learnt to tell entries apart.
+NEIGHBOUR_SCALE = 20.0
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,18 @@ def score_queries(
     if head is not None:
         probs = head.probabilities(queries)
         predicted = probs.argmax(axis=1)
-        # The head says which entry (probabilities are relative); the cosine to that entry's
-        # nearest phrasing says whether the question is near the KB at all, which is what
-        # out-of-scope detection needs. Their geometric mean ranks both failure kinds low.
-        closeness = np.clip(knn[np.arange(len(queries)), predicted], 0.0, 1.0)
-        confidence = np.sqrt(probs.max(axis=1) * closeness)
+        rows = np.arange(len(queries))
+        # Three signals must agree that the head's entry is the answer: the head's probability
+        # (a trained classifier: which entry), the entry's share of a softmax over each entry's
+        # nearest-phrasing cosine (do the neighbours point there too), and that cosine itself
+        # (is the question near the KB at all: out-of-scope questions are far from everything),
+        # squared because it varies over a narrow range. On CLINC150 dev this product kept
+        # more questions answered correctly at 4% wrong than the geometric mean of head and
+        # cosine (10-shot 0.83 against 0.80; 100-shot 0.93 at 1% wrong and 0.92 OOS recall).
+        shares = np.exp((knn - knn.max(axis=1, keepdims=True)) * NEIGHBOUR_SCALE)
+        shares /= shares.sum(axis=1, keepdims=True)
+        closeness = np.clip(knn[rows, predicted], 0.0, 1.0)
+        confidence = probs.max(axis=1) * shares[rows, predicted] * closeness**2
         return Scores(probs, confidence, predicted == nearest, nearest)
     if knn.shape[1] < 2:
         top = knn.max(axis=1) if knn.shape[1] else np.zeros(len(queries), dtype=np.float32)
