@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 
 from app.api import DOMAIN_STATUS, domain_error
 from app.api import router as api_router
@@ -125,5 +124,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def console_redirect() -> RedirectResponse:
         return RedirectResponse("/agent")
 
-    app.mount("/static", StaticFiles(directory=WIDGET_DIR), name="static")
     return app

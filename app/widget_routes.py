@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
@@ -88,6 +88,22 @@ async def widget_js(request: Request) -> Response:
         content=asset.gzipped if use_gzip else asset.body,
         media_type="text/javascript; charset=utf-8",
         headers=headers,
+    )
+
+
+# What the console page loads from /static; nothing else in widget/ (package files,
+# node_modules for the accessibility tests) is served.
+CONSOLE_ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def console_asset(name: str) -> FileResponse:
+    """The agent console's stylesheet and script."""
+    media_type = CONSOLE_ASSETS.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return FileResponse(
+        WIDGET_DIR / name, media_type=media_type, headers={"Cache-Control": PAGE_CACHE_CONTROL}
     )
 
 

@@ -122,3 +122,10 @@ async def test_widget_js_is_cached_compressed_and_cross_origin(server: Server) -
         shop = await http.get("/")
         assert shop.status_code == 200 and 'src="/widget.js"' in shop.text
         assert (await http.get("/demo")).status_code == 200
+        console = await http.get("/static/console.js")
+        assert console.status_code == 200
+        assert console.headers["content-type"].startswith("text/javascript")
+        # Only the console's own assets: not the test tooling that lives beside them.
+        for path in ["/static/package.json", "/static/node_modules/axe-core/axe.min.js",
+                     "/static/../app/settings.py", "/static/widget.js.map"]:
+            assert (await http.get(path)).status_code == 404, path
