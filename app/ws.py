@@ -586,7 +586,9 @@ async def _agent_session(conn: Connection) -> None:
     hub: Hub = app.state.hub
     hub.agent_sockets[agent.id] = hub.agent_sockets.get(agent.id, 0) + 1
     try:
-        await _presence(conn, agent.id, AgentStatus.ONLINE)
+        # Online, unless another of the agent's consoles is open while they are away: a new
+        # tab must not bring them back (set_presence's heartbeat rule).
+        await _presence(conn, agent.id, None)
         await _drain(conn)  # an agent coming online takes waiting chats (auto routing)
         conn.sub.add(AGENTS_CHANNEL)
         await conn.send({"type": "welcome", "agent_id": agent.id, "heartbeat_s": HEARTBEAT_S})

@@ -117,6 +117,10 @@ async def test_away_agents_get_no_chats_until_back(auto_server: Server) -> None:
     await ann.expect_type("status", status="away")
     await ann.send({"type": "ping"})  # a heartbeat must not bring her back
     await ann.expect_type("pong")
+    second_tab = await agent(auto_server, ann_token)  # nor does opening another console
+    async with auto_server.http(ann_token) as http:
+        roster = {a["name"]: a["status"] for a in (await http.get("/api/agent/agents")).json()}
+    assert roster["Ann"] == "away"
     v1, _, _ = await escalated(auto_server)
     assert await assigned_to(v1) == "Bob"
     await bob.send({"type": "status", "status": "away"})
@@ -127,7 +131,7 @@ async def test_away_agents_get_no_chats_until_back(auto_server: Server) -> None:
     await ann.expect_type("status", status="online")
     v3, _, _ = await escalated(auto_server)
     assert await assigned_to(v3) == "Ann"
-    for c in (v1, v2, v3, ann, bob):
+    for c in (v1, v2, v3, ann, second_tab, bob):
         await c.close()
 
 
