@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.encoder import embedding_dim, limit_blas
+from bot.finetune import publish_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -51,9 +50,7 @@ class FastEncoder:
         config = json.loads((folder / CONFIG).read_text())
         if config.get("format") != FORMAT_VERSION:
             raise ValueError(f"{folder}: export format {config.get('format')} is not current")
-        self.folder = folder
         self.dim = int(config["dim"])
-        self.quantized = bool(config["quantized"])
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(int(config["max_length"]))
         self._tokenizer.enable_padding(pad_id=int(config["pad_id"]), pad_token=config["pad_token"])
@@ -165,17 +162,11 @@ def cached_export(model: SentenceTransformer, folder: Path) -> FastEncoder | Non
     ready = load_cached(folder)
     if ready is not None:
         return ready
-    partial = folder.with_name(folder.name + f".tmp{os.getpid()}")
     try:
-        shutil.rmtree(partial, ignore_errors=True)
-        export(model, partial)
-        (partial / "done").touch()
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)  # readers never see a half-written export
+        publish_dir(folder, lambda partial: export(model, partial))
         return FastEncoder(folder)
     except Exception:
         log.warning("ONNX export of the encoder failed; serving with torch", exc_info=True)
-        shutil.rmtree(partial, ignore_errors=True)
         return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -66,15 +67,27 @@ def cached_fine_tune(
     if (target / "done").exists():
         return SentenceTransformer(str(target), device="cpu")
     model = fine_tune(base, groups, steps=steps, progress=progress, stop=stop)
+    with contextlib.suppress(OSError):  # caching is an optimisation only
+        publish_dir(target, lambda partial: model.save(str(partial)))
+    return model
+
+
+def publish_dir(target: Path, write: Callable[[Path], object]) -> None:
+    """Fill a cache folder through `write(partial)`, then swap it in whole, marked `done`.
+
+    Readers check `target / "done"`, so they never see a half-written folder; on failure
+    the partial folder is removed and the exception propagates.
+    """
     partial = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
     try:
-        model.save(str(partial))
+        write(partial)
         (partial / "done").touch()
         shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)  # readers never see a half-written encoder
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True)  # caching is an optimisation only
-    return model
+        partial.rename(target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
 
 
 class FineTuneStopped(Exception):
