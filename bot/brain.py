@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from bot.calibrate import choose_thresholds, cross_validate, summarize
 from bot.decision import Decision
 from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.fast_encoder import FastEncoder, base_export_dir, cached_export, load_cached
+from bot.fast_encoder import (
+    FastEncoder,
+    base_export_dir,
+    cached_export,
+    load_cached,
+    tuned_export_dir,
+)
 from bot.finetune import FineTuneStopped, cache_key, cached_fine_tune, default_cache_dir
 from bot.head import train_head
 from bot.human import is_human_request
@@ -323,7 +329,7 @@ class Brain:
             tuned: Encoder = torch_tuned
             if self._cache_dir is not None:
                 self._progress = "exporting fine-tuned encoder to ONNX"
-                folder = self._cache_dir / (cache_key(self._model, groups) + "-onnx")
+                folder = tuned_export_dir(self._cache_dir, cache_key(self._model, groups))
                 tuned = await asyncio.to_thread(cached_export, torch_tuned, folder) or tuned
             self._progress = "calibrating fine-tuned encoder"
             index = await asyncio.to_thread(

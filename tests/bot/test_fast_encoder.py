@@ -1,4 +1,4 @@
-"""The ONNX export serves the same embeddings and decisions as the torch model."""
+"""The ONNX export (int8 weights): near-identical embeddings, the same decisions as torch."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ QUESTIONS = [
 ]
 
 
-def test_export_matches_torch_in_input_order(tmp_path: Path) -> None:
+def test_export_is_close_to_torch_in_input_order(tmp_path: Path) -> None:
     torch_model = load_model()
     fast = cached_export(torch_model, tmp_path / "export")
     assert isinstance(fast, FastEncoder)
@@ -28,7 +28,12 @@ def test_export_matches_torch_in_input_order(tmp_path: Path) -> None:
     expected = encode(torch_model, QUESTIONS * 12)
     got = encode(fast, QUESTIONS * 12)
     assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    # int8 weights: each row stays near its torch embedding and nearest to it of all rows.
+    assert np.min(np.sum(got * expected, axis=1)) > 0.95
+    distinct = len(QUESTIONS)
+    nearest = (got @ expected[:distinct].T).argmax(axis=1)
+    assert list(nearest) == list(range(distinct)) * 12
     assert encode(fast, []).shape == (0, expected.shape[1])
 
 
@@ -53,7 +58,7 @@ async def test_brain_starts_on_a_cached_export_and_decides_as_torch(
     for text in ["I forgot my password", "what time do you close", "do you sell bicycles"]:
         a, b = await fast.decide(text), await plain.decide(text)
         assert (a.action, a.entry_id) == (b.action, b.entry_id)
-        assert [c.entry_id for c in a.candidates] == [c.entry_id for c in b.candidates]
+        assert a.candidates[0].entry_id == b.candidates[0].entry_id
     assert (await fast.decide("I forgot my password")).action is Action.ANSWER
 
 
