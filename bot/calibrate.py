@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +66,46 @@ def cross_validate(
     """Score held-out phrasings (in scope) and phrasings of held-out entries (out of scope)."""
     sizes = np.bincount(owners, minlength=n_entries)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in HeldOut.__dataclass_fields__}
+    for gone, in_fold in _folds(owners, n_entries):
+        # A held-out phrasing needs a sibling left in training, else it is not "in scope".
+        held = in_fold & ~gone & (sizes[owners] >= 2)
+        train = ~gone & ~held
+        if len(np.unique(owners[train])) < 2 or not (held.any() or gone.any()):
+            continue
+        kept = np.unique(owners[train])
+        remap = np.full(n_entries, -1, dtype=np.int64)
+        remap[kept] = np.arange(len(kept))
+        train_owners = remap[owners[train]]
+        order = np.argsort(train_owners, kind="stable")
+        train_vectors, train_owners = vectors[train][order], train_owners[order]
+        starts = np.flatnonzero(np.r_[True, np.diff(train_owners) != 0])
+        head = trainer(train_vectors, train_owners, len(kept)) if use_head else None
+        s = score_queries(vectors[held], train_vectors, starts, head, margin)
+        truth = remap[owners[held]]
+        top = s.ranking.argmax(axis=1)
+        parts["confidence"].append(s.confidence)
+        parts["agree"].append(s.agree)
+        parts["correct"].append(top == truth)
+        order_rows = np.argsort(-s.ranking, axis=1)[:, :5]
+        parts["offered"].append(
+            np.array(
+                [
+                    t in clarify_choices(r, o, int(n))
+                    for r, o, n, t in zip(s.ranking, order_rows, s.nearest, truth, strict=True)
+                ],
+                dtype=bool,
+            )
+        )
+        o = score_queries(vectors[gone], train_vectors, starts, head, margin)
+        parts["oos_confidence"].append(o.confidence)
+        if oos_vectors is not None and len(oos_vectors):
+            a = score_queries(oos_vectors, train_vectors, starts, head, margin)
+            parts["admin_oos_confidence"].append(a.confidence)
+    return HeldOut(**{k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()})
+
+
+def _folds(owners: np.ndarray, n_entries: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per fold of REPEATS splits: (phrasings of entries held out whole, phrasings in the fold)."""
     for repeat in range(REPEATS):
         rng = np.random.default_rng(SEED + repeat)
         entry_fold = rng.permutation(n_entries) % FOLDS
@@ -75,42 +115,7 @@ def cross_validate(
             rows = np.flatnonzero(owners == entry)
             phrasing_fold[rows] = (rng.permutation(len(rows)) + entry) % FOLDS
         for fold in range(FOLDS):
-            gone = entry_fold[owners] == fold  # entries absent from this fold's KB
-            # A held-out phrasing needs a sibling left in training, else it is not "in scope".
-            held = (phrasing_fold == fold) & ~gone & (sizes[owners] >= 2)
-            train = ~gone & ~held
-            if len(np.unique(owners[train])) < 2 or not (held.any() or gone.any()):
-                continue
-            kept = np.unique(owners[train])
-            remap = np.full(n_entries, -1, dtype=np.int64)
-            remap[kept] = np.arange(len(kept))
-            train_owners = remap[owners[train]]
-            order = np.argsort(train_owners, kind="stable")
-            train_vectors, train_owners = vectors[train][order], train_owners[order]
-            starts = np.flatnonzero(np.r_[True, np.diff(train_owners) != 0])
-            head = trainer(train_vectors, train_owners, len(kept)) if use_head else None
-            s = score_queries(vectors[held], train_vectors, starts, head, margin)
-            truth = remap[owners[held]]
-            top = s.ranking.argmax(axis=1)
-            parts["confidence"].append(s.confidence)
-            parts["agree"].append(s.agree)
-            parts["correct"].append(top == truth)
-            order_rows = np.argsort(-s.ranking, axis=1)[:, :5]
-            parts["offered"].append(
-                np.array(
-                    [
-                        t in clarify_choices(r, o, int(n))
-                        for r, o, n, t in zip(s.ranking, order_rows, s.nearest, truth, strict=True)
-                    ],
-                    dtype=bool,
-                )
-            )
-            o = score_queries(vectors[gone], train_vectors, starts, head, margin)
-            parts["oos_confidence"].append(o.confidence)
-            if oos_vectors is not None and len(oos_vectors):
-                a = score_queries(oos_vectors, train_vectors, starts, head, margin)
-                parts["admin_oos_confidence"].append(a.confidence)
-    return HeldOut(**{k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()})
+            yield entry_fold[owners] == fold, phrasing_fold == fold
 
 
 def choose_thresholds(
@@ -168,17 +173,17 @@ def _best(
     correct, offered = held.correct.astype(bool), held.offered.astype(bool)
     n_in = max(w_in.sum(), 1)
 
-    def share_at_or_above(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Weighted share of `values` >= each grid value (one entry per grid value)."""
-        if not len(values) or not weights.sum():
-            return np.zeros(len(grid))
+    def at_or_above(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Total weight of `values` >= each grid value (one entry per grid value)."""
         level = np.searchsorted(grid, values, side="right")  # grid values <= each value
         counts = np.bincount(level, weights=weights, minlength=len(grid) + 1)
-        return np.cumsum(counts[::-1])[::-1][1:] / weights.sum()
+        return np.cumsum(counts[::-1])[::-1][1:]
 
     # Out-of-scope questions kept by the bot (not handed over), per clarify threshold.
-    oos_kept = PSEUDO_OOS_WEIGHT * share_at_or_above(held.oos_confidence, w_pseudo)
-    oos_kept += share_at_or_above(held.admin_oos_confidence, w_admin)
+    oos_kept = (
+        PSEUDO_OOS_WEIGHT * at_or_above(held.oos_confidence, w_pseudo) / max(w_pseudo.sum(), 1)
+    )
+    oos_kept += at_or_above(held.admin_oos_confidence, w_admin) / max(w_admin.sum(), 1)
     best, best_value = (FALLBACK.answer, FALLBACK.clarify, FALLBACK.sure), -np.inf
     for a, answer in enumerate(grid):
         for sure in (x for x in sure_grid if x >= answer):
@@ -186,7 +191,7 @@ def _best(
             right = np.dot(w_in, answered & correct) / n_in
             wrong = np.dot(w_in, answered & ~correct) / n_in
             asked = ~answered & offered
-            clarified = share_at_or_above(conf[asked], w_in[asked]) * w_in[asked].sum() / n_in
+            clarified = at_or_above(conf[asked], w_in[asked]) / n_in
             value = right + CLARIFY_VALUE * clarified - WRONG_COST * wrong - OOS_COST * oos_kept
             row = int(np.argmax(value[: a + 1]))  # clarify never above answer
             if value[row] > best_value:
