@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m bot.fast_encoder
+	$(BIN)/python -m bot.warm_cache
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -26,10 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import Brain, Entry, load_entries  # noqa: E402
-from bot.encoder import DEFAULT_MODEL  # noqa: E402
+from bot.cache import base_export_dir, default_cache_dir, load_cached  # noqa: E402
 from bot.evaluate import load_queries  # noqa: E402
-from bot.fast_encoder import base_export_dir, load_cached  # noqa: E402
-from bot.finetune import default_cache_dir  # noqa: E402
+from bot.runtime import DEFAULT_MODEL  # noqa: E402
 
 BENCH = ROOT.parent / "shared" / "benchmarks" / "clinc150"
 COLD_START_ENTRIES = 1000  # the cold-start scenario
@@ -60,7 +59,7 @@ async def main() -> None:
     cache = None if args.no_export else default_cache_dir()
     if cache is not None and load_cached(base_export_dir(cache, DEFAULT_MODEL)) is None:
         # A separate process, so the cold start below still loads everything itself.
-        subprocess.run([sys.executable, "-m", "bot.fast_encoder"], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "bot.warm_cache"], check=True, cwd=ROOT)
 
     big = thousand_entries(load_entries(BENCH / "faq-full.jsonl"))
     started = time.perf_counter()

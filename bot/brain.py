@@ -12,26 +12,28 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from bot.calibrate import choose_thresholds, cross_validate, summarize
-from bot.decision import Decision
-from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.fast_encoder import (
-    FastEncoder,
+from bot.cache import (
     base_export_dir,
     cached_export,
+    cached_fine_tune,
+    default_cache_dir,
     load_cached,
     tuned_export_dir,
+    tuned_key,
 )
-from bot.finetune import FineTuneStopped, cache_key, cached_fine_tune, default_cache_dir
+from bot.calibrate import choose_thresholds, cross_validate, summarize
+from bot.decision import Decision
+from bot.encoding import Encoder, encode
+from bot.fast_encoder import FastEncoder
+from bot.finetune import FineTuneStopped
 from bot.head import train_head
 from bot.human import is_human_request
 from bot.index import Index, group_phrasings
 from bot.kb import Entry
-
-if TYPE_CHECKING:
-    from bot.encoder import Encoder
+from bot.runtime import DEFAULT_MODEL
+from bot.torch_encoder import load_model
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +299,8 @@ class Brain:
                 self._progress = "exporting encoder to ONNX"
                 folder = base_export_dir(self._cache_dir, self._model)
                 base = await asyncio.to_thread(load_model, self._model)
-                encoder = await asyncio.to_thread(cached_export, base, folder) or encoder
+                exported = await asyncio.to_thread(cached_export, base, folder)
+                encoder = exported or encoder
             self._progress = "training head"
             index = await asyncio.to_thread(
                 build_index,
@@ -329,8 +332,9 @@ class Brain:
             tuned: Encoder = torch_tuned
             if self._cache_dir is not None:
                 self._progress = "exporting fine-tuned encoder to ONNX"
-                folder = tuned_export_dir(self._cache_dir, cache_key(self._model, groups))
-                tuned = await asyncio.to_thread(cached_export, torch_tuned, folder) or tuned
+                folder = tuned_export_dir(self._cache_dir, tuned_key(self._model, groups))
+                tuned_onnx = await asyncio.to_thread(cached_export, torch_tuned, folder)
+                tuned = tuned_onnx or tuned
             self._progress = "calibrating fine-tuned encoder"
             index = await asyncio.to_thread(
                 build_index,

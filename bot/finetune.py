@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import hashlib
-import json
-import os
 import random
-import shutil
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.torch_encoder import TorchEncoder
 
 if TYPE_CHECKING:
     import torch
@@ -31,63 +27,16 @@ STEPS = 200
 MAX_EPOCHS = 10
 SEED = 13
 
-
-CACHE_ENV = "CHATDESK_BOT_CACHE"  # where tuned encoders are kept between restarts
 FORMAT_VERSION = 1  # bump when training changes, so old cached encoders are not reused
+# Learning-rate warm-up over the first tenth of the steps (the usual share in the
+# sentence-transformers examples): early AdamW steps, on unsettled moment estimates, would
+# otherwise move the pretrained weights far.
+WARMUP_DIVISOR = 10
 
 
-def default_cache_dir() -> Path:
-    """`$CHATDESK_BOT_CACHE`, else `~/.cache/chatdesk/bot`."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "chatdesk" / "bot")
-
-
-def cache_key(model_name: str, groups: Sequence[Sequence[str]], steps: int = STEPS) -> str:
-    """Stable key for (base model, training recipe, KB phrasings)."""
-    recipe = [FORMAT_VERSION, model_name, steps, MAX_EPOCHS, BATCH_ENTRIES, LEARNING_RATE, SEED]
-    payload = json.dumps([recipe, [list(g) for g in groups]], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-def cached_fine_tune(
-    base: SentenceTransformer,
-    groups: Sequence[Sequence[str]],
-    *,
-    model_name: str,
-    cache_dir: Path | None,
-    steps: int = STEPS,
-    progress: Callable[[float], None] | None = None,
-    stop: threading.Event | None = None,
-) -> SentenceTransformer:
-    """`fine_tune`, reusing an encoder tuned earlier on the same phrasings (restarts are cheap)."""
-    if cache_dir is None:
-        return fine_tune(base, groups, steps=steps, progress=progress, stop=stop)
-    from sentence_transformers import SentenceTransformer
-
-    target = cache_dir / cache_key(model_name, groups, steps)
-    if (target / "done").exists():
-        return SentenceTransformer(str(target), device="cpu")
-    model = fine_tune(base, groups, steps=steps, progress=progress, stop=stop)
-    with contextlib.suppress(OSError):  # caching is an optimisation only
-        publish_dir(target, lambda partial: model.save(str(partial)))
-    return model
-
-
-def publish_dir(target: Path, write: Callable[[Path], object]) -> None:
-    """Fill a cache folder through `write(partial)`, then swap it in whole, marked `done`.
-
-    Readers check `target / "done"`, so they never see a half-written folder; on failure
-    the partial folder is removed and the exception propagates.
-    """
-    partial = target.with_name(target.name + f".tmp{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        write(partial)
-        (partial / "done").touch()
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+def recipe(model_name: str, steps: int = STEPS) -> list[object]:
+    """Everything a tuned encoder depends on besides the phrasings (part of its cache key)."""
+    return [FORMAT_VERSION, model_name, steps, MAX_EPOCHS, BATCH_ENTRIES, LEARNING_RATE, SEED]
 
 
 class FineTuneStopped(Exception):
@@ -95,25 +44,25 @@ class FineTuneStopped(Exception):
 
 
 def fine_tune(
-    base: SentenceTransformer,
+    base: TorchEncoder,
     groups: Sequence[Sequence[str]],
     *,
     steps: int = STEPS,
     progress: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
-) -> SentenceTransformer:
+) -> TorchEncoder:
     """A copy of `base` trained so phrasings of one entry embed close together (blocking)."""
     import torch
 
     usable = [list(g) for g in groups if len(g) >= 2]
-    model = copy.deepcopy(base)
+    model = copy.deepcopy(base.model)
     if len(usable) < 2:
-        return model
+        return TorchEncoder(model)
     rng = random.Random(SEED)
     batches = _plan(usable, steps, rng)
     model.train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
-    warmup = max(1, len(batches) // 10)
+    warmup = max(1, len(batches) // WARMUP_DIVISOR)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, 1 - s / len(batches))
     )
@@ -138,7 +87,7 @@ def fine_tune(
         if progress is not None:
             progress((number + 1) / len(batches))
     model.eval()
-    return model
+    return TorchEncoder(model)
 
 
 def _plan(groups: list[list[str]], steps: int, rng: random.Random) -> list[list[tuple[str, str]]]:

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.decision import Action, Candidate, Decision, Reason
-from bot.encoder import encode
+from bot.encoding import Encoder, encode
 from bot.head import Head
 from bot.human import is_human_request
 from bot.kb import Entry
-
-if TYPE_CHECKING:
-    from bot.encoder import Encoder
 
 TOP_CANDIDATES = 5  # what an agent sees of "what the bot tried"
 MAX_CLARIFY = 3  # more buttons than this reads as a menu, not a question

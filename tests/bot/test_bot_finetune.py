@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from bot import Entry
-from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.finetune import FineTuneStopped, cached_fine_tune, fine_tune
+from bot.cache import cached_fine_tune
+from bot.encoding import encode
+from bot.finetune import FineTuneStopped, fine_tune
+from bot.runtime import DEFAULT_MODEL
+from bot.torch_encoder import load_model
 
 TINY_STEPS = 2  # enough to move the weights; the real budget takes minutes
 

@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from bot import Action, Brain, Entry
-from bot.encoder import DEFAULT_MODEL, encode, load_model
-from bot.fast_encoder import FastEncoder, base_export_dir, cached_export, load_cached
+from bot.cache import base_export_dir, cached_export, load_cached
+from bot.encoding import encode
+from bot.fast_encoder import FastEncoder
+from bot.runtime import DEFAULT_MODEL
+from bot.torch_encoder import load_model
 
 QUESTIONS = [
     "hi",
