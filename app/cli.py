@@ -138,13 +138,12 @@ async def _calibrate(settings: Settings, entries: list[Any]) -> None:
     """Encode and calibrate the new knowledge base here first, showing what the bot will do."""
     import time
 
-    from app.main import thresholds_from
     from bot import Brain
 
     started = time.perf_counter()
     print(f"encoding with {settings.model} and calibrating thresholds...", flush=True)
     brain = await Brain.create(
-        entries, model=settings.model, thresholds=thresholds_from(settings),
+        entries, model=settings.model, thresholds=settings.bot_thresholds(),
         improve=False, fine_tune=False,
     )
     status = brain.status

@@ -1,20 +1,27 @@
-"""Wire formats: websocket client frames and REST bodies (kept apart from ORM models)."""
+"""REST bodies, kept apart from the ORM models; websocket frames are in app/ws/frames.py.
+
+Every response model reads its ORM row with `model_validate(row)` (from_attributes).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_TEXT_BYTES = 8 * 1024  # docs/protocol.md: a chat message is at most 8 KB of UTF-8
-MAX_FRAME_BYTES = 16 * 1024  # a whole frame; anything bigger is refused before parsing
-ClientMsgId = Annotated[str, Field(min_length=1, max_length=64)]
-PositiveSeq = Annotated[int, Field(ge=0)]
+from handoff import knowledge
+from handoff.models import CLIENT_MSG_ID_MAX, MESSAGE_TEXT_MAX
+
+ClientMsgId = Annotated[str, Field(min_length=1, max_length=CLIENT_MSG_ID_MAX)]
+MessageText = Annotated[str, Field(min_length=1, max_length=MESSAGE_TEXT_MAX)]
+KBText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+EntryId = Annotated[str, StringConstraints(pattern=knowledge.ENTRY_ID_PATTERN)]
+MAX_VARIANTS = 500  # far beyond a real FAQ; bounds one request's encoding work
 
 
-class Frame(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class Orm(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
 
 
 class IdentityClaim(BaseModel):
@@ -29,134 +36,13 @@ class IdentityClaim(BaseModel):
     signature: Annotated[str, Field(max_length=128)]
 
 
-class Hello(Frame):
-    type: Literal["hello"]
-    token: str | None = None
-    conversation_id: int | None = None
-    last_seq: PositiveSeq = 0
-    name: Annotated[str, Field(max_length=200)] | None = None
-    locale: Annotated[str, Field(max_length=35)] | None = None
-    page_url: Annotated[str, Field(max_length=2048)] | None = None
-    identity: IdentityClaim | None = None  # visitors only; ignored unless the signature verifies
-
-
-class Ping(Frame):
-    type: Literal["ping"]
-
-
-class SendMessage(Frame):
-    type: Literal["message"]
-    client_msg_id: ClientMsgId
-    text: str
-    conversation_id: int | None = None  # agents name the conversation; visitors have one
-
-
-class Note(Frame):
-    type: Literal["note"]
-    client_msg_id: ClientMsgId
-    text: str
-    conversation_id: int
-
-
-class Choice(Frame):
-    type: Literal["choice"]
-    client_msg_id: ClientMsgId
-    entry_id: str | None  # None means "none of these"
-
-
-class Handoff(Frame):
-    type: Literal["handoff"]
-    client_msg_id: ClientMsgId
-
-
-class LeaveEmail(Frame):
-    type: Literal["email"]
-    email: Annotated[str, Field(max_length=320)]
-
-
-class Feedback(Frame):
-    """ "Was this helpful?" on a bot answer."""
-
-    type: Literal["feedback"]
-    seq: Annotated[int, Field(ge=1)]
-    helpful: bool
-
-
-class Rate(Frame):
-    type: Literal["rating"]
-    stars: Annotated[int, Field(ge=1, le=5)]
-    comment: Annotated[str, Field(max_length=2000)] | None = None
-
-
-class RequestTicket(Frame):
-    """ "E-mail me instead" while waiting in the queue."""
-
-    type: Literal["request_ticket"]
-    client_msg_id: ClientMsgId
-
-
-class Transcript(Frame):
-    type: Literal["transcript"]
-    email: Annotated[str, Field(max_length=320)]
-
-
-class Typing(Frame):
-    type: Literal["typing"]
-    draft: Annotated[str, Field(max_length=MAX_TEXT_BYTES)] | None = None
-    conversation_id: int | None = None
-
-
-class SetStatus(Frame):
-    """The agent's own status: away agents get no new chats (offline is closing the tab)."""
-
-    type: Literal["status"]
-    status: Literal["online", "away"]
-
-
-class Watch(Frame):
-    type: Literal["watch"]
-    conversation_id: int
-    last_seq: PositiveSeq = 0
-
-
-class Unwatch(Frame):
-    type: Literal["unwatch"]
-    conversation_id: int
-
-
-VisitorFrame = Annotated[
-    Hello
-    | Ping
-    | SendMessage
-    | Choice
-    | Handoff
-    | LeaveEmail
-    | Typing
-    | Feedback
-    | Rate
-    | RequestTicket
-    | Transcript,
-    Field(discriminator="type"),
-]
-AgentFrame = Annotated[
-    Hello | Ping | SendMessage | Note | Typing | Watch | Unwatch | SetStatus,
-    Field(discriminator="type"),
-]
-visitor_frames: TypeAdapter[Any] = TypeAdapter(VisitorFrame)
-agent_frames: TypeAdapter[Any] = TypeAdapter(AgentFrame)
-
-
-# --- REST --------------------------------------------------------------------------------
-
-
+# --- agents and conversations ------------------------------------------------------------
 class LoginIn(BaseModel):
     email: str
     password: str
 
 
-class AgentOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AgentOut(Orm):
     id: int
     email: str
     name: str
@@ -171,9 +57,7 @@ class LoginOut(BaseModel):
     agent: AgentOut
 
 
-class VisitorOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class VisitorOut(Orm):
     id: int
     name: str | None
     email: str | None
@@ -182,9 +66,7 @@ class VisitorOut(BaseModel):
     created_at: datetime
 
 
-class ConversationOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ConversationOut(Orm):
     id: int
     visitor_id: int
     state: str
@@ -198,9 +80,7 @@ class ConversationOut(BaseModel):
     preview: str | None = None
 
 
-class MessageOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class MessageOut(Orm):
     seq: int
     sender: str
     text: str
@@ -216,12 +96,113 @@ class TranscriptOut(BaseModel):
     messages: list[MessageOut]
 
 
-class TicketOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class TicketOut(Orm):
     id: int
     conversation_id: int
     status: str
     email: str | None
     created_at: datetime
     updated_at: datetime
+
+
+# --- the console ------------------------------------------------------------------------
+
+
+class AgentSummary(BaseModel):
+    id: int
+    name: str
+    avatar_url: str | None
+    status: str
+    capacity: int
+    active: int
+
+
+class TransferIn(BaseModel):
+    to_agent_id: int
+    note: Annotated[str, Field(max_length=MESSAGE_TEXT_MAX)] | None = None
+
+
+class TicketReplyIn(BaseModel):
+    client_msg_id: ClientMsgId
+    text: MessageText
+
+
+class TicketStatusIn(BaseModel):
+    status: Literal["open", "pending", "solved"]
+
+
+class TicketDetail(TicketOut):
+    reply_by: datetime | None
+
+
+class CannedIn(BaseModel):
+    shortcut: Annotated[str, Field(min_length=1, max_length=41)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    text: MessageText
+
+
+class CannedOut(Orm):
+    id: int
+    shortcut: str
+    title: str
+    text: str
+
+
+class RatingOut(Orm):
+    stars: int
+    comment: str | None
+    created_at: datetime
+
+
+class FeedbackOut(Orm):
+    seq: int
+    helpful: bool
+
+
+class ContextOut(BaseModel):
+    """What the console shows beside a transcript: ticket, rating, feedback, earlier chats."""
+
+    ticket: TicketDetail | None
+    rating: RatingOut | None
+    feedback: list[FeedbackOut]
+    earlier_conversations: list[ConversationOut]
+    tickets: list[TicketDetail]
+
+
+class HoursOut(BaseModel):
+    open_now: bool
+    next_opening: datetime | None
+    timezone: str
+    routing_mode: str
+
+
+# --- the knowledge base -----------------------------------------------------------------
+
+
+class VariantOut(Orm):
+    id: int
+    text: str
+
+
+class EntryOut(Orm):
+    id: str
+    question: str
+    answer: str
+    variants: list[VariantOut]
+
+
+class EntryIn(BaseModel):
+    id: EntryId
+    question: KBText
+    answer: KBText
+    variants: Annotated[list[KBText], Field(max_length=MAX_VARIANTS)] = []
+
+
+class EntryUpdate(BaseModel):
+    question: KBText
+    answer: KBText
+    variants: Annotated[list[KBText], Field(max_length=MAX_VARIANTS)] | None = None
+
+
+class VariantIn(BaseModel):
+    text: KBText

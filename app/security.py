@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import SessionDep
 from app.settings import Settings
@@ -45,6 +46,14 @@ class Tokens:
         return value if isinstance(value, int) else None
 
 
+async def agent_for_token(
+    *, session: AsyncSession, tokens: Tokens, token: str | None
+) -> Agent | None:
+    """The agent a login token names, if it is valid and the agent still exists."""
+    agent_id = tokens.agent_id(token) if token else None
+    return await session.get(Agent, agent_id) if agent_id is not None else None
+
+
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -54,8 +63,11 @@ async def current_agent(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Agent:
     """The agent named by the bearer token, or 401."""
-    agent_id = request.app.state.tokens.agent_id(credentials.credentials) if credentials else None
-    agent = await session.get(Agent, agent_id) if agent_id is not None else None
+    agent = await agent_for_token(
+        session=session,
+        tokens=request.app.state.tokens,
+        token=credentials.credentials if credentials else None,
+    )
     if agent is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "log in first", headers={"WWW-Authenticate": "Bearer"}

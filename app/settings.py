@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handoff.agents import PRESENCE_TIMEOUT_S
 from handoff.hours import BusinessHours
 from handoff.mail import MailConfig
 from handoff.routing import Routing
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
 
     # Agents
     agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
-    presence_timeout_s: int = 60  # two missed heartbeats (HEARTBEAT_S = 25) mark an agent offline
+    presence_timeout_s: int = PRESENCE_TIMEOUT_S  # two missed console heartbeats and a bit
 
     # The embedding site (the chat bubble, app/identity.py). Origins allowed to open the visitor
     # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any.
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
             ticket_reply_within_s=self.ticket_reply_within_s,
         )
 
+    def bot_thresholds(self) -> dict[str, float]:
+        """Threshold overrides; the bot's calibrated values are used for the rest."""
+        overrides = {"answer": self.answer_threshold, "margin": self.clarify_margin}
+        return {k: v for k, v in overrides.items() if v is not None}
+
     def mail(self) -> MailConfig:
         """The SMTP server outgoing mail goes through."""
         return MailConfig(
@@ -128,10 +134,6 @@ class Settings(BaseSettings):
                     f"CHATDESK_IDENTITY_SECRET must be at least {MIN_SECRET_LEN} characters"
                 )
         return self
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 @lru_cache

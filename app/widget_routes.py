@@ -1,9 +1,27 @@
-"""The embeddable chat bubble: `/widget.js` (cached, gzipped, cross-origin) and the demo pages."""
+"""The browser code: `/widget.js` (cached, gzipped, cross-origin), the console's assets, the demos.
+
+widget/ is plain ES modules, with no build step (`node --test` imports them as they are). A
+page loads each entry point (widget/widget.js, widget/console.js) as ONE classic script, joined
+here from the entry and the modules it imports, so a customer's `<script src=".../widget.js"
+async>` costs one request and runs on any page. The rule, one line at a time:
+
+- `import { a, b as c } from "./x.js";` (one line, a relative path inside widget/) becomes
+  `const { a, b: c } = __x;`, and x.js is emitted before the importer (depth first, in import
+  order, each module once);
+- `export ` is dropped from `export const|function|class NAME` (at the start of a line), and the
+  module ends with `return { NAME, ... };` inside `const __x = (() => { ... })();`;
+- the whole is one strict IIFE. Anything else at the start of a line that begins with `import`
+  or `export` (`export default`, `export let`, `export { }`, `import *`, a bare import, an import
+  spanning lines) and import cycles are refused with the file and line: a module that would
+  behave differently once joined never ships. Each module line stays one line of the output.
+"""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,47 +30,187 @@ from fastapi.responses import FileResponse
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 WIDGET_JS = WIDGET_DIR / "widget.js"
+CONSOLE_JS = WIDGET_DIR / "console.js"
 # The script URL is unversioned (customers paste it once), so browsers keep it only briefly and
 # then revalidate with the ETag: a release reaches every site within five minutes, and a
 # revalidation costs a 304 with no body. stale-while-revalidate hides that round trip.
 WIDGET_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
-# Pages (the demo shop) always revalidate so a new widget tag is picked up at once.
+# Pages (the demo shop, the console) always revalidate so a new release is picked up at once.
 PAGE_CACHE_CONTROL = "no-cache"
+JS_MEDIA_TYPE = "text/javascript; charset=utf-8"
 
 router = APIRouter()
 
 
+# --- joining ES modules into one classic script ----------------------------------------------
+
+IMPORT_RE = re.compile(r'^import\s*\{([^}]*)\}\s*from\s*"(\.{1,2}/[^"]+\.js)";?\s*$')
+EXPORT_RE = re.compile(r"^export\s+((?:async\s+)?(?:const|function\*?|class)\s+([A-Za-z_$][\w$]*))")
+IDENT = r"[A-Za-z_$][\w$]*"
+IMPORT_NAME_RE = re.compile(rf"^({IDENT})(?:\s+as\s+({IDENT}))?$")
+
+
+class ModuleError(ValueError):
+    """A module the joiner cannot turn into the same behaviour; names the file and line."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed ES module: what it imports (in order), what it exports, its rewritten lines."""
+
+    path: Path
+    stamp: tuple[int, int]
+    imports: tuple[Path, ...]
+    exports: tuple[str, ...]
+    lines: tuple[str, ...]
+
+
+def module_var(path: Path, root: Path) -> str:
+    """The bundle's name for a module: widget/bubble/session.js -> __bubble_session."""
+    rel = path.relative_to(root).with_suffix("").as_posix()
+    return "__" + re.sub(r"[^A-Za-z0-9]", "_", rel)
+
+
+def parse_module(path: Path, root: Path) -> Module:
+    """Read one module and rewrite its import and export lines (the rule in this docstring)."""
+    stat = path.stat()
+    where = path.relative_to(root).as_posix()
+    imports: list[Path] = []
+    exports: list[str] = []
+    lines: list[str] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if re.match(r"import\b", line):
+            m = IMPORT_RE.match(line)
+            if not m:
+                raise ModuleError(f'{where}:{n}: only `import {{ a, b }} from "./x.js";` on one line')
+            target = (path.parent / m.group(2)).resolve()
+            if not target.is_relative_to(root):
+                raise ModuleError(f"{where}:{n}: {m.group(2)} is outside {root.name}/")
+            if not target.is_file():
+                raise ModuleError(f"{where}:{n}: {m.group(2)} does not exist")
+            names = []
+            for item in filter(None, (part.strip() for part in m.group(1).split(","))):
+                name = IMPORT_NAME_RE.match(item)
+                if not name:
+                    raise ModuleError(f"{where}:{n}: cannot import {item!r}")
+                names.append(f"{name[1]}: {name[2]}" if name[2] else name[1])
+            imports.append(target)
+            lines.append(f"const {{ {', '.join(names)} }} = {module_var(target, root)};")
+        elif re.match(r"export\b", line):
+            m = EXPORT_RE.match(line)
+            if not m:
+                raise ModuleError(
+                    f"{where}:{n}: only `export const|function|class NAME` (a `let` export "
+                    "would be a live binding in a module but a copy once joined)"
+                )
+            exports.append(m.group(2))
+            lines.append(line[m.start(1):])
+        else:
+            lines.append(line)
+    return Module(
+        path=path,
+        stamp=(stat.st_mtime_ns, stat.st_size),
+        imports=tuple(imports),
+        exports=tuple(exports),
+        lines=tuple(lines),
+    )
+
+
+_modules: dict[Path, Module] = {}
+
+
+def _module(path: Path, root: Path) -> Module:
+    """parse_module, re-run only when the file's mtime or size changed."""
+    stat = path.stat()
+    cached = _modules.get(path)
+    if cached is not None and cached.stamp == (stat.st_mtime_ns, stat.st_size):
+        return cached
+    module = _modules[path] = parse_module(path, root)
+    return module
+
+
+def module_order(entry: Path, root: Path = WIDGET_DIR) -> list[Module]:
+    """The entry and everything it imports, each module after the modules it imports."""
+    order: list[Module] = []
+    done: set[Path] = set()
+    visiting: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if path in done:
+            return
+        if path in visiting:
+            cycle = visiting[visiting.index(path):] + [path]
+            raise ModuleError("import cycle: " + " -> ".join(p.relative_to(root).as_posix() for p in cycle))
+        visiting.append(path)
+        module = _module(path, root)
+        for dep in module.imports:
+            visit(dep)
+        visiting.pop()
+        done.add(path)
+        order.append(module)
+
+    visit(entry.resolve())
+    names = [module_var(m.path, root) for m in order]
+    if len(set(names)) != len(names):
+        raise ModuleError(f"two modules would share a name in the bundle: {sorted(names)}")
+    return order
+
+
+def join_modules(modules: Iterable[Module], root: Path = WIDGET_DIR) -> str:
+    """The modules (from module_order) as one classic script."""
+    modules = list(modules)
+    out = [
+        f"/* chatdesk: {modules[-1].path.relative_to(root).as_posix()} and the modules it imports,"
+        " joined by app/widget_routes.py (widget/ holds the sources). */",
+        "(() => {",
+        '"use strict";',
+    ]
+    for module in modules:
+        out.append(f"// --- {module.path.relative_to(root).as_posix()} ---")
+        out.append(f"const {module_var(module.path, root)} = (() => {{")
+        out.extend(module.lines)
+        out.append(f"return {{ {', '.join(module.exports)} }};")
+        out.append("})();")
+    out.append("})();")
+    return "\n".join(out) + "\n"
+
+
+# --- cached, compressed assets ---------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Asset:
-    """One file, read once per change, with its gzip form and strong ETags for both."""
+    """One served body, built once per change, with its gzip form and strong ETags for both."""
 
-    stamp: tuple[int, int]
+    stamp: tuple[tuple[str, int, int], ...]  # (path, mtime_ns, size) of every source file
     body: bytes
     gzipped: bytes
     etag: str
     etag_gz: str
 
 
-_cache: dict[Path, Asset] = {}
-
-
-def load_asset(path: Path) -> Asset:
-    """The file's bytes, re-read only when its mtime or size changed."""
-    stat = path.stat()
-    stamp = (stat.st_mtime_ns, stat.st_size)
-    cached = _cache.get(path)
-    if cached is not None and cached.stamp == stamp:
-        return cached
-    body = path.read_bytes()
+def make_asset(stamp: tuple[tuple[str, int, int], ...], body: bytes) -> Asset:
     digest = hashlib.sha256(body).hexdigest()[:20]
-    asset = Asset(
+    return Asset(
         stamp=stamp,
         body=body,
         gzipped=gzip.compress(body, compresslevel=9, mtime=0),
         etag=f'"{digest}"',
         etag_gz=f'"{digest}-gz"',  # a different representation needs a different strong ETag
     )
-    _cache[path] = asset
+
+
+_bundles: dict[Path, Asset] = {}
+
+
+def load_bundle(entry: Path, root: Path = WIDGET_DIR) -> Asset:
+    """The joined script for an entry point, rebuilt only when one of its modules changed."""
+    modules = module_order(entry, root)
+    stamp = tuple((str(m.path), *m.stamp) for m in modules)
+    cached = _bundles.get(entry)
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    asset = _bundles[entry] = make_asset(stamp, join_modules(modules, root).encode())
     return asset
 
 
@@ -65,19 +223,13 @@ def _etag_matches(header: str | None, *etags: str) -> bool:
     return any(tag in offered for tag in etags)
 
 
-@router.get("/widget.js", include_in_schema=False)
-async def widget_js(request: Request) -> Response:
-    """The chat bubble script, for `<script src=".../widget.js" async>` on any site."""
-    asset = load_asset(WIDGET_JS)
+def script_response(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
+    """The asset as JavaScript: 304 on a matching ETag, gzip when the client accepts it."""
     use_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
-    etag = asset.etag_gz if use_gzip else asset.etag
     headers = {
-        "ETag": etag,
-        "Cache-Control": WIDGET_CACHE_CONTROL,
+        **headers,
+        "ETag": asset.etag_gz if use_gzip else asset.etag,
         "Vary": "Accept-Encoding",
-        # Any site may load it, with or without crossorigin=..., and under COEP.
-        "Access-Control-Allow-Origin": "*",
-        "Cross-Origin-Resource-Policy": "cross-origin",
         "X-Content-Type-Options": "nosniff",
     }
     if _etag_matches(request.headers.get("if-none-match"), asset.etag, asset.etag_gz):
@@ -85,21 +237,41 @@ async def widget_js(request: Request) -> Response:
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
     return Response(
-        content=asset.gzipped if use_gzip else asset.body,
-        media_type="text/javascript; charset=utf-8",
-        headers=headers,
+        content=asset.gzipped if use_gzip else asset.body, media_type=JS_MEDIA_TYPE, headers=headers
     )
 
 
-# What the console page loads from /static; nothing else in widget/ (package files,
-# node_modules for the accessibility tests) is served.
-CONSOLE_ASSETS = {"console.css": "text/css", "console.js": "text/javascript"}
+# --- routes ----------------------------------------------------------------------------------
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js(request: Request) -> Response:
+    """The chat bubble script, for `<script src=".../widget.js" async>` on any site."""
+    return script_response(
+        request,
+        load_bundle(WIDGET_JS),
+        {
+            "Cache-Control": WIDGET_CACHE_CONTROL,
+            # Any site may load it, with or without crossorigin=..., and under COEP.
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        },
+    )
+
+
+# What the console page loads from /static; nothing else in widget/ (the modules one by one,
+# package files, node_modules for the accessibility tests) is served.
+CONSOLE_SCRIPTS = {"console.js": CONSOLE_JS}
+CONSOLE_FILES = {"console.css": "text/css"}
 
 
 @router.get("/static/{name}", include_in_schema=False)
-async def console_asset(name: str) -> FileResponse:
+async def console_asset(name: str, request: Request) -> Response:
     """The agent console's stylesheet and script."""
-    media_type = CONSOLE_ASSETS.get(name)
+    entry = CONSOLE_SCRIPTS.get(name)
+    if entry is not None:
+        return script_response(request, load_bundle(entry), {"Cache-Control": PAGE_CACHE_CONTROL})
+    media_type = CONSOLE_FILES.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail="not found")
     return FileResponse(

@@ -25,7 +25,9 @@ from handoff.models import Agent, AgentPresence, AgentStatus, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 8
-DEFAULT_PRESENCE_TIMEOUT_S = 60  # same as Settings.presence_timeout_s: two missed heartbeats
+# An agent with no heartbeat for this long is offline: two missed 25 s console heartbeats
+# and a bit. The default of Settings.presence_timeout_s (and so of Routing).
+PRESENCE_TIMEOUT_S = 60
 STALE_PRESENCE_S = 3600  # rows of dead replicas are deleted after this; harmless until then
 
 
@@ -87,7 +89,7 @@ async def set_presence(
     now: datetime | None = None,
     socket_id: str | None = None,
     replica_id: str | None = None,
-    presence_timeout_s: int = DEFAULT_PRESENCE_TIMEOUT_S,
+    presence_timeout_s: int = PRESENCE_TIMEOUT_S,
 ) -> AgentStatus:
     """Record one socket's heartbeat (online) or goodbye (offline); the caller commits.
 

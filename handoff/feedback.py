@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import conversations as chat
+from handoff import texts
+from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.mail import MailConfig, send_mail
 from handoff.messages import messages_after
@@ -32,7 +33,7 @@ async def record_helpful(
             MessageFeedback.conversation_id == conversation_id, MessageFeedback.seq == seq
         )
     )
-    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
     newly_unhelpful = not helpful and (existing is None or existing.helpful)
     if existing is None:
         existing = MessageFeedback(conversation_id=conversation_id, seq=seq, helpful=helpful)
@@ -88,13 +89,13 @@ async def rate(
 
 def render_transcript(conv: Conversation, messages: list[Message]) -> str:
     """Plain-text transcript as the visitor saw it (no private notes)."""
-    lines = [f"Your conversation #{conv.id}", ""]
+    lines = [texts.text("transcript.heading", conversation_id=conv.id), ""]
     for msg in messages:
         author = (msg.meta or {}).get("author") or {}
         who = {
-            Sender.VISITOR: "You",
-            Sender.BOT: "Bot",
-            Sender.AGENT: author.get("name") or "Agent",
+            Sender.VISITOR: texts.text("transcript.you"),
+            Sender.BOT: texts.text("transcript.bot"),
+            Sender.AGENT: author.get("name") or texts.text("transcript.agent"),
             Sender.SYSTEM: "—",
         }.get(Sender(msg.sender), str(msg.sender))
         lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.text}")
@@ -109,7 +110,7 @@ async def email_transcript(
         to = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise Invalid(f"invalid e-mail address: {exc}") from exc
-    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
     messages = list(
         await messages_after(
             session=session, conversation_id=conv.id, after_seq=0, include_notes=False
@@ -119,7 +120,7 @@ async def email_transcript(
     sent = await send_mail(
         config=mail,
         to=to,
-        subject=f"Transcript of your conversation #{conv.id}",
+        subject=texts.text("mail.transcript.subject", conversation_id=conv.id),
         body=render_transcript(conv, messages),
     )
     if not sent:

@@ -80,7 +80,9 @@ async def create_entry(
     if await session.get(FaqEntry, entry_id) is not None:
         raise Conflict(f"FAQ entry {entry_id!r} already exists")
     row = FaqEntry(
-        id=entry_id, question=question, answer=answer,
+        id=entry_id,
+        question=question,
+        answer=answer,
         variants=[FaqVariant(text=v) for v in variants],
     )
     session.add(row)

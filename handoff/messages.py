@@ -1,14 +1,37 @@
-"""Storing messages: per-conversation seq allocated in the storing transaction, idempotent."""
+"""Storing messages and announcing them.
+
+Every message gets the conversation's next seq inside the transaction that stores it; a
+client's message is stored once per client_msg_id (a resend gets the original back).
+`announce` is the one way services tell sockets what changed: always after the commit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.models import Conversation, Message, Sender
+from handoff.bus import Bus
+from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
+from handoff.models import Agent, Conversation, Message, Sender
+from handoff.visitor_state import visitor_state
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A stored message and whether it was a resend of one stored earlier."""
+
+    message: Message
+    duplicate: bool
+
+
+def author(agent: Agent) -> dict[str, Any]:
+    """How an agent is shown on their messages: name and avatar."""
+    return {"name": agent.name, "avatar_url": agent.avatar_url}
 
 
 async def find_by_client_msg_id(
@@ -59,6 +82,51 @@ async def append_message(
     return msg
 
 
+async def store_client_message(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conv: Conversation,
+    sender: Sender,
+    text: str,
+    client_msg_id: str | None,
+    agent_id: int | None = None,
+    meta: dict[str, Any] | None = None,
+) -> Posted:
+    """Store a client's message once per client_msg_id, commit, then publish it."""
+    if client_msg_id is not None:
+        existing = await find_by_client_msg_id(
+            session=session, conversation_id=conv.id, sender=sender, client_msg_id=client_msg_id
+        )
+        if existing is not None:
+            return Posted(existing, duplicate=True)
+    try:
+        msg = await append_message(
+            session=session,
+            conversation_id=conv.id,
+            sender=sender,
+            text=text,
+            client_msg_id=client_msg_id,
+            agent_id=agent_id,
+            meta=meta,
+        )
+        await session.commit()
+    except IntegrityError:
+        # The same resend raced us on another connection: theirs won, ours is the duplicate.
+        await session.rollback()
+        await session.refresh(conv)
+        if client_msg_id is None:
+            raise
+        existing = await find_by_client_msg_id(
+            session=session, conversation_id=conv.id, sender=sender, client_msg_id=client_msg_id
+        )
+        if existing is None:
+            raise
+        return Posted(existing, duplicate=True)
+    await announce(session=session, bus=bus, conv=conv, messages=[msg], state=False, queue=False)
+    return Posted(msg, duplicate=False)
+
+
 async def messages_after(
     *,
     session: AsyncSession,
@@ -78,3 +146,22 @@ async def messages_after(
     if limit is not None:
         query = query.limit(limit)
     return (await session.scalars(query)).all()
+
+
+async def announce(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conv: Conversation,
+    messages: Sequence[Message] = (),
+    state: bool = True,
+    queue: bool = True,
+) -> None:
+    """After the commit: publish the new messages, the visitor's state and the queue change."""
+    channel = conversation_channel(conv.id)
+    for msg in messages:
+        await bus.publish_after_commit(channel, message_event(msg))
+    if state:
+        await bus.publish_after_commit(channel, await visitor_state(session=session, conv=conv))
+    if queue:
+        await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))

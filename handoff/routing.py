@@ -1,26 +1,32 @@
-"""Routing: who gets the next queued chat, and how long a visitor should expect to wait.
+"""Routing: who gets the next waiting chat, and assigning it.
 
 The choice: among agents that are online (not away, heartbeat fresh) and below their capacity,
 the one with the most free slots; ties go to whoever has waited longest since their last
-assignment. The queue itself is served in arrival order (see conversations.drain_queue).
+assignment. The queue itself is served oldest first (`drain_queue`); `assign` is the one way a
+waiting chat (queued or a ticket) gets its agent, by hand (take) or automatically.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.agents import online_agents
+from handoff import texts
+from handoff.agents import PRESENCE_TIMEOUT_S, online_agents
+from handoff.bus import Bus
+from handoff.conversations import get_conversation
+from handoff.errors import Conflict
 from handoff.hours import BusinessHours
-from handoff.models import Agent, AgentStatus, Conversation
-from handoff.states import ConversationState
+from handoff.messages import announce, append_message, author
+from handoff.models import Agent, AgentStatus, Conversation, Sender, utcnow
+from handoff.queue import publish_queue_positions
+from handoff.states import ConversationState, check_transition
 
-WAIT_SAMPLE = 20  # recent pickups averaged for the estimate: recent enough to follow the day
+S = ConversationState
 NEVER = datetime.min.replace(tzinfo=UTC)  # an agent never assigned has been idle the longest
 
 
@@ -28,7 +34,7 @@ NEVER = datetime.min.replace(tzinfo=UTC)  # an agent never assigned has been idl
 class Routing:
     """How escalations are routed; built from the settings by the app."""
 
-    presence_timeout_s: int = 60
+    presence_timeout_s: int = PRESENCE_TIMEOUT_S
     auto_assign: bool = True
     hours: BusinessHours = field(default_factory=BusinessHours)
     ticket_reply_within_s: int = 4 * 3600
@@ -56,7 +62,7 @@ async def agent_loads(*, session: AsyncSession, agents: Sequence[Agent]) -> list
                 select(Conversation.assigned_agent_id, func.count())
                 .where(
                     Conversation.assigned_agent_id.in_(ids),
-                    Conversation.state == ConversationState.ASSIGNED,
+                    Conversation.state == S.ASSIGNED,
                 )
                 .group_by(Conversation.assigned_agent_id)
             )
@@ -108,32 +114,6 @@ async def pick_agent(*, session: AsyncSession, presence_timeout_s: int) -> Agent
     return best(await agent_loads(session=session, agents=locked))
 
 
-async def recent_wait_s(*, session: AsyncSession) -> float | None:
-    """Median seconds from queued to picked up over the latest pickups, None without history."""
-    rows = (
-        await session.execute(
-            select(Conversation.queued_at, Conversation.assigned_at)
-            .where(Conversation.queued_at.is_not(None), Conversation.assigned_at.is_not(None))
-            .order_by(Conversation.assigned_at.desc())
-            .limit(WAIT_SAMPLE)
-        )
-    ).all()
-    waits = [
-        max(0.0, (assigned - queued).total_seconds())
-        for queued, assigned in rows
-        if queued is not None and assigned is not None and assigned >= queued
-    ]
-    return statistics.median(waits) if waits else None
-
-
-def estimated_wait_s(median_wait_s: float | None, position: int | None) -> int | None:
-    """Whole seconds a visitor at `position` should expect to wait."""
-    if median_wait_s is None or position is None:
-        return None
-    # Everyone ahead was waiting too: each place in the line costs about one median pickup.
-    return round(median_wait_s * position)
-
-
 @dataclass(frozen=True)
 class RosterEntry:
     agent: Agent
@@ -158,3 +138,61 @@ async def roster(*, session: AsyncSession, presence_timeout_s: int) -> list[Rost
             shown = AgentStatus.OFFLINE  # offline, or "online" with a stale heartbeat
         out.append(RosterEntry(a, shown, load.active))
     return out
+
+
+async def assign(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> Conversation:
+    """Give a waiting conversation (queued, or a ticket) to the agent; one agent wins a race."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state not in (S.QUEUED, S.TICKET):
+        raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting")
+    check_transition(conv.state, S.ASSIGNED)
+    # Compare-and-set on the state we saw: of two agents racing, one UPDATE matches no row.
+    won = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.state == conv.state)
+        .values(state=S.ASSIGNED, assigned_agent_id=agent.id, assigned_at=utcnow())
+        .returning(Conversation.id)
+    )
+    if won is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} was taken by someone else")
+    msg = await append_message(
+        session=session,
+        conversation_id=conversation_id,
+        sender=Sender.SYSTEM,
+        text=texts.text("agent.joined", agent=agent.name),
+        meta={"kind": "assigned", "author": author(agent)},
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    await announce(session=session, bus=bus, conv=conv, messages=[msg])
+    await publish_queue_positions(session=session, bus=bus)
+    return conv
+
+
+async def drain_queue(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
+    """Auto-assign waiting chats oldest first while an online agent has a free slot."""
+    if not routing.auto_assign:
+        return []
+    assigned: list[int] = []
+    while True:
+        first = await session.scalar(
+            select(Conversation.id)
+            .where(Conversation.state == S.QUEUED)
+            .order_by(Conversation.queued_at, Conversation.id)
+            .limit(1)
+        )
+        if first is None:
+            break
+        agent = await pick_agent(session=session, presence_timeout_s=routing.presence_timeout_s)
+        if agent is None:
+            await session.commit()  # nothing written: just release the agent row locks
+            break
+        try:
+            await assign(session=session, bus=bus, conversation_id=first, agent=agent)
+        except Conflict:
+            continue  # another replica or agent got it first: look at the queue again
+        assigned.append(first)
+    return assigned

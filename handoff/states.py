@@ -1,4 +1,4 @@
-"""The conversation state machine: every state change goes through `transition`."""
+"""The conversation state machine: every state change is checked by `check_transition`."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ ALLOWED: dict[ConversationState, frozenset[ConversationState]] = {
     S.BOT: frozenset({S.QUEUED, S.TICKET, S.CLOSED}),
     # A queued visitor may give up waiting and ask to be e-mailed instead.
     S.QUEUED: frozenset({S.ASSIGNED, S.TICKET, S.CLOSED}),
-    # Back to the queue when the agent transfers it or drops offline.
-    S.ASSIGNED: frozenset({S.ASSIGNED, S.QUEUED, S.CLOSED}),
+    # Assigned -> assigned is a transfer to another agent.
+    S.ASSIGNED: frozenset({S.ASSIGNED, S.CLOSED}),
     # An agent picking up a ticket while the visitor is still there turns it into a live chat.
     S.TICKET: frozenset({S.ASSIGNED, S.CLOSED}),
     # Reopen: an agent takes a closed conversation back.

@@ -1,27 +1,103 @@
-"""Tickets: the chat a person answers later, by the widget and by e-mail."""
+"""Tickets: the chat a person answers later, in the widget and by e-mail.
+
+Every ticket state change lives here: opened (by escalation or at the visitor's request),
+pending when an agent replied, open again when the customer writes, solved on close or by
+hand; and the one promise of when a person replies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import conversations as chat
+from handoff import texts
 from handoff.bus import Bus
+from handoff.conversations import get_conversation, ticket_for
 from handoff.errors import Conflict, NotFound
-from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
 from handoff.mail import MailConfig, send_mail
-from handoff.messages import append_message, find_by_client_msg_id
+from handoff.messages import (
+    Posted,
+    announce,
+    append_message,
+    author,
+    find_by_client_msg_id,
+    store_client_message,
+)
 from handoff.models import Agent, Conversation, Sender, Ticket, TicketStatus, Visitor, utcnow
+from handoff.queue import publish_queue_positions
 from handoff.routing import Routing
 from handoff.states import ConversationState, check_transition
 
 S = ConversationState
 
 
-async def ticket_for(*, session: AsyncSession, conversation_id: int) -> Ticket | None:
-    return await session.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id))
+class Why(StrEnum):
+    """Why a chat became a ticket: the first words of the promise (texts `ticket.why.*`)."""
+
+    NOBODY_ONLINE = "nobody_online"
+    CLOSED_NOW = "closed_now"
+    AS_ASKED = "as_asked"
+
+
+def promised_reply(*, routing: Routing, now: datetime) -> datetime:
+    """When a new ticket will be answered: the next opening, or soon if we are open now."""
+    opening = routing.hours.next_opening(now)
+    if opening is None or opening == now:
+        # Open now (or never open, e.g. every day closed): promise the usual delay.
+        return now + timedelta(seconds=routing.ticket_reply_within_s)
+    return opening
+
+
+def promise(*, routing: Routing, ticket: Ticket, why: Why) -> str:
+    """The honest promise the visitor reads when their chat becomes a ticket."""
+    assert ticket.reply_by is not None
+    return texts.text(
+        "ticket.opened",
+        why=texts.text(f"ticket.why.{why}"),
+        ticket_id=ticket.id,
+        when=texts.local_time(ticket.reply_by, routing.hours.timezone),
+    )
+
+
+async def open_ticket(
+    *, session: AsyncSession, conv: Conversation, routing: Routing, now: datetime
+) -> Ticket:
+    """A new ticket for the conversation, to the visitor's e-mail if known; the caller commits."""
+    visitor = await session.get(Visitor, conv.visitor_id)
+    ticket = Ticket(
+        conversation_id=conv.id,
+        email=visitor.email if visitor else None,
+        reply_by=promised_reply(routing=routing, now=now),
+    )
+    session.add(ticket)
+    await session.flush()
+    return ticket
+
+
+async def customer_replied(*, session: AsyncSession, conversation_id: int) -> None:
+    """The customer wrote in their ticket: the ball is ours again (open)."""
+    ticket = await ticket_for(session=session, conversation_id=conversation_id)
+    if ticket is not None and ticket.status != TicketStatus.OPEN:
+        ticket.status = TicketStatus.OPEN
+        await session.commit()
+
+
+async def solve_with_conversation(*, session: AsyncSession, conversation_id: int) -> None:
+    """Closing the conversation solves its ticket; the caller commits."""
+    ticket = await ticket_for(session=session, conversation_id=conversation_id)
+    if ticket is not None:
+        ticket.status = TicketStatus.SOLVED
+
+
+async def remember_email(*, session: AsyncSession, conversation_id: int, email: str) -> None:
+    """Replies to the conversation's ticket (if any) go to this address; the caller commits."""
+    ticket = await ticket_for(session=session, conversation_id=conversation_id)
+    if ticket is not None:
+        ticket.email = email
 
 
 async def request_ticket(
@@ -31,22 +107,22 @@ async def request_ticket(
     conversation_id: int,
     client_msg_id: str,
     routing: Routing,
-) -> chat.Posted:
+) -> Posted:
     """The queued visitor gives up waiting: "e-mail me instead" turns the chat into a ticket."""
-    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
     earlier = await find_by_client_msg_id(
         session=session, conversation_id=conv.id, sender=Sender.VISITOR, client_msg_id=client_msg_id
     )
     if earlier is not None:
-        return chat.Posted(earlier, duplicate=True)
+        return Posted(earlier, duplicate=True)
     if conv.state != S.QUEUED:
         raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting in the queue")
-    posted = await chat._post(
+    posted = await store_client_message(
         session=session,
         bus=bus,
         conv=conv,
         sender=Sender.VISITOR,
-        text=chat.EMAIL_INSTEAD_TEXT,
+        text=texts.text("visitor.email_instead"),
         client_msg_id=client_msg_id,
         meta={"kind": "request_ticket"},
     )
@@ -63,30 +139,18 @@ async def request_ticket(
     if moved is None:
         await session.rollback()
         return posted  # an agent took it meanwhile: the chat goes on live
-    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
-    visitor = await session.get(Visitor, conv.visitor_id)
-    now = utcnow()
-    ticket = Ticket(
-        conversation_id=conv.id,
-        email=visitor.email if visitor else None,
-        reply_by=chat.promised_reply(routing=routing, now=now),
-    )
-    session.add(ticket)
-    await session.flush()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    ticket = await open_ticket(session=session, conv=conv, routing=routing, now=utcnow())
     msg = await append_message(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=chat.ticket_text(routing=routing, ticket=ticket, why=chat.AS_ASKED),
+        text=promise(routing=routing, ticket=ticket, why=Why.AS_ASKED),
         meta={"kind": "ticket", "ticket_id": ticket.id},
     )
     await session.commit()
-    await bus.publish_after_commit(conversation_channel(conv.id), message_event(msg))
-    await bus.publish_after_commit(
-        conversation_channel(conv.id), await chat.visitor_state(session=session, conv=conv)
-    )
-    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
-    await chat.publish_queue_positions(session=session, bus=bus)
+    await announce(session=session, bus=bus, conv=conv, messages=[msg])
+    await publish_queue_positions(session=session, bus=bus)
     return posted
 
 
@@ -99,13 +163,13 @@ async def reply_to_ticket(
     agent: Agent,
     client_msg_id: str,
     text: str,
-) -> chat.Posted:
+) -> Posted:
     """An agent answers a ticket: the visitor sees it in the widget, and by e-mail if known."""
-    conv = await chat.get_conversation(session=session, conversation_id=conversation_id)
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
     ticket = await ticket_for(session=session, conversation_id=conversation_id)
     if conv.state != S.TICKET or ticket is None:
         raise Conflict(f"conversation {conversation_id} is not an open ticket")
-    posted = await chat._post(
+    posted = await store_client_message(
         session=session,
         bus=bus,
         conv=conv,
@@ -113,7 +177,7 @@ async def reply_to_ticket(
         text=text,
         client_msg_id=client_msg_id,
         agent_id=agent.id,
-        meta={"author": {"name": agent.name, "avatar_url": agent.avatar_url}},
+        meta={"author": author(agent)},
     )
     if posted.duplicate:
         return posted
@@ -123,16 +187,14 @@ async def reply_to_ticket(
     email = ticket.email
     ticket_id = ticket.id
     await session.commit()
-    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    await announce(session=session, bus=bus, conv=conv, state=False)
     if email:
         await send_mail(
             config=mail,
             to=email,
-            subject=f"Re: your ticket #{ticket_id}",
-            body=(
-                f"{agent.name} replied to your ticket #{ticket_id}:\n\n{text}\n\n"
-                "You can answer in the chat on our website, where the whole conversation is "
-                "waiting for you.\n"
+            subject=texts.text("mail.ticket_reply.subject", ticket_id=ticket_id),
+            body=texts.text(
+                "mail.ticket_reply.body", agent=agent.name, ticket_id=ticket_id, text=text
             ),
         )
     return posted
@@ -147,8 +209,8 @@ async def set_status(
         raise NotFound(f"ticket {ticket_id} not found")
     ticket.status = status
     await session.commit()
-    conv = await chat.get_conversation(session=session, conversation_id=ticket.conversation_id)
-    await bus.publish_after_commit(AGENTS_CHANNEL, queue_event(conv))
+    conv = await get_conversation(session=session, conversation_id=ticket.conversation_id)
+    await announce(session=session, bus=bus, conv=conv, state=False)
     return ticket
 
 

@@ -2,58 +2,21 @@
 
 Every change is committed, then the bot is told to rebuild in the background; answers keep
 coming from the current index until the new one is swapped in. Other replicas notice the
-change through the knowledge-base watcher (app/main.py).
+change through the knowledge-base watcher (app/kb_watch.py).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.db import SessionDep
+from app.schemas import EntryIn, EntryOut, EntryUpdate, VariantIn, VariantOut
 from app.security import AdminDep
 from handoff import knowledge
 
 router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
-EntryId = Annotated[str, StringConstraints(pattern=knowledge.ENTRY_ID_PATTERN)]
-MAX_VARIANTS = 500  # far beyond a real FAQ; bounds one request's encoding work
-
-
-class VariantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    text: str
-
-
-class EntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    question: str
-    answer: str
-    variants: list[VariantOut]
-
-
-class EntryIn(BaseModel):
-    id: EntryId
-    question: Text
-    answer: Text
-    variants: Annotated[list[Text], Field(max_length=MAX_VARIANTS)] = []
-
-
-class EntryUpdate(BaseModel):
-    question: Text
-    answer: Text
-    variants: Annotated[list[Text], Field(max_length=MAX_VARIANTS)] | None = None
-
-
-class VariantIn(BaseModel):
-    text: Text
 
 
 def _changed(request: Request) -> None:

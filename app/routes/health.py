@@ -1,4 +1,4 @@
-"""Liveness and readiness probes for load balancers, Docker and Kubernetes."""
+"""Health: liveness and readiness probes for load balancers, Docker and Kubernetes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from sqlalchemy import text
 router = APIRouter()
 
 DB_PROBE_TIMEOUT_S = 2.0  # a probe must answer well inside the balancer's own check timeout
+
+
+@router.get("/api/health")
+async def api_health() -> dict[str, str]:
+    """Liveness under /api, for clients that only reach the API prefix."""
+    return {"status": "ok"}
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -1,0 +1,123 @@
+"""Conversations in the console: lists, transcript and context, take, transfer, reopen, close."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.db import SessionDep
+from app.schemas import (
+    ContextOut,
+    ConversationOut,
+    FeedbackOut,
+    MessageOut,
+    RatingOut,
+    TicketDetail,
+    TranscriptOut,
+    TransferIn,
+    VisitorOut,
+)
+from app.security import AgentDep
+from handoff import agent_actions, profile
+from handoff.conversations import list_conversations
+from handoff.states import ConversationState
+
+router = APIRouter(prefix="/api/agent/conversations", tags=["conversations"])
+
+S = ConversationState
+LIST_FILTERS: dict[str, tuple[ConversationState, ...]] = {
+    "queued": (S.QUEUED,),
+    "mine": (S.ASSIGNED,),
+    "open": (S.BOT, S.QUEUED, S.ASSIGNED, S.TICKET),
+    "tickets": (S.TICKET,),
+    "closed": (S.CLOSED,),
+}
+
+
+@router.get("")
+async def conversations(
+    agent: AgentDep,
+    session: SessionDep,
+    filter: Annotated[str, Query(pattern="^(queued|mine|open|tickets|closed)$")] = "open",
+) -> list[ConversationOut]:
+    rows = await list_conversations(
+        session=session,
+        states=LIST_FILTERS[filter],
+        agent_id=agent.id if filter == "mine" else None,
+    )
+    return [ConversationOut.model_validate(c) for c in rows]
+
+
+@router.get("/{conversation_id}")
+async def transcript(conversation_id: int, agent: AgentDep, session: SessionDep) -> TranscriptOut:
+    shown = await profile.transcript(session=session, conversation_id=conversation_id)
+    return TranscriptOut(
+        conversation=ConversationOut.model_validate(shown.conversation),
+        visitor=VisitorOut.model_validate(shown.visitor),
+        messages=[MessageOut.model_validate(m) for m in shown.messages],
+    )
+
+
+@router.get("/{conversation_id}/context")
+async def context(conversation_id: int, agent: AgentDep, session: SessionDep) -> ContextOut:
+    ctx = await profile.conversation_context(session=session, conversation_id=conversation_id)
+    return ContextOut(
+        ticket=TicketDetail.model_validate(ctx.ticket) if ctx.ticket else None,
+        rating=RatingOut.model_validate(ctx.rating) if ctx.rating else None,
+        feedback=[FeedbackOut.model_validate(f) for f in ctx.feedback],
+        earlier_conversations=[
+            ConversationOut.model_validate(c) for c in ctx.earlier_conversations
+        ],
+        tickets=[TicketDetail.model_validate(t) for t in ctx.tickets],
+    )
+
+
+@router.post("/{conversation_id}/take")
+async def take(
+    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+) -> ConversationOut:
+    conv = await agent_actions.take(
+        session=session, bus=request.app.state.bus, conversation_id=conversation_id, agent=agent
+    )
+    return ConversationOut.model_validate(conv)
+
+
+@router.post("/{conversation_id}/transfer")
+async def transfer(
+    conversation_id: int, body: TransferIn, agent: AgentDep, session: SessionDep, request: Request
+) -> ConversationOut:
+    conv = await agent_actions.transfer(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+        to_agent_id=body.to_agent_id,
+        note=body.note,
+        routing=request.app.state.settings.routing(),
+    )
+    return ConversationOut.model_validate(conv)
+
+
+@router.post("/{conversation_id}/reopen")
+async def reopen(
+    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+) -> ConversationOut:
+    conv = await agent_actions.reopen(
+        session=session, bus=request.app.state.bus, conversation_id=conversation_id, agent=agent
+    )
+    return ConversationOut.model_validate(conv)
+
+
+@router.post("/{conversation_id}/close")
+async def close(
+    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+) -> ConversationOut:
+    conv = await agent_actions.close(
+        session=session,
+        bus=request.app.state.bus,
+        conversation_id=conversation_id,
+        agent=agent,
+        routing=request.app.state.settings.routing(),
+    )
+    return ConversationOut.model_validate(conv)

@@ -1,0 +1,163 @@
+"""The agent console socket (`/ws/agent`): hello with a login token, then one handler per frame."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.security import agent_for_token
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
+from app.ws.frames import (
+    Frame,
+    FrameError,
+    Note,
+    Ping,
+    SendMessage,
+    SetStatus,
+    Typing,
+    Unwatch,
+    Watch,
+    ack,
+    agent_frames,
+)
+from handoff import agent_actions, presence
+from handoff.conversations import get_conversation
+from handoff.events import AGENTS_CHANNEL
+from handoff.models import Agent, AgentStatus
+
+router = APIRouter()
+
+
+class AgentSocket:
+    """One agent console's socket after hello."""
+
+    def __init__(self, conn: Connection, agent: Agent) -> None:
+        self.conn = conn
+        self.agent = agent
+        self.bus = conn.bus
+        self.routing = conn.app.state.settings.routing()
+        self.replica_id: str = conn.app.state.hub.replica_id  # with conn.id, names the presence row
+
+    async def handle(self, frame: Frame) -> None:
+        """Dispatch one parsed frame to its handler, in one database session."""
+        handler = HANDLERS.get(type(frame))
+        if handler is not None:
+            async with self.conn.session() as session:
+                await handler(self, session, frame)
+
+    async def on_ping(self, session: AsyncSession, frame: Ping) -> None:
+        await presence.heartbeat(
+            session=session,
+            agent_id=self.agent.id,
+            socket_id=self.conn.id,
+            replica_id=self.replica_id,
+            routing=self.routing,
+        )
+
+    async def on_status(self, session: AsyncSession, frame: SetStatus) -> None:
+        await presence.set_status(
+            session=session,
+            bus=self.bus,
+            agent_id=self.agent.id,
+            status=AgentStatus(frame.status),
+            socket_id=self.conn.id,
+            replica_id=self.replica_id,
+            routing=self.routing,
+        )
+        await self.conn.send({"type": "status", "status": frame.status})
+
+    async def on_watch(self, session: AsyncSession, frame: Watch) -> None:
+        await get_conversation(session=session, conversation_id=frame.conversation_id)
+        self.conn.watch(frame.conversation_id, frame.last_seq)
+
+    async def on_unwatch(self, session: AsyncSession, frame: Unwatch) -> None:
+        self.conn.unwatch(frame.conversation_id)
+
+    async def on_message(self, session: AsyncSession, frame: SendMessage | Note) -> None:
+        if frame.conversation_id is None:
+            raise FrameError(
+                "invalid_frame", "conversation_id: Field required", frame.client_msg_id
+            )
+        posted = await agent_actions.post_agent_message(
+            session=session,
+            bus=self.bus,
+            conversation_id=frame.conversation_id,
+            agent=self.agent,
+            client_msg_id=frame.client_msg_id,
+            text=frame.text.strip(),
+            note=isinstance(frame, Note),
+        )
+        await self.conn.send(ack(posted))
+
+    async def on_typing(self, session: AsyncSession, frame: Typing) -> None:
+        if frame.conversation_id is None:
+            raise FrameError("invalid_frame", "conversation_id: Field required")
+        await agent_actions.agent_typing(
+            bus=self.bus, conversation_id=frame.conversation_id, agent=self.agent
+        )
+
+
+Handler = Callable[[AgentSocket, AsyncSession, Any], Awaitable[None]]
+HANDLERS: dict[type[Frame], Handler] = {
+    Ping: AgentSocket.on_ping,
+    SetStatus: AgentSocket.on_status,
+    Watch: AgentSocket.on_watch,
+    Unwatch: AgentSocket.on_unwatch,
+    SendMessage: AgentSocket.on_message,
+    Note: AgentSocket.on_message,
+    Typing: AgentSocket.on_typing,
+}
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(ws: WebSocket) -> None:
+    """An agent console: refused while draining, then served."""
+    if ws.app.state.hub.draining:
+        await ws.close(CLOSE_RESTART, "server restarting")
+        return
+    await ws.accept()
+    conn = Connection(ws, for_agent=True)
+    await ws.app.state.hub.run(conn, lambda: _serve_agent(conn))
+
+
+async def _serve_agent(conn: Connection) -> None:
+    hello = await conn.receive_hello(agent_frames)
+    if hello is None:
+        return
+    async with conn.session() as session:
+        agent = await agent_for_token(
+            session=session, tokens=conn.app.state.tokens, token=hello.token
+        )
+    if agent is None:
+        await conn.send_error("invalid_token", "log in again")
+        await conn.close(CLOSE_POLICY, "invalid token")
+        return
+    socket = AgentSocket(conn, agent)
+    try:
+        async with conn.session() as session:
+            await presence.connected(
+                session=session,
+                bus=conn.bus,
+                agent_id=agent.id,
+                socket_id=conn.id,
+                replica_id=socket.replica_id,
+                routing=socket.routing,
+            )
+        conn.sub.add(AGENTS_CHANNEL)
+        await conn.send({"type": "welcome", "agent_id": agent.id, "heartbeat_s": HEARTBEAT_S})
+        await conn.serve(socket.handle, agent_frames)
+    finally:
+        with contextlib.suppress(Exception):
+            async with conn.session() as session:
+                await presence.disconnected(
+                    session=session,
+                    bus=conn.bus,
+                    agent_id=agent.id,
+                    socket_id=conn.id,
+                    replica_id=socket.replica_id,
+                    routing=socket.routing,
+                )

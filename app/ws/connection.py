@@ -1,0 +1,241 @@
+"""One websocket: a reader for client frames, a pump for bus events, one send lock.
+
+The pump forwards events in seq order per conversation and reads the database for whatever
+it missed (resume, a gap, a bus reconnect), so a client never sees a gap or a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import WebSocket
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocketState
+
+from app.errors import DOMAIN_ERROR_TYPES, client_error
+from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
+from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
+from handoff.events import conversation_channel, message_event
+from handoff.messages import messages_after
+from handoff.models import Sender
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 25  # clients ping this often: below the common 30 s proxy idle cut-off
+IDLE_TIMEOUT_S = 60  # two missed heartbeats and a bit: the peer is gone
+HELLO_TIMEOUT_S = 10  # a socket that never says hello holds no resources for long
+SEND_TIMEOUT_S = 10  # a peer that cannot take one frame in this long is too slow
+CATCH_UP_PAGE = 500  # messages per database read while resuming
+CLOSE_NORMAL = 1000
+CLOSE_IDLE = 1001
+CLOSE_POLICY = 1008  # bad credentials or a hello that never came
+CLOSE_RESTART = 1012  # service restart: reconnect (elsewhere) with backoff
+CLOSE_TOO_SLOW = 1013  # try again later: resume by seq
+# Internal pump events (never sent): read the database after a seq, or because a sweep
+# saw this socket behind (app/ws/hub.py).
+CATCH_UP = "_catch_up"
+BEHIND = "_behind"
+
+Handle = Callable[[Frame], Awaitable[None]]
+
+
+class Connection:
+    """One websocket: a reader (client frames) and a pump (bus events), one send lock."""
+
+    def __init__(self, ws: WebSocket, *, for_agent: bool) -> None:
+        self.ws = ws
+        self.app = ws.app
+        self.id = uuid.uuid4().hex
+        self.for_agent = for_agent
+        self.bus: Bus = self.app.state.bus
+        self.sub: Subscription = self.bus.subscribe(
+            AGENT_QUEUE_MAX if for_agent else SUBSCRIPTION_QUEUE_MAX
+        )
+        # conversation id -> highest seq handled (sent, or skipped as a note for visitors)
+        self.last_seq: dict[int, int] = {}
+        self._send_lock = asyncio.Lock()
+        self._closed = False
+
+    def session(self) -> AsyncSession:
+        """A new database session; use it as `async with conn.session() as session`."""
+        return self.app.state.sessions()  # type: ignore[no-any-return]
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame; a peer too slow to take it is closed (it resumes by seq)."""
+        async with self._send_lock:
+            if self._closed:
+                return
+            try:
+                await asyncio.wait_for(self.ws.send_text(json.dumps(frame)), SEND_TIMEOUT_S)
+            except TimeoutError:
+                log.warning("closing a socket that took over %ss to take one frame", SEND_TIMEOUT_S)
+                await self._close_locked(CLOSE_TOO_SLOW, "too slow")
+            except Exception:  # noqa: BLE001 - the peer is gone; it resumes by seq elsewhere
+                self._closed = True
+
+    async def send_error(self, code: str, message: str, ref: str | None = None) -> None:
+        """An `error` frame; the socket stays open."""
+        await self.send({"type": "error", "code": code, "message": message, "ref": ref})
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close once, after any frame being sent."""
+        async with self._send_lock:
+            await self._close_locked(code, reason)
+
+    async def _close_locked(self, code: int, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code, reason)
+
+    def watch(self, conversation_id: int, after_seq: int) -> None:
+        """Subscribe first, then let the pump read the database: nothing falls in between."""
+        self.sub.add(conversation_channel(conversation_id))
+        self.sub.offer({"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq})
+
+    def unwatch(self, conversation_id: int) -> None:
+        """Stop receiving a conversation's events."""
+        self.sub.remove(conversation_channel(conversation_id))
+        self.last_seq.pop(conversation_id, None)
+
+    def unwatch_all(self) -> None:
+        """Stop receiving every conversation's events (the visitor moves to a new one)."""
+        for cid in list(self.last_seq):
+            self.unwatch(cid)
+
+    async def pump(self) -> None:
+        """Forward bus events in seq order, reading the database for anything missed."""
+        while True:
+            get = asyncio.ensure_future(self.sub.queue.get())
+            overflow = asyncio.ensure_future(self.sub.overflowed.wait())
+            try:
+                await asyncio.wait({get, overflow}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                get.cancel()
+                overflow.cancel()
+            if overflow.done() and not overflow.cancelled():
+                log.warning(
+                    "closing a slow %s socket: %d events queued",
+                    "agent" if self.for_agent else "visitor",
+                    self.sub.queue.qsize(),
+                )
+                await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
+                return
+            await self._handle_event(get.result())
+
+    async def _handle_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        if kind == CATCH_UP:
+            cid = event["conversation_id"]
+            self.last_seq[cid] = event["after"]
+            await self._catch_up(cid)
+        elif kind == BEHIND:
+            await self._catch_up(event["conversation_id"])
+        elif kind == RESYNC:
+            for cid in list(self.last_seq):
+                await self._catch_up(cid)
+            if self.for_agent:
+                await self.send({"type": "resync"})
+        elif kind == "message":
+            await self._deliver_message(event)
+        elif kind == "typing":
+            # Each side sees the other side typing, never its own echo.
+            if (event.get("sender") == "visitor") == self.for_agent:
+                await self.send(event)
+        elif kind is not None and not kind.startswith("_"):
+            await self.send(event)
+
+    def _visible(self, sender: str) -> bool:
+        return self.for_agent or sender != Sender.NOTE
+
+    async def _deliver_message(self, event: dict[str, Any]) -> None:
+        cid, seq = event["conversation_id"], event["seq"]
+        last = self.last_seq.get(cid)
+        if last is None or seq <= last:
+            return  # not watching, or already sent (e.g. during a catch-up)
+        if seq == last + 1:
+            self.last_seq[cid] = seq
+            if self._visible(event["sender"]):
+                await self.send(event)
+        else:
+            await self._catch_up(cid)
+
+    async def _catch_up(self, cid: int) -> None:
+        while cid in self.last_seq and not self._closed:
+            async with self.session() as session:
+                # Notes are read for visitors too (and skipped) so last_seq reaches the
+                # conversation's last seq and the sweep does not see this socket as behind.
+                missed = await messages_after(
+                    session=session,
+                    conversation_id=cid,
+                    after_seq=self.last_seq[cid],
+                    include_notes=True,
+                    limit=CATCH_UP_PAGE,
+                )
+            for msg in missed:
+                if cid not in self.last_seq or msg.seq <= self.last_seq[cid]:
+                    continue
+                self.last_seq[cid] = msg.seq
+                if self._visible(str(msg.sender)):
+                    await self.send(message_event(msg))
+            if len(missed) < CATCH_UP_PAGE:
+                return
+
+    async def receive_hello(self, adapter: TypeAdapter[Any]) -> Hello | None:
+        """The first frame, which must be a hello; None (and the socket closed) otherwise."""
+        try:
+            message = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT_S)
+        except TimeoutError:
+            await self.close(CLOSE_POLICY, "say hello first")
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        try:
+            frame = parse_frame(message.get("text", message.get("bytes")), adapter)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message)
+            await self.close(CLOSE_POLICY, "say hello first")
+            return None
+        if not isinstance(frame, Hello):
+            await self.send_error("hello_required", "the first frame must be hello")
+            await self.close(CLOSE_POLICY, "say hello first")
+            return None
+        return frame
+
+    async def serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
+        """Read frames until the peer goes; each is handled before the next is read."""
+        while not self._closed:
+            try:
+                message = await asyncio.wait_for(self.ws.receive(), IDLE_TIMEOUT_S)
+            except TimeoutError:
+                await self.close(CLOSE_IDLE, "no heartbeat")
+                return
+            if message["type"] == "websocket.disconnect":
+                return
+            frame = None
+            try:
+                frame = parse_frame(message.get("text", message.get("bytes")), adapter)
+                if isinstance(frame, Ping):
+                    await self.send({"type": "pong"})
+                elif isinstance(frame, Hello):
+                    raise FrameError("invalid_frame", "already said hello")
+                await handle(frame)
+            except FrameError as exc:
+                await self.send_error(exc.code, exc.message, exc.ref)
+            except DOMAIN_ERROR_TYPES as exc:
+                await self.send_error(client_error(exc).code, str(exc), ref_of(frame))
+            except Exception:
+                # One bad frame must not cost the visitor their connection; it is logged.
+                log.exception("error handling a %s frame", getattr(frame, "type", "?"))
+                await self.send_error(
+                    "internal_error", "something went wrong; try again", ref_of(frame)
+                )

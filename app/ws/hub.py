@@ -1,0 +1,94 @@
+"""Every live socket of this process: its lifetime, graceful shutdown and the delivery sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.websockets import WebSocketDisconnect
+
+from app.ws.connection import BEHIND, CLOSE_NORMAL, CLOSE_RESTART, CLOSE_TOO_SLOW, Connection
+from handoff.models import Conversation
+
+log = logging.getLogger(__name__)
+
+# Safety net under the bus: this often each replica compares what its sockets have sent with
+# the database, so an event lost with a replica killed between commit and publish (or during
+# a Redis outage) is delivered within seconds anyway. One indexed query per replica per sweep.
+SWEEP_S = 3.0
+SWEEP_BATCH = 1000  # conversation ids per sweep query, well under any bind-parameter limit
+DRAIN_S = 5.0  # after the socket closes, a frame being handled gets this long to commit
+
+
+class Hub:
+    """Every live socket of this process: for graceful shutdown, presence and the sweep."""
+
+    def __init__(self) -> None:
+        self.connections: set[Connection] = set()
+        self.replica_id = uuid.uuid4().hex  # names this process in the presence table
+        self.draining = False  # set on shutdown: readiness fails, new sockets are refused
+
+    async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
+        self.connections.add(conn)
+        pump: asyncio.Task[None] | None = None
+        try:
+            pump = asyncio.create_task(conn.pump(), name="socket-pump")
+            reader = asyncio.create_task(body(), name="socket-reader")
+            await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if not reader.done():
+                # The pump closed the socket (too slow, restart): let a frame being handled
+                # finish its commit rather than cancel it halfway; the client resends otherwise.
+                await conn.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
+                await asyncio.wait({reader}, timeout=DRAIN_S)
+            for task in (pump, reader):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                        await task
+                elif not task.cancelled():
+                    with contextlib.suppress(WebSocketDisconnect):
+                        task.result()
+        finally:
+            conn.sub.close()
+            self.connections.discard(conn)
+            await conn.close(CLOSE_NORMAL, "bye")
+
+    async def close_all(self) -> None:
+        """Graceful shutdown: every client is told to reconnect (elsewhere) with 1012."""
+        self.draining = True
+        await asyncio.gather(
+            *(c.close(CLOSE_RESTART, "server restarting") for c in list(self.connections)),
+            return_exceptions=True,
+        )
+
+    async def sweep_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Wake every socket that is behind the database (see SWEEP_S)."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await self.sweep(sessions)
+            except Exception:  # noqa: BLE001 - the database may be restarting; try again
+                log.warning("sweep failed; retrying in %.0fs", SWEEP_S, exc_info=True)
+
+    async def sweep(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """One sweep: each socket behind a conversation's last seq catches up."""
+        watched = sorted({cid for c in self.connections for cid in c.last_seq})
+        latest: dict[int, int] = {}
+        async with sessions() as session:
+            for start in range(0, len(watched), SWEEP_BATCH):
+                ids = watched[start : start + SWEEP_BATCH]
+                rows = await session.execute(
+                    select(Conversation.id, Conversation.last_seq).where(Conversation.id.in_(ids))
+                )
+                latest.update({cid: seq for cid, seq in rows})
+        for conn in list(self.connections):
+            for cid, seen in list(conn.last_seq.items()):
+                if latest.get(cid, 0) > seen:
+                    conn.sub.offer({"type": BEHIND, "conversation_id": cid})

@@ -1,0 +1,226 @@
+"""The visitor socket (`/ws/visitor`): hello, then one handler per frame type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.identity import origin_allowed, verify_identity
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
+from app.ws.frames import (
+    Choice,
+    Feedback,
+    Frame,
+    Handoff,
+    LeaveEmail,
+    Rate,
+    RequestTicket,
+    SendMessage,
+    Transcript,
+    Typing,
+    ack,
+    visitor_frames,
+)
+from handoff import bot_turn, escalation, feedback, tickets, visitors
+
+router = APIRouter()
+
+
+class VisitorSocket:
+    """One visitor's socket after hello: who they are and the conversation they are in."""
+
+    def __init__(self, conn: Connection, visitor_id: int) -> None:
+        self.conn = conn
+        self.visitor_id = visitor_id
+        self.conversation_id = 0  # set by the first welcome
+        self.settings = conn.app.state.settings
+        self.routing = self.settings.routing()
+        self.bus = conn.bus
+
+    async def welcome(self, conversation_id: int, after_seq: int, state: dict[str, Any]) -> None:
+        """Tell the client its token and conversation, then stream it from `after_seq`."""
+        self.conn.unwatch_all()
+        await self.conn.send(
+            {
+                "type": "welcome",
+                "token": self.conn.app.state.tokens.for_visitor(self.visitor_id),
+                "visitor_id": self.visitor_id,
+                "conversation_id": conversation_id,
+                "heartbeat_s": HEARTBEAT_S,
+                "state": state,
+            }
+        )
+        self.conn.watch(conversation_id, after_seq)
+        self.conversation_id = conversation_id
+
+    async def handle(self, frame: Frame) -> None:
+        """Dispatch one parsed frame to its handler, in one database session."""
+        handler = HANDLERS.get(type(frame))
+        if handler is not None:
+            async with self.conn.session() as session:
+                await handler(self, session, frame)
+
+    async def _open_conversation(self, session: AsyncSession) -> int:
+        """A message after close starts a new conversation, announced with a fresh welcome."""
+        conv, new_state = await visitors.conversation_for_message(
+            session=session, visitor_id=self.visitor_id, current_id=self.conversation_id
+        )
+        if new_state is not None:
+            await self.welcome(conv.id, 0, new_state)
+        return conv.id
+
+    async def on_message(self, session: AsyncSession, frame: SendMessage) -> None:
+        cid = await self._open_conversation(session)
+        posted = await visitors.post_visitor_message(
+            session=session,
+            bus=self.bus,
+            conversation_id=cid,
+            client_msg_id=frame.client_msg_id,
+            text=frame.text.strip(),
+        )
+        await self.conn.send(ack(posted))
+        await bot_turn.bot_turn(
+            session=session,
+            bus=self.bus,
+            brain=self.conn.app.state.brain,
+            conversation_id=cid,
+            text=frame.text,
+            routing=self.routing,
+            answering_seq=posted.message.seq,
+        )
+
+    async def on_choice(self, session: AsyncSession, frame: Choice) -> None:
+        cid = await self._open_conversation(session)
+        posted = await bot_turn.choose_option(
+            session=session,
+            bus=self.bus,
+            brain=self.conn.app.state.brain,
+            conversation_id=cid,
+            client_msg_id=frame.client_msg_id,
+            entry_id=frame.entry_id,
+            routing=self.routing,
+        )
+        await self.conn.send(ack(posted))
+
+    async def on_handoff(self, session: AsyncSession, frame: Handoff) -> None:
+        cid = await self._open_conversation(session)
+        posted = await escalation.request_human(
+            session=session,
+            bus=self.bus,
+            conversation_id=cid,
+            client_msg_id=frame.client_msg_id,
+            routing=self.routing,
+        )
+        await self.conn.send(ack(posted))
+
+    async def on_email(self, session: AsyncSession, frame: LeaveEmail) -> None:
+        await visitors.leave_email(
+            session=session,
+            bus=self.bus,
+            visitor_id=self.visitor_id,
+            conversation_id=self.conversation_id,
+            email=frame.email,
+        )
+
+    async def on_feedback(self, session: AsyncSession, frame: Feedback) -> None:
+        await feedback.record_helpful(
+            session=session,
+            conversation_id=self.conversation_id,
+            seq=frame.seq,
+            helpful=frame.helpful,
+        )
+        await self.conn.send({"type": "feedback_saved", "seq": frame.seq})
+
+    async def on_rating(self, session: AsyncSession, frame: Rate) -> None:
+        await feedback.rate(
+            session=session, visitor_id=self.visitor_id, stars=frame.stars, comment=frame.comment
+        )
+        await self.conn.send({"type": "rating_saved"})
+
+    async def on_request_ticket(self, session: AsyncSession, frame: RequestTicket) -> None:
+        posted = await tickets.request_ticket(
+            session=session,
+            bus=self.bus,
+            conversation_id=self.conversation_id,
+            client_msg_id=frame.client_msg_id,
+            routing=self.routing,
+        )
+        await self.conn.send(ack(posted))
+
+    async def on_transcript(self, session: AsyncSession, frame: Transcript) -> None:
+        email = await feedback.email_transcript(
+            session=session,
+            mail=self.settings.mail(),
+            conversation_id=self.conversation_id,
+            email=frame.email,
+        )
+        await self.conn.send({"type": "transcript_sent", "email": email})
+
+    async def on_typing(self, session: AsyncSession, frame: Typing) -> None:
+        await visitors.visitor_typing(
+            session=session, bus=self.bus, conversation_id=self.conversation_id, draft=frame.draft
+        )
+
+
+Handler = Callable[[VisitorSocket, AsyncSession, Any], Awaitable[None]]
+# Ping is answered by the connection itself; a second hello is refused there.
+HANDLERS: dict[type[Frame], Handler] = {
+    SendMessage: VisitorSocket.on_message,
+    Choice: VisitorSocket.on_choice,
+    Handoff: VisitorSocket.on_handoff,
+    LeaveEmail: VisitorSocket.on_email,
+    Feedback: VisitorSocket.on_feedback,
+    Rate: VisitorSocket.on_rating,
+    RequestTicket: VisitorSocket.on_request_ticket,
+    Transcript: VisitorSocket.on_transcript,
+    Typing: VisitorSocket.on_typing,
+}
+
+
+@router.websocket("/ws/visitor")
+async def visitor_socket(ws: WebSocket) -> None:
+    """A visitor's chat: refused while draining or from a foreign origin, then served."""
+    if ws.app.state.hub.draining:
+        await ws.close(CLOSE_RESTART, "server restarting")
+        return
+    if not origin_allowed(ws.headers.get("origin"), ws.app.state.settings.allowed_origins):
+        await ws.close(CLOSE_POLICY, "origin not allowed")  # before accept: HTTP 403
+        return
+    await ws.accept()
+    conn = Connection(ws, for_agent=False)
+    await ws.app.state.hub.run(conn, lambda: _serve_visitor(conn))
+
+
+async def _serve_visitor(conn: Connection) -> None:
+    hello = await conn.receive_hello(visitor_frames)
+    if hello is None:
+        return
+    app = conn.app
+    visitor_id = app.state.tokens.visitor_id(hello.token) if hello.token else None
+    if hello.token and visitor_id is None:
+        await conn.send_error("invalid_token", "unknown visitor token; starting a new visitor")
+    site = None
+    if hello.identity is not None:
+        site = verify_identity(hello.identity, secret=app.state.settings.identity_secret)
+        if site is None:
+            await conn.send_error("invalid_identity", "identity did not verify; ignored")
+    async with conn.session() as session:
+        resumed = await visitors.resume(
+            session=session,
+            visitor_id=visitor_id,
+            name=hello.name,
+            locale=hello.locale,
+            page_url=hello.page_url,
+            site_name=site.name if site else None,
+            site_email=site.email if site else None,
+            conversation_id=hello.conversation_id,
+            last_seq=hello.last_seq,
+        )
+    if resumed.refused_conversation:
+        await conn.send_error("forbidden", "that conversation is not yours")
+    socket = VisitorSocket(conn, resumed.visitor_id)
+    await socket.welcome(resumed.conversation.id, resumed.after_seq, resumed.state)
+    await conn.serve(socket.handle, visitor_frames)

@@ -1,0 +1,208 @@
+"""What an agent does with a chat: take, reply (or note), type, transfer, reopen, close."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import texts
+from handoff.bus import Bus
+from handoff.conversations import current_conversation, get_conversation
+from handoff.errors import Conflict, Forbidden, Invalid, NotFound
+from handoff.events import conversation_channel
+from handoff.messages import Posted, announce, append_message, author, store_client_message
+from handoff.models import Agent, Conversation, Sender, utcnow
+from handoff.queue import publish_queue_positions
+from handoff.routing import Routing, assign, drain_queue
+from handoff.states import ConversationState, check_transition
+from handoff.tickets import solve_with_conversation
+
+S = ConversationState
+
+
+async def take(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> Conversation:
+    """Pick up a queued conversation (or a ticket); exactly one agent wins a race."""
+    return await assign(session=session, bus=bus, conversation_id=conversation_id, agent=agent)
+
+
+def _holds(conv: Conversation, agent: Agent) -> bool:
+    return conv.state == S.ASSIGNED and conv.assigned_agent_id == agent.id
+
+
+async def post_agent_message(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    client_msg_id: str,
+    text: str,
+    note: bool = False,
+) -> Posted:
+    """An agent's reply in a conversation they hold, or a private note in any."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if not note and not _holds(conv, agent):
+        raise Forbidden("take the conversation before replying")
+    return await store_client_message(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.NOTE if note else Sender.AGENT,
+        text=text,
+        client_msg_id=client_msg_id,
+        agent_id=agent.id,
+        meta={"author": author(agent)},
+    )
+
+
+async def agent_typing(*, bus: Bus, conversation_id: int, agent: Agent) -> None:
+    """Tell the visitor (and other agents watching) that this agent is typing."""
+    await bus.publish_after_commit(
+        conversation_channel(conversation_id),
+        {
+            "type": "typing",
+            "conversation_id": conversation_id,
+            "sender": "agent",
+            "name": agent.name,
+        },
+    )
+
+
+async def transfer(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    to_agent_id: int,
+    note: str | None,
+    routing: Routing,
+) -> Conversation:
+    """Hand a chat you hold to another agent, with a private note for them."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if not _holds(conv, agent):
+        raise Forbidden("only the agent holding a conversation can transfer it")
+    if to_agent_id == agent.id:
+        raise Invalid("pick another agent to transfer to")
+    target = await session.get(Agent, to_agent_id)
+    if target is None:
+        raise NotFound(f"agent {to_agent_id} not found")
+    check_transition(conv.state, S.ASSIGNED)
+    moved = await session.scalar(
+        update(Conversation)
+        .where(
+            Conversation.id == conv.id,
+            Conversation.state == S.ASSIGNED,
+            Conversation.assigned_agent_id == agent.id,
+        )
+        .values(assigned_agent_id=target.id)
+        .returning(Conversation.id)
+    )
+    if moved is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} changed meanwhile")
+    messages = []
+    if note and note.strip():
+        messages.append(
+            await append_message(
+                session=session,
+                conversation_id=conv.id,
+                sender=Sender.NOTE,
+                text=note.strip(),
+                agent_id=agent.id,
+                meta={"author": author(agent), "kind": "transfer", "to_agent_id": target.id},
+            )
+        )
+    messages.append(
+        await append_message(
+            session=session,
+            conversation_id=conv.id,
+            sender=Sender.SYSTEM,
+            text=texts.text("agent.transferred", agent=agent.name, target=target.name),
+            meta={
+                "kind": "transferred",
+                "from_agent_id": agent.id,
+                "to_agent_id": target.id,
+                "author": author(target),
+            },
+        )
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    await announce(session=session, bus=bus, conv=conv, messages=messages)
+    await drain_queue(session=session, bus=bus, routing=routing)  # a slot freed up
+    return await get_conversation(session=session, conversation_id=conversation_id)
+
+
+async def reopen(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> Conversation:
+    """Take a closed conversation back (only the visitor's latest one)."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    check_transition(conv.state, S.ASSIGNED)
+    latest = await current_conversation(session=session, visitor_id=conv.visitor_id)
+    if latest is None or latest.id != conv.id:
+        raise Conflict("the visitor has started a newer conversation; answer there")
+    won = await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conv.id, Conversation.state == S.CLOSED)
+        .values(state=S.ASSIGNED, assigned_agent_id=agent.id, closed_at=None)
+        .returning(Conversation.id)
+    )
+    if won is None:
+        await session.rollback()
+        raise Conflict(f"conversation {conversation_id} was reopened by someone else")
+    msg = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=texts.text("agent.reopened", agent=agent.name),
+        meta={"kind": "reopened", "author": author(agent)},
+    )
+    await session.commit()
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    await announce(session=session, bus=bus, conv=conv, messages=[msg])
+    return conv
+
+
+async def close(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    agent: Agent,
+    routing: Routing | None = None,
+) -> Conversation:
+    """Close the conversation and ask for a rating; the next message starts a new one."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state == S.ASSIGNED and conv.assigned_agent_id != agent.id:
+        raise Forbidden("only the assigned agent can close this conversation")
+    was_queued = conv.state == S.QUEUED
+    was_assigned = conv.state == S.ASSIGNED
+    conv.move_to(S.CLOSED)
+    conv.closed_at = utcnow()
+    await solve_with_conversation(session=session, conversation_id=conv.id)
+    closed = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=texts.text("agent.closed", agent=agent.name),
+        meta={"kind": "closed"},
+    )
+    rating_request = await append_message(
+        session=session,
+        conversation_id=conv.id,
+        sender=Sender.SYSTEM,
+        text=texts.text("rating.request"),
+        meta={"kind": "rating_request"},
+    )
+    await session.commit()
+    await announce(session=session, bus=bus, conv=conv, messages=[closed, rating_request])
+    if was_queued:
+        await publish_queue_positions(session=session, bus=bus)
+    if was_assigned and routing is not None:
+        await drain_queue(session=session, bus=bus, routing=routing)  # a slot freed up
+        conv = await get_conversation(session=session, conversation_id=conversation_id)
+    return conv

@@ -1,0 +1,190 @@
+"""The bot's turn: answer, ask "did you mean...?", or escalate; and the visitor's choice.
+
+The bot answers a visitor message only while it is still the conversation's last word and the
+chat is still with the bot, so a resend is answered exactly once and a person who took over
+meanwhile is never talked over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Action, Brain, Decision, Reason
+from handoff import texts
+from handoff.bus import Bus
+from handoff.conversations import get_conversation
+from handoff.errors import Invalid
+from handoff.escalation import escalate
+from handoff.messages import Posted, announce, append_message, store_client_message
+from handoff.models import Conversation, Sender
+from handoff.routing import Routing
+from handoff.states import ConversationState
+
+S = ConversationState
+CLARIFY_OPTIONS_MIN, CLARIFY_OPTIONS_MAX = 2, 3  # buttons: a real choice, yet quick to read
+SCORE_DIGITS = 4  # scores kept for the console and the evaluation; more is noise
+
+
+def _candidates(decision: Decision, brain: Brain) -> list[dict[str, Any]]:
+    out = []
+    for cand in decision.candidates:
+        entry = brain.entry(cand.entry_id)
+        out.append(
+            {
+                "entry_id": cand.entry_id,
+                "question": entry.question if entry else None,
+                "score": round(cand.score, SCORE_DIGITS),
+            }
+        )
+    return out
+
+
+async def bot_turn(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    text: str,
+    routing: Routing,
+    answering_seq: int,
+) -> Decision | None:
+    """Let the bot answer the visitor message `answering_seq`, if it is still the last word.
+
+    Also right for a resend: if the first attempt was stored by a replica that died before
+    the bot answered, the message is still the last word and gets its answer now.
+    """
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if conv.state != S.BOT or conv.last_seq != answering_seq:
+        return None
+    # The model runs off the event loop inside the brain; no transaction is open meanwhile.
+    await session.commit()
+    decision = await brain.decide(text, misses=conv.bot_misses)
+    await apply_decision(
+        session=session,
+        bus=bus,
+        brain=brain,
+        conversation_id=conversation_id,
+        decision=decision,
+        routing=routing,
+        answering_seq=answering_seq,
+    )
+    return decision
+
+
+async def apply_decision(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    decision: Decision,
+    routing: Routing,
+    answering_seq: int,
+) -> None:
+    """Store the bot's answer, clarification or escalation, and publish it."""
+    # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
+    # deliveries of one message racing (a resend on another socket), one answer is stored.
+    conv = await session.get(
+        Conversation, conversation_id, with_for_update=True, populate_existing=True
+    )
+    if conv is None or conv.state != S.BOT or conv.last_seq != answering_seq:
+        return  # a person took over, or the message was answered, while the model thought
+    candidates = _candidates(decision, brain)
+    score = round(decision.score, SCORE_DIGITS)
+    if decision.action == Action.ANSWER and decision.entry_id is not None:
+        entry = brain.entry(decision.entry_id)
+        if entry is not None:
+            conv.bot_misses = 0
+            meta = {
+                "kind": "answer",
+                "entry_id": entry.id,
+                "question": entry.question,
+                "score": score,
+                "candidates": candidates,
+            }
+            await _bot_says(session=session, bus=bus, conv=conv, said=entry.answer, meta=meta)
+            return
+    if decision.action == Action.CLARIFY:
+        conv.bot_misses += 1
+        shown = max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))
+        meta = {
+            "kind": "clarify",
+            "options": candidates[:shown],
+            "candidates": candidates,
+            "score": score,
+        }
+        await _bot_says(
+            session=session, bus=bus, conv=conv, said=texts.text("bot.clarify"), meta=meta
+        )
+        return
+    reason = decision.reason or Reason.LOW_CONFIDENCE
+    await escalate(
+        session=session,
+        bus=bus,
+        conv=conv,
+        reason=reason,
+        routing=routing,
+        bot_meta={
+            "kind": "escalate",
+            "reason": str(reason),
+            "candidates": candidates,
+            "score": score,
+        },
+    )
+
+
+async def _bot_says(
+    *, session: AsyncSession, bus: Bus, conv: Conversation, said: str, meta: dict[str, Any]
+) -> None:
+    msg = await append_message(
+        session=session, conversation_id=conv.id, sender=Sender.BOT, text=said, meta=meta
+    )
+    await session.commit()
+    await announce(session=session, bus=bus, conv=conv, messages=[msg], state=False, queue=False)
+
+
+async def choose_option(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    brain: Brain,
+    conversation_id: int,
+    client_msg_id: str,
+    entry_id: str | None,
+    routing: Routing,
+) -> Posted:
+    """The visitor clicked a "Did you mean" button (entry_id) or "None of these" (None)."""
+    entry = brain.entry(entry_id) if entry_id is not None else None
+    if entry_id is not None and entry is None:
+        raise Invalid(f"unknown entry {entry_id!r}")
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    posted = await store_client_message(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text=entry.question if entry is not None else texts.text("visitor.none_of_these"),
+        client_msg_id=client_msg_id,
+        meta={"kind": "choice", "entry_id": entry_id},
+    )
+    if posted.duplicate or conv.state != S.BOT:
+        return posted
+    if entry is not None:
+        conv.bot_misses = 0
+        meta = {
+            "kind": "answer",
+            "entry_id": entry.id,
+            "question": entry.question,
+            "score": 1.0,
+            "candidates": [],
+            "chosen": True,
+        }
+        await _bot_says(session=session, bus=bus, conv=conv, said=entry.answer, meta=meta)
+    else:
+        await escalate(
+            session=session, bus=bus, conv=conv, reason=Reason.NONE_OF_THESE, routing=routing
+        )
+    return posted

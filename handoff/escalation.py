@@ -1,0 +1,92 @@
+"""Escalation: the bot hands a chat to a person, or to a ticket when nobody can answer now.
+
+A chat goes to the agent queue while we are open (business hours, holidays) and an agent is
+online; otherwise it becomes a ticket and the visitor is told when a person will reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import Reason
+from handoff import texts
+from handoff.agents import online_agents
+from handoff.bus import Bus
+from handoff.conversations import get_conversation
+from handoff.messages import Posted, announce, append_message, store_client_message
+from handoff.models import Conversation, Sender, utcnow
+from handoff.queue import queue_position
+from handoff.routing import Routing, drain_queue
+from handoff.states import ConversationState
+from handoff.tickets import Why, open_ticket, promise
+
+S = ConversationState
+
+
+async def escalate(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conv: Conversation,
+    reason: Reason,
+    routing: Routing,
+    bot_meta: dict[str, Any] | None = None,
+) -> None:
+    """Hand the chat to the agent queue (and maybe an agent), or open a ticket."""
+    now = utcnow()
+    is_open = routing.hours.is_open(now)
+    agents = (
+        await online_agents(session=session, presence_timeout_s=routing.presence_timeout_s)
+        if is_open
+        else []
+    )
+    conv.escalation_reason = str(reason)
+    if agents:
+        conv.move_to(S.QUEUED)
+        conv.queued_at = now
+        await session.flush()
+        position = await queue_position(session=session, conv=conv)
+        said = texts.text("queue.joined", position=position)
+    else:
+        conv.move_to(S.TICKET)
+        ticket = await open_ticket(session=session, conv=conv, routing=routing, now=now)
+        why = Why.NOBODY_ONLINE if is_open else Why.CLOSED_NOW
+        said = promise(routing=routing, ticket=ticket, why=why)
+    meta = dict(bot_meta or {}, kind="escalate", reason=str(reason))
+    msg = await append_message(
+        session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=said, meta=meta
+    )
+    await session.commit()
+    await announce(session=session, bus=bus, conv=conv, messages=[msg])
+    if conv.state == S.QUEUED:
+        await drain_queue(session=session, bus=bus, routing=routing)
+
+
+async def request_human(
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    conversation_id: int,
+    client_msg_id: str,
+    routing: Routing,
+) -> Posted:
+    """The visitor pressed "Talk to a person"."""
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    posted = await store_client_message(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text=texts.text("visitor.asked_for_human"),
+        client_msg_id=client_msg_id,
+        meta={"kind": "handoff"},
+    )
+    # Also on a resend: the first attempt may have been stored by a replica that died (or
+    # hit a deadlock) before escalating; the request is still with the bot until we do.
+    if conv.state == S.BOT:
+        await escalate(
+            session=session, bus=bus, conv=conv, reason=Reason.ASKED_FOR_HUMAN, routing=routing
+        )
+    return posted

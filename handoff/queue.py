@@ -1,0 +1,82 @@
+"""The waiting line: a visitor's place in it, the wait to expect, and telling everyone.
+
+The queue is served in arrival order (queued_at, then id); handoff.routing assigns from
+its head.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.bus import Bus
+from handoff.events import conversation_channel, state_event
+from handoff.models import Conversation
+from handoff.states import ConversationState
+
+S = ConversationState
+WAIT_SAMPLE = 20  # recent pickups averaged for the estimate: recent enough to follow the day
+
+
+async def queue_position(*, session: AsyncSession, conv: Conversation) -> int | None:
+    """1-based place in the queue (arrival order), or None when not queued."""
+    if conv.state != S.QUEUED or conv.queued_at is None:
+        return None
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.state == S.QUEUED,
+            tuple_(Conversation.queued_at, Conversation.id) < (conv.queued_at, conv.id),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def recent_wait_s(*, session: AsyncSession) -> float | None:
+    """Median seconds from queued to picked up over the latest pickups, None without history."""
+    rows = (
+        await session.execute(
+            select(Conversation.queued_at, Conversation.assigned_at)
+            .where(Conversation.queued_at.is_not(None), Conversation.assigned_at.is_not(None))
+            .order_by(Conversation.assigned_at.desc())
+            .limit(WAIT_SAMPLE)
+        )
+    ).all()
+    waits = [
+        max(0.0, (assigned - queued).total_seconds())
+        for queued, assigned in rows
+        if queued is not None and assigned is not None and assigned >= queued
+    ]
+    return statistics.median(waits) if waits else None
+
+
+def estimated_wait_s(median_wait_s: float | None, position: int | None) -> int | None:
+    """Whole seconds a visitor at `position` should expect to wait."""
+    if median_wait_s is None or position is None:
+        return None
+    # Everyone ahead was waiting too: each place in the line costs about one median pickup.
+    return round(median_wait_s * position)
+
+
+async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:
+    """Tell every queued visitor their (new) place in the queue."""
+    queued = (
+        await session.scalars(
+            select(Conversation)
+            .where(Conversation.state == S.QUEUED)
+            .order_by(Conversation.queued_at, Conversation.id)
+        )
+    ).all()
+    median = await recent_wait_s(session=session) if queued else None
+    for position, conv in enumerate(queued, start=1):
+        await bus.publish_after_commit(
+            conversation_channel(conv.id),
+            state_event(
+                conv,
+                queue_position=position,
+                estimated_wait_s=estimated_wait_s(median, position),
+            ),
+        )
