@@ -82,7 +82,7 @@ def parse_module(path: Path, root: Path) -> Module:
         if re.match(r"import\b", line):
             m = IMPORT_RE.match(line)
             if not m:
-                raise ModuleError(f'{where}:{n}: only `import {{ a, b }} from "./x.js";` on one line')
+                raise ModuleError(f'{where}:{n}: only `import {{ a }} from "./x.js";`, one line')
             target = (path.parent / m.group(2)).resolve()
             if not target.is_relative_to(root):
                 raise ModuleError(f"{where}:{n}: {m.group(2)} is outside {root.name}/")
@@ -131,6 +131,7 @@ def _module(path: Path, root: Path) -> Module:
 
 def module_order(entry: Path, root: Path = WIDGET_DIR) -> list[Module]:
     """The entry and everything it imports, each module after the modules it imports."""
+    root = root.resolve()
     order: list[Module] = []
     done: set[Path] = set()
     visiting: list[Path] = []
@@ -139,8 +140,8 @@ def module_order(entry: Path, root: Path = WIDGET_DIR) -> list[Module]:
         if path in done:
             return
         if path in visiting:
-            cycle = visiting[visiting.index(path):] + [path]
-            raise ModuleError("import cycle: " + " -> ".join(p.relative_to(root).as_posix() for p in cycle))
+            cycle = [p.relative_to(root).as_posix() for p in visiting[visiting.index(path):]]
+            raise ModuleError("import cycle: " + " -> ".join([*cycle, cycle[0]]))
         visiting.append(path)
         module = _module(path, root)
         for dep in module.imports:
@@ -158,6 +159,7 @@ def module_order(entry: Path, root: Path = WIDGET_DIR) -> list[Module]:
 
 def join_modules(modules: Iterable[Module], root: Path = WIDGET_DIR) -> str:
     """The modules (from module_order) as one classic script."""
+    root = root.resolve()
     modules = list(modules)
     out = [
         f"/* chatdesk: {modules[-1].path.relative_to(root).as_posix()} and the modules it imports,"
@@ -205,6 +207,7 @@ _bundles: dict[Path, Asset] = {}
 
 def load_bundle(entry: Path, root: Path = WIDGET_DIR) -> Asset:
     """The joined script for an entry point, rebuilt only when one of its modules changed."""
+    root = root.resolve()
     modules = module_order(entry, root)
     stamp = tuple((str(m.path), *m.stamp) for m in modules)
     cached = _bundles.get(entry)

@@ -1,0 +1,36 @@
+// The embedding site's options: data-* attributes on the <script> tag, or
+// window.chatdeskConfig = {...} set before it (docs/protocol.md "Embedding the widget").
+
+/**
+ * script: the widget's own <script> element (document.currentScript, read while it runs);
+ * win: the page's window. Every value the page gives is checked where it is used.
+ */
+export function readConfig(script, win) {
+  const ds = (script && script.dataset) || {};
+  const cfg = win.chatdeskConfig || {};
+  const opt = (key, attr, fallback) => cfg[key] ?? ds[attr || key] ?? fallback;
+
+  // The chatdesk server: data-chatdesk-url, else where the script itself came from.
+  const base = new URL(opt("url", "chatdeskUrl", "") || (script && script.src) || "/", win.location.href);
+  const root = (base.origin + base.pathname.replace(/widget\.js$/, "")).replace(/\/+$/, "");
+
+  return {
+    root,
+    wsUrl: root.replace(/^http/, "ws") + "/ws/visitor",
+    locale: opt("locale", "", win.navigator.language || "en"),
+    strings: cfg.strings || {}, // a site's own wording, per key of texts.js
+    title: opt("title", "", null),
+    greeting: opt("greeting", "", null),
+    color: opt("color", "", null),
+    textColor: opt("textColor", "textColor", null),
+    side: opt("position", "", "right") === "left" ? "left" : "right",
+    soundDefault: opt("sound", "", "off") === "on",
+    identity: () => parseIdentity(opt("identity", "identity", null)),
+  };
+}
+
+/** The site's signed identity claim (an object, or its JSON text); null when there is none. */
+export function parseIdentity(id) {
+  if (typeof id === "string") { try { id = JSON.parse(id); } catch (e) { id = null; } }
+  return id && typeof id === "object" ? id : null;
+}
