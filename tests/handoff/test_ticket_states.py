@@ -1,4 +1,4 @@
-"""Tickets: opened on request, pending once answered, open again when the customer writes, solved."""
+"""Tickets: opened on request, pending once answered, open again when the customer writes."""
 
 from __future__ import annotations
 
