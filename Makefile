@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test test-sqlite test-postgres chaos lint install clean widget-deps
+.PHONY: run test test-sqlite test-postgres test-widget chaos lint install clean widget-deps
 
 install: $(STAMP)
 
@@ -25,7 +25,7 @@ run: $(STAMP)
 
 test: $(STAMP) test-sqlite test-postgres
 
-test-sqlite: $(STAMP) widget-deps
+test-sqlite: $(STAMP) widget-deps test-widget
 	CHATDESK_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
 # The database-backed tests again on PostgreSQL (CHATDESK_TEST_POSTGRES_URL to point elsewhere).
@@ -52,3 +52,8 @@ widget-deps: widget/node_modules/.package-lock.json
 
 widget/node_modules/.package-lock.json: widget/package-lock.json
 	npm ci --prefix widget --no-audit --no-fund
+
+# The browser code's own logic (protocol, visitor session, console socket) under Node's test
+# runner: no browser, no server, no npm packages.
+test-widget:
+	node --test tests/widget/*.test.mjs
