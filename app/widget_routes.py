@@ -5,9 +5,9 @@ page loads each entry point (widget/widget.js, widget/console.js) as ONE classic
 here from the entry and the modules it imports, so a customer's `<script src=".../widget.js"
 async>` costs one request and runs on any page. The rule, one line at a time:
 
-- `import { a, b as c } from "./x.js";` (one line, a relative path inside widget/) becomes
-  `const { a, b: c } = __x;`, and x.js is emitted before the importer (depth first, in import
-  order, each module once);
+- `import { a, b as c } from "./x.js";` (one line, a relative path inside widget/, names x.js
+  exports) becomes `const { a, b: c } = __x;`, and x.js is emitted before the importer (depth
+  first, in import order, each module once);
 - `export ` is dropped from `export const|function|class NAME` (at the start of a line), and the
   module ends with `return { NAME, ... };` inside `const __x = (() => { ... })();`;
 - the whole is one strict IIFE. Anything else at the start of a line that begins with `import`
@@ -60,7 +60,7 @@ class Module:
 
     path: Path
     stamp: tuple[int, int]
-    imports: tuple[Path, ...]
+    imports: tuple[tuple[Path, tuple[str, ...]], ...]  # (module, the names taken from it)
     exports: tuple[str, ...]
     lines: tuple[str, ...]
 
@@ -75,7 +75,7 @@ def parse_module(path: Path, root: Path) -> Module:
     """Read one module and rewrite its import and export lines (the rule in this docstring)."""
     stat = path.stat()
     where = path.relative_to(root).as_posix()
-    imports: list[Path] = []
+    imports: list[tuple[Path, tuple[str, ...]]] = []
     exports: list[str] = []
     lines: list[str] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -88,14 +88,15 @@ def parse_module(path: Path, root: Path) -> Module:
                 raise ModuleError(f"{where}:{n}: {m.group(2)} is outside {root.name}/")
             if not target.is_file():
                 raise ModuleError(f"{where}:{n}: {m.group(2)} does not exist")
-            names = []
+            taken, bindings = [], []
             for item in filter(None, (part.strip() for part in m.group(1).split(","))):
                 name = IMPORT_NAME_RE.match(item)
                 if not name:
                     raise ModuleError(f"{where}:{n}: cannot import {item!r}")
-                names.append(f"{name[1]}: {name[2]}" if name[2] else name[1])
-            imports.append(target)
-            lines.append(f"const {{ {', '.join(names)} }} = {module_var(target, root)};")
+                taken.append(name[1])
+                bindings.append(f"{name[1]}: {name[2]}" if name[2] else name[1])
+            imports.append((target, tuple(taken)))
+            lines.append(f"const {{ {', '.join(bindings)} }} = {module_var(target, root)};")
         elif re.match(r"export\b", line):
             m = EXPORT_RE.match(line)
             if not m:
@@ -144,8 +145,14 @@ def module_order(entry: Path, root: Path = WIDGET_DIR) -> list[Module]:
             raise ModuleError("import cycle: " + " -> ".join([*cycle, cycle[0]]))
         visiting.append(path)
         module = _module(path, root)
-        for dep in module.imports:
+        for dep, names in module.imports:
             visit(dep)
+            # A module would refuse to load; joined, the name would silently be undefined.
+            missing = [name for name in names if name not in _module(dep, root).exports]
+            if missing:
+                where = path.relative_to(root).as_posix()
+                dep_name = dep.relative_to(root).as_posix()
+                raise ModuleError(f"{where}: {dep_name} does not export {', '.join(missing)}")
         visiting.pop()
         done.add(path)
         order.append(module)
