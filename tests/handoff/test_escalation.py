@@ -59,9 +59,13 @@ async def test_open_with_an_agent_online_joins_the_queue(
     assert state["queue_position"] == 1
     assert state["estimated_wait_s"] is None, "no pickups yet: no estimate rather than a guess"
     assert console.events("conversation") == [
-        {"type": "conversation", "conversation_id": first.id, "state": "queued",
-         "assigned_agent_id": None}
-    ]  # fmt: skip
+        {
+            "type": "conversation",
+            "conversation_id": first.id,
+            "state": "queued",
+            "assigned_agent_id": None,
+        }
+    ]
     assert await ticket_for(session=session, conversation_id=first.id) is None
 
     behind = listen(conversation_channel(second.id))
@@ -100,9 +104,12 @@ async def test_closed_opens_a_ticket_promising_the_next_opening(
     visitor = listen(conversation_channel(conv.id))
 
     await escalate(
-        session=session, bus=bus, conv=conv, reason=Reason.ASKED_FOR_HUMAN,
+        session=session,
+        bus=bus,
+        conv=conv,
+        reason=Reason.ASKED_FOR_HUMAN,
         routing=Routing(hours=hours),
-    )  # fmt: skip
+    )
 
     assert conv.state == S.TICKET
     ticket = await ticket_for(session=session, conversation_id=conv.id)

@@ -27,9 +27,13 @@ async def test_a_resend_gets_the_original_seq_and_stores_nothing(
 
     async def send(client_msg_id: str, text: str):
         return await store_client_message(
-            session=session, bus=bus, conv=conv, sender=Sender.VISITOR, text=text,
+            session=session,
+            bus=bus,
+            conv=conv,
+            sender=Sender.VISITOR,
+            text=text,
             client_msg_id=client_msg_id,
-        )  # fmt: skip
+        )
 
     first = await send("m1", "Where is my order?")
     other = await send("m2", "It was due Monday.")
@@ -70,9 +74,14 @@ async def test_seqs_are_consecutive_across_senders(session, bus, new_agent, new_
     )
     await session.commit()
     await agent_actions.post_agent_message(
-        session=session, bus=bus, conversation_id=conv.id, agent=ann, client_msg_id="n1",
-        text="Regular customer", note=True,
-    )  # fmt: skip
+        session=session,
+        bus=bus,
+        conversation_id=conv.id,
+        agent=ann,
+        client_msg_id="n1",
+        text="Regular customer",
+        note=True,
+    )
     await visitors.post_visitor_message(
         session=session, bus=bus, conversation_id=conv.id, client_msg_id="v2", text="My order"
     )
@@ -96,9 +105,13 @@ async def test_concurrent_writers_never_share_or_skip_a_seq(
             out = []
             for i in range(5):
                 posted = await store_client_message(
-                    session=s, bus=bus, conv=mine, sender=Sender.VISITOR, text=f"{name} {i}",
+                    session=s,
+                    bus=bus,
+                    conv=mine,
+                    sender=Sender.VISITOR,
+                    text=f"{name} {i}",
                     client_msg_id=f"{name}-{i}",
-                )  # fmt: skip
+                )
                 out.append(posted.message.seq)
             return out
 
@@ -122,9 +135,14 @@ async def test_visitors_never_see_private_notes(session, bus, new_agent, new_cha
     ):
         if note:
             await agent_actions.post_agent_message(
-                session=session, bus=bus, conversation_id=conv.id, agent=ann, client_msg_id=cid,
-                text=text, note=True,
-            )  # fmt: skip
+                session=session,
+                bus=bus,
+                conversation_id=conv.id,
+                agent=ann,
+                client_msg_id=cid,
+                text=text,
+                note=True,
+            )
         else:
             await visitors.post_visitor_message(
                 session=session, bus=bus, conversation_id=conv.id, client_msg_id=cid, text=text

@@ -105,9 +105,14 @@ async def test_ticket_goes_pending_open_and_solved(
     assert await status_of(session, conv) == TicketStatus.OPEN
 
     reply = await tickets.reply_to_ticket(
-        session=session, bus=bus, mail=NO_MAIL, conversation_id=conv.id, agent=ann,
-        client_msg_id="a1", text="Your parcel left our warehouse today.",
-    )  # fmt: skip
+        session=session,
+        bus=bus,
+        mail=NO_MAIL,
+        conversation_id=conv.id,
+        agent=ann,
+        client_msg_id="a1",
+        text="Your parcel left our warehouse today.",
+    )
     assert await status_of(session, conv) == TicketStatus.PENDING, "waiting on the customer"
     [shown] = visitor.events("message")
     assert shown["seq"] == reply.message.seq and shown["sender"] == "agent"
@@ -132,9 +137,14 @@ async def test_ticket_goes_pending_open_and_solved(
 
     with pytest.raises(Conflict):
         await tickets.reply_to_ticket(
-            session=session, bus=bus, mail=NO_MAIL, conversation_id=conv.id, agent=ann,
-            client_msg_id="a2", text="One more thing",
-        )  # fmt: skip
+            session=session,
+            bus=bus,
+            mail=NO_MAIL,
+            conversation_id=conv.id,
+            agent=ann,
+            client_msg_id="a2",
+            text="One more thing",
+        )
 
 
 async def test_set_status_by_hand_and_list_by_status(session, bus, ticket_chat, listen) -> None:
