@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import WebSocket
 from pydantic import TypeAdapter
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketState
 
 from app.errors import DOMAIN_ERROR_TYPES, client_error
@@ -65,7 +65,8 @@ class Connection:
 
     def session(self) -> AsyncSession:
         """A new database session; use it as `async with conn.session() as session`."""
-        return self.app.state.sessions()  # type: ignore[no-any-return]
+        sessions: async_sessionmaker[AsyncSession] = self.app.state.sessions
+        return sessions()
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame; a peer too slow to take it is closed (it resumes by seq)."""
