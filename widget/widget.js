@@ -52,7 +52,6 @@ function main() {
       messages.render(r);
       messages.settleOptions();
       if (f.sender === "agent") typing.showAgent(null);
-      status.show(); // a rating request has just closed the chat
       if (isOpen && document.visibilityState !== "hidden") session.markRead();
       else if (f.sender !== "visitor") alerts.beep();
       alerts.updateBadge();

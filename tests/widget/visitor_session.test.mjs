@@ -261,8 +261,10 @@ describe("VisitorSession", () => {
     s.receive({ type: "typing", conversation_id: CONV, sender: "agent", name: "Alice" });
     s.receive({ type: "typing", conversation_id: CONV, sender: "visitor" });
     assert.deepEqual(t.seen.typing.map((f) => f.name), ["Alice"]);
+    const before = t.seen.states;
     s.receive(msg(3, { sender: "system", meta: { kind: "rating_request" } }));
     assert.equal(t.session.state.state, "closed");
+    assert.equal(t.seen.states, before + 1, "the view shows the rating form");
     assert.equal(t.store.get("state").state, "closed");
   });
 

@@ -1,5 +1,6 @@
 // The bubble's frame: a <chatdesk-widget> element with an open shadow root holding the launcher
-// and the panel. Static markup only; every label is set as text from texts.js.
+// and the panel. Static markup only; every label is set as text (texts.js, or the site's own
+// title and greeting).
 import { h } from "./dom.js";
 import { stylesheet } from "./theme.js";
 

@@ -179,7 +179,10 @@ export class VisitorSession {
       this.records.push(r);
     }
     this.records.sort(bySeq);
-    if (f.meta && f.meta.kind === "rating_request") this.state = Object.assign({}, this.state, { state: "closed" });
+    if (f.meta && f.meta.kind === "rating_request") { // sent right after `closed`: rate the chat
+      this.state = Object.assign({}, this.state, { state: "closed" });
+      this.tell("stateChanged");
+    }
     this.tell("shown", r, f);
     this.save();
   }

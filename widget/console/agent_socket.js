@@ -4,7 +4,8 @@
 import { Connection, PendingReplies } from "../shared/protocol.js";
 
 export const NOT_CONNECTED = "Not connected; try again.";
-// The text stays in the composer; sending it again reuses nothing, so say what happened.
+// The text stays in the composer, and sending it again is safe: the composer reuses the
+// client_msg_id, so a message the server stored before the drop is not stored twice.
 export const CONNECTION_LOST = "The connection dropped before the server confirmed it; try again.";
 const POLICY_VIOLATION = 1008; // docs/protocol.md: the token is invalid: log in again
 

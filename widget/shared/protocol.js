@@ -144,8 +144,6 @@ export class SeqTracker {
     for (const seq of seqs) this.add(seq);
   }
 
-  has(seq) { return this.seen.has(seq); }
-
   /** Remember a seq; false when it was already there. */
   add(seq) {
     if (seq == null || this.seen.has(seq)) return false;
