@@ -22,10 +22,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from playwright.async_api import async_playwright  # noqa: E402
 
 from app.cli import upgrade_database  # noqa: E402
+from app.widget_routes import WIDGET_JS, load_bundle  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.conftest import make_settings, run_server, seed_kb  # noqa: E402
 
-WIDGET_JS = Path(__file__).resolve().parents[1] / "widget" / "widget.js"
 MARKS = """() => new Promise(resolve => {
   const t = {};
   const tick = () => {
@@ -45,7 +45,7 @@ MARKS = """() => new Promise(resolve => {
 
 
 async def main(runs: int) -> None:
-    raw = WIDGET_JS.read_bytes()
+    raw = load_bundle(WIDGET_JS).body  # what GET /widget.js serves: the joined modules
     print(f"widget.js: {len(raw)} bytes, {len(gzip.compress(raw, 9))} bytes gzipped")
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
