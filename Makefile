@@ -1,4 +1,6 @@
 # The two commands of the README: `make run` and `make test`. Both install what they need.
+# `make test` = lint (ruff, mypy), the widget's node tests, everything on SQLite, then the
+# database-backed tests on PostgreSQL.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/chatdesk serve --demo
 
-test: $(STAMP) test-sqlite test-postgres
+test: $(STAMP) lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP) widget-deps test-widget
 	CHATDESK_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q

@@ -14,7 +14,6 @@ from app.kb_watch import watch_knowledge_base
 from app.routes import auth, canned, conversations, health, kb, pages, team, tickets
 from app.security import Tokens
 from app.settings import Settings, get_settings
-from app.widget_routes import router as widget_router
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
@@ -77,5 +76,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, auth, conversations, tickets, canned, team, kb, pages):
         app.include_router(module.router)
     app.include_router(ws_router)
-    app.include_router(widget_router)  # /widget.js, the console's assets, the demo shop at /
     return app

@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from playwright.async_api import async_playwright  # noqa: E402
 
 from app.cli import upgrade_database  # noqa: E402
-from app.widget_routes import WIDGET_JS, load_bundle  # noqa: E402
+from app.widget_bundle import WIDGET_JS, load_bundle  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.conftest import make_settings, run_server, seed_kb  # noqa: E402
 

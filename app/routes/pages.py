@@ -1,20 +1,104 @@
-"""The agent console page."""
+"""Pages and browser code: `/widget.js` (cached, gzipped, cross-origin), the console page and
+its assets, the demo shop."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 
-WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
+from app.widget_bundle import CONSOLE_JS, WIDGET_DIR, WIDGET_JS, Asset, load_bundle
+
+# The script URL is unversioned (customers paste it once), so browsers keep it only briefly and
+# then revalidate with the ETag: a release reaches every site within five minutes, and a
+# revalidation costs a 304 with no body. stale-while-revalidate hides that round trip.
+WIDGET_CACHE_CONTROL = "public, max-age=300, stale-while-revalidate=86400"
+# Pages (the demo shop, the console) always revalidate so a new release is picked up at once.
+PAGE_CACHE_CONTROL = "no-cache"
+JS_MEDIA_TYPE = "text/javascript; charset=utf-8"
 
 router = APIRouter(include_in_schema=False)
 
 
+def _etag_matches(header: str | None, *etags: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    offered = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return any(tag in offered for tag in etags)
+
+
+def script_response(request: Request, asset: Asset, headers: dict[str, str]) -> Response:
+    """The asset as JavaScript: 304 on a matching ETag, gzip when the client accepts it."""
+    use_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+    headers = {
+        **headers,
+        "ETag": asset.etag_gz if use_gzip else asset.etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if _etag_matches(request.headers.get("if-none-match"), asset.etag, asset.etag_gz):
+        return Response(status_code=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    return Response(
+        content=asset.gzipped if use_gzip else asset.body, media_type=JS_MEDIA_TYPE, headers=headers
+    )
+
+
+@router.get("/widget.js")
+async def widget_js(request: Request) -> Response:
+    """The chat bubble script, for `<script src=".../widget.js" async>` on any site."""
+    return script_response(
+        request,
+        load_bundle(WIDGET_JS),
+        {
+            "Cache-Control": WIDGET_CACHE_CONTROL,
+            # Any site may load it, with or without crossorigin=..., and under COEP.
+            "Access-Control-Allow-Origin": "*",
+            "Cross-Origin-Resource-Policy": "cross-origin",
+        },
+    )
+
+
+# What the console page loads from /static; nothing else in widget/ (the modules one by one,
+# package files, node_modules for the accessibility tests) is served.
+CONSOLE_SCRIPTS = {"console.js": CONSOLE_JS}
+CONSOLE_FILES = {"console.css": "text/css"}
+
+
+@router.get("/static/{name}")
+async def console_asset(name: str, request: Request) -> Response:
+    """The agent console's stylesheet and script."""
+    entry = CONSOLE_SCRIPTS.get(name)
+    if entry is not None:
+        return script_response(request, load_bundle(entry), {"Cache-Control": PAGE_CACHE_CONTROL})
+    media_type = CONSOLE_FILES.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return FileResponse(
+        WIDGET_DIR / name, media_type=media_type, headers={"Cache-Control": PAGE_CACHE_CONTROL}
+    )
+
+
+@router.get("/")
+async def demo_shop() -> FileResponse:
+    """A demo shop page that embeds the bubble with the one-line script tag."""
+    return FileResponse(
+        WIDGET_DIR / "demo-shop.html", headers={"Cache-Control": PAGE_CACHE_CONTROL}
+    )
+
+
+@router.get("/demo")
+async def plain_demo() -> FileResponse:
+    """The plain protocol demo: a bare chat box, no bubble (a fallback and a reference client)."""
+    return FileResponse(WIDGET_DIR / "demo.html", headers={"Cache-Control": PAGE_CACHE_CONTROL})
+
+
 @router.get("/agent")
 async def agent_page() -> FileResponse:
-    return FileResponse(WIDGET_DIR / "console.html")
+    """The agent console."""
+    return FileResponse(WIDGET_DIR / "console.html", headers={"Cache-Control": PAGE_CACHE_CONTROL})
 
 
 @router.get("/console")

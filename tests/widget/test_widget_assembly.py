@@ -1,4 +1,4 @@
-"""The server's joining of widget/ modules into one classic script (app/widget_routes.py), and
+"""The server's joining of widget/ modules into one classic script (app/widget_bundle.py), and
 what /widget.js and /static serve. Node (the machine's, as for `make test-widget`) runs the
 joined scripts to check they behave as the modules do."""
 
@@ -15,14 +15,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.widget_routes import (
+from app.routes.pages import router
+from app.widget_bundle import (
     CONSOLE_JS,
     WIDGET_JS,
     ModuleError,
     join_modules,
     load_bundle,
     module_order,
-    router,
 )
 
 NODE = shutil.which("node")

@@ -33,7 +33,7 @@ export function createStatus({ ui, T, session, base, locale }) {
       stat.append(avatar(s.agent, base), h("p", "", format(T.assigned, { name: s.agent.name })));
     } else if (s.state === "ticket") {
       const tk = s.ticket || {};
-      let when = tk.reply_within || T.soon;
+      let when = T.soon;
       if (tk.reply_by && !isNaN(Date.parse(tk.reply_by))) when = format(T.by, { time: dateFmt.format(new Date(tk.reply_by)) });
       stat.append(h("p", "", format(T.ticket, { when })));
       extra.append(emailForm(tk.email, (email) => session.setEmail(email)));
