@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "CHATDESK_BOT_CACHE"  # where tuned encoders and their exports live
 DONE = "done"  # marker file: a folder without it is incomplete and never read
-KEY_DIGITS = 24  # hex digits of sha256 in folder names: 96 bits, short paths, no collisions
+KEY_DIGITS = 24  # hex digits of sha256 in folder names: 96 bits, no collisions, short paths
 
 
 def default_cache_dir() -> Path:

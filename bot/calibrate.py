@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from bot.head import Head, train_head
-from bot.index import NEVER, Thresholds, clarify_choices, score_queries
+from bot.head import train_head
+from bot.index import NEVER, TOP_CANDIDATES, Thresholds, clarify_choices, score_queries
 
 FOLDS = 5  # each fold holds out 1/5 of every entry's phrasings and 1/5 of entries entirely
 # Cross-validation repeated over this many different splits: which entries happen to be held
@@ -50,9 +50,6 @@ class HeldOut:
     admin_oos_confidence: np.ndarray  # out-of-scope examples an admin collected
 
 
-HeadTrainer = Callable[[np.ndarray, np.ndarray, int], Head | None]
-
-
 def cross_validate(
     vectors: np.ndarray,
     owners: np.ndarray,
@@ -60,7 +57,6 @@ def cross_validate(
     *,
     use_head: bool,
     margin: float = DEFAULT_MARGIN,
-    trainer: HeadTrainer = train_head,
     oos_vectors: np.ndarray | None = None,
 ) -> HeldOut:
     """Score held-out phrasings (in scope) and phrasings of held-out entries (out of scope)."""
@@ -79,14 +75,15 @@ def cross_validate(
         order = np.argsort(train_owners, kind="stable")
         train_vectors, train_owners = vectors[train][order], train_owners[order]
         starts = np.flatnonzero(np.r_[True, np.diff(train_owners) != 0])
-        head = trainer(train_vectors, train_owners, len(kept)) if use_head else None
+        head = train_head(train_vectors, train_owners, len(kept)) if use_head else None
         s = score_queries(vectors[held], train_vectors, starts, head, margin)
         truth = remap[owners[held]]
         top = s.ranking.argmax(axis=1)
         parts["confidence"].append(s.confidence)
         parts["agree"].append(s.agree)
         parts["correct"].append(top == truth)
-        order_rows = np.argsort(-s.ranking, axis=1)[:, :5]
+        # The candidates a decision picks its "did you mean" choices from (Index._decide).
+        order_rows = np.argsort(-s.ranking, axis=1)[:, :TOP_CANDIDATES]
         parts["offered"].append(
             np.array(
                 [

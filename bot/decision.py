@@ -40,8 +40,3 @@ class Decision:
     score: float
     candidates: tuple[Candidate, ...]
     reason: Reason | None
-
-    @property
-    def is_miss(self) -> bool:
-        """True when this turn did not give the visitor an answer."""
-        return self.action is not Action.ANSWER

@@ -96,6 +96,8 @@ def _plan(groups: list[list[str]], steps: int, rng: random.Random) -> list[list[
     for _ in range(MAX_EPOCHS):
         if len(batches) >= steps:
             break
+        # Only the lengths are read, but the shuffles advance `rng`: the batches, and so every
+        # tuned encoder (cached under a key that assumes this recipe), depend on them.
         queues = [rng.sample(g, len(g)) for g in groups]
         pending = [i for i, q in enumerate(queues) for _ in range(max(1, len(q) // 2))]
         rng.shuffle(pending)

@@ -22,7 +22,7 @@ BERT_MAX_TOKENS = 512  # the position-embedding limit of BERT-likes, for models 
 SAMPLE = "how do I reset my password"  # any text: the tracer needs one input to follow
 
 
-def export(encoder: TorchEncoder, folder: Path, *, quantize: bool = QUANTIZE) -> None:
+def export(encoder: TorchEncoder, folder: Path) -> None:
     """Write `encoder` as an ONNX folder (blocking, a few seconds)."""
     import torch
 
@@ -58,7 +58,7 @@ def export(encoder: TorchEncoder, folder: Path, *, quantize: bool = QUANTIZE) ->
             opset_version=OPSET,
             dynamo=False,  # the tracing exporter: no onnxscript rewrite needed for BERT-likes
         )
-    if quantize:
+    if QUANTIZE:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         target = folder / MODEL_FILE
@@ -73,6 +73,6 @@ def export(encoder: TorchEncoder, folder: Path, *, quantize: bool = QUANTIZE) ->
         "max_length": int(model.max_seq_length or BERT_MAX_TOKENS),
         "pad_id": int(tokenizer.pad_token_id or 0),
         "pad_token": str(tokenizer.pad_token or "[PAD]"),
-        "quantized": quantize,
+        "quantized": QUANTIZE,
     }
     (folder / CONFIG).write_text(json.dumps(config))
