@@ -19,6 +19,7 @@ SQLITE_BUSY_TIMEOUT_S = 30  # writers queue behind each other instead of failing
 # replicas x (size + overflow) must stay below PostgreSQL's max_connections (100 by default):
 # three replicas use at most 60. See docs/deploy.md for sizing.
 PG_POOL_SIZE = 10
+READ_ONLY = "chatdesk_read_only"  # execution option of the read-only sessions
 PG_POOL_OVERFLOW = 10
 
 
@@ -43,14 +44,23 @@ def make_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY
-        # without waiting when another writer got in between; IMMEDIATE waits instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # without waiting when another writer got in between; IMMEDIATE waits instead, so
+        # every transaction that may write starts with it. Readers (make_read_sessionmaker)
+        # start deferred and never hold the one write lock.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for services: they may write (on SQLite: BEGIN IMMEDIATE)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that only read (resume, the sweep): on SQLite they take no write lock."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
 from app.kb_watch import watch_knowledge_base
 from app.routes import auth, canned, conversations, health, kb, pages, team, tickets
@@ -19,14 +19,16 @@ from app.ws.hub import Hub
 from bot import Brain
 from handoff import knowledge
 from handoff.bus import make_bus
+from handoff.writer import MessageWriter
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Database, bus and bot up; the KB watcher and the delivery sweep run until shutdown."""
+    """Database, bus, bot and message writer up; the KB watcher and the sweep run until shutdown."""
     settings: Settings = app.state.settings
     engine = make_engine(settings.database_url)
     app.state.sessions = make_sessionmaker(engine)
+    app.state.read_sessions = make_read_sessionmaker(engine)
     bus = make_bus(settings.bus_url)
     app.state.bus = bus
     background: list[asyncio.Task[None]] = []
@@ -42,11 +44,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             fine_tune=settings.bot_fine_tune,
         )
         app.state.brain = brain
-        async with brain:
+        async with brain, MessageWriter(app.state.sessions, bus) as writer:
+            app.state.writer = writer
             background.append(asyncio.create_task(watch_knowledge_base(app), name="kb-watch"))
             background.append(
                 asyncio.create_task(
-                    app.state.hub.sweep_forever(app.state.sessions), name="delivery-sweep"
+                    app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
             try:

@@ -10,12 +10,13 @@ from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import conversation_channel
-from handoff.messages import Posted, announce, append_message, author, store_client_message
+from handoff.messages import announce, append_message, author
 from handoff.models import Agent, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing, assign, drain_queue
 from handoff.states import ConversationState, check_transition
 from handoff.tickets import solve_with_conversation
+from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
 S = ConversationState
 
@@ -34,27 +35,29 @@ def _holds(conv: Conversation, agent: Agent) -> bool:
 async def post_agent_message(
     *,
     session: AsyncSession,
-    bus: Bus,
+    writer: MessageWriter,
     conversation_id: int,
     agent: Agent,
     client_msg_id: str,
     text: str,
     note: bool = False,
-) -> Posted:
+) -> Stored:
     """An agent's reply in a conversation they hold, or a private note in any."""
-    conv = await get_conversation(session=session, conversation_id=conversation_id)
-    if not note and not _holds(conv, agent):
-        raise Forbidden("take the conversation before replying")
-    return await store_client_message(
-        session=session,
-        bus=bus,
-        conv=conv,
-        sender=Sender.NOTE if note else Sender.AGENT,
-        text=text,
-        client_msg_id=client_msg_id,
-        agent_id=agent.id,
-        meta={"author": author(agent)},
+    stored = await writer.store(
+        NewMessage(
+            conversation_id=conversation_id,
+            sender=Sender.NOTE if note else Sender.AGENT,
+            text=text,
+            client_msg_id=client_msg_id,
+            guard=Guard.NONE if note else Guard.HELD_BY_AGENT,
+            agent_id=agent.id,
+            meta={"author": author(agent)},
+        )
     )
+    if stored is None:
+        await get_conversation(session=session, conversation_id=conversation_id)  # NotFound
+        raise Forbidden("take the conversation before replying")
+    return stored
 
 
 async def agent_typing(*, bus: Bus, conversation_id: int, agent: Agent) -> None:

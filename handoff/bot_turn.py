@@ -21,6 +21,7 @@ from handoff.messages import Posted, announce, append_message, store_client_mess
 from handoff.models import Conversation, Sender
 from handoff.routing import Routing
 from handoff.states import ConversationState
+from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
 S = ConversationState
 CLARIFY_OPTIONS_MIN, CLARIFY_OPTIONS_MAX = 2, 3  # buttons: a real choice, yet quick to read
@@ -44,71 +45,37 @@ def _candidates(decision: Decision, brain: Brain) -> list[dict[str, Any]]:
 async def bot_turn(
     *,
     session: AsyncSession,
+    writer: MessageWriter,
     bus: Bus,
     brain: Brain,
-    conversation_id: int,
+    stored: Stored,
     text: str,
     routing: Routing,
-    answering_seq: int,
 ) -> Decision | None:
-    """Let the bot answer the visitor message `answering_seq`, if it is still the last word.
+    """Let the bot answer the visitor message just stored, if it is still the last word.
 
     Also right for a resend: if the first attempt was stored by a replica that died before
-    the bot answered, the message is still the last word and gets its answer now.
+    the bot answered, the message is still the last word and gets its answer now. No
+    transaction is open while the model thinks (off the event loop, in the brain).
     """
-    conv = await get_conversation(session=session, conversation_id=conversation_id)
-    if conv.state != S.BOT or conv.last_seq != answering_seq:
+    answering = stored.message.seq
+    if stored.state != S.BOT or stored.last_seq != answering:
         return None
-    # The model runs off the event loop inside the brain; no transaction is open meanwhile.
-    await session.commit()
-    decision = await brain.decide(text, misses=conv.bot_misses)
-    await apply_decision(
-        session=session,
-        bus=bus,
-        brain=brain,
-        conversation_id=conversation_id,
-        decision=decision,
-        routing=routing,
-        answering_seq=answering_seq,
-    )
-    return decision
-
-
-async def apply_decision(
-    *,
-    session: AsyncSession,
-    bus: Bus,
-    brain: Brain,
-    conversation_id: int,
-    decision: Decision,
-    routing: Routing,
-    answering_seq: int,
-) -> None:
-    """Store the bot's answer, clarification or escalation, and publish it."""
-    # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
-    # deliveries of one message racing (a resend on another socket), one answer is stored.
-    conv = await session.get(
-        Conversation, conversation_id, with_for_update=True, populate_existing=True
-    )
-    if conv is None or conv.state != S.BOT or conv.last_seq != answering_seq:
-        return  # a person took over, or the message was answered, while the model thought
+    decision = await brain.decide(text, misses=stored.bot_misses)
     candidates = _candidates(decision, brain)
     score = round(decision.score, SCORE_DIGITS)
-    if decision.action == Action.ANSWER and decision.entry_id is not None:
-        entry = brain.entry(decision.entry_id)
-        if entry is not None:
-            conv.bot_misses = 0
-            meta = {
-                "kind": "answer",
-                "entry_id": entry.id,
-                "question": entry.question,
-                "score": score,
-                "candidates": candidates,
-            }
-            await _bot_says(session=session, bus=bus, conv=conv, said=entry.answer, meta=meta)
-            return
-    if decision.action == Action.CLARIFY:
-        conv.bot_misses += 1
+    said: tuple[str, dict[str, Any], bool] | None = None  # text, meta, whether a miss
+    entry = brain.entry(decision.entry_id) if decision.entry_id is not None else None
+    if decision.action == Action.ANSWER and entry is not None:
+        meta = {
+            "kind": "answer",
+            "entry_id": entry.id,
+            "question": entry.question,
+            "score": score,
+            "candidates": candidates,
+        }
+        said = (entry.answer, meta, False)
+    elif decision.action == Action.CLARIFY:
         shown = max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))
         meta = {
             "kind": "clarify",
@@ -116,11 +83,32 @@ async def apply_decision(
             "candidates": candidates,
             "score": score,
         }
-        await _bot_says(
-            session=session, bus=bus, conv=conv, said=texts.text("bot.clarify"), meta=meta
+        said = (texts.text("bot.clarify"), meta, True)
+    if said is not None:
+        # Stored only while the chat is still with the bot and the question still the last
+        # word: a person who took over meanwhile is never talked over, a resend answered once.
+        await writer.store(
+            NewMessage(
+                conversation_id=stored.message.conversation_id,
+                sender=Sender.BOT,
+                text=said[0],
+                client_msg_id=None,
+                guard=Guard.BOT_LAST_WORD,
+                meta=said[1],
+                answering_seq=answering,
+                missed=said[2],
+            )
         )
-        return
+        return decision
     reason = decision.reason or Reason.LOW_CONFIDENCE
+    # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
+    # deliveries of one message racing (a resend on another socket), one escalates.
+    conv = await session.get(
+        Conversation, stored.message.conversation_id, with_for_update=True, populate_existing=True
+    )
+    if conv is None or conv.state != S.BOT or conv.last_seq != answering:
+        await session.commit()
+        return decision  # a person took over, or the message was answered, meanwhile
     await escalate(
         session=session,
         bus=bus,
@@ -134,6 +122,7 @@ async def apply_decision(
             "score": score,
         },
     )
+    return decision
 
 
 async def _bot_says(

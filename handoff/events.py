@@ -41,10 +41,19 @@ def state_event(conv: Conversation, **extra: Any) -> dict[str, Any]:
 
 
 def queue_event(conv: Conversation) -> dict[str, Any]:
-    """Tells every agent console that a conversation changed state or owner."""
+    """Tells every agent console that a conversation changed (state, owner, a new message)."""
+    return conversation_event(
+        conversation_id=conv.id, state=str(conv.state), assigned_agent_id=conv.assigned_agent_id
+    )
+
+
+def conversation_event(
+    *, conversation_id: int, state: str, assigned_agent_id: int | None
+) -> dict[str, Any]:
+    """The `conversation` frame of the agent consoles' lists."""
     return {
         "type": "conversation",
-        "conversation_id": conv.id,
-        "state": str(conv.state),
-        "assigned_agent_id": conv.assigned_agent_id,
+        "conversation_id": conversation_id,
+        "state": state,
+        "assigned_agent_id": assigned_agent_id,
     }

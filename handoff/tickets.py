@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
@@ -31,6 +31,7 @@ from handoff.models import Agent, Conversation, Sender, Ticket, TicketStatus, Vi
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing
 from handoff.states import ConversationState, check_transition
+from handoff.writer import Stored
 
 S = ConversationState
 
@@ -78,12 +79,18 @@ async def open_ticket(
     return ticket
 
 
-async def customer_replied(*, session: AsyncSession, conversation_id: int) -> None:
-    """The customer wrote in their ticket: the ball is ours again (open)."""
-    ticket = await ticket_for(session=session, conversation_id=conversation_id)
-    if ticket is not None and ticket.status != TicketStatus.OPEN:
-        ticket.status = TicketStatus.OPEN
-        await session.commit()
+_REOPEN = (
+    update(Ticket)
+    .where(Ticket.conversation_id == bindparam("t_conversation_id"))
+    .where(Ticket.status != TicketStatus.OPEN)
+    .values(status=TicketStatus.OPEN)
+)
+
+
+async def reopen_on_customer_message(session: AsyncSession, stored: Stored) -> None:
+    """The customer wrote in their ticket: the ball is ours again (open); in their transaction."""
+    if stored.state == S.TICKET and not stored.duplicate:
+        await session.execute(_REOPEN, {"t_conversation_id": stored.message.conversation_id})
 
 
 async def solve_with_conversation(*, session: AsyncSession, conversation_id: int) -> None:

@@ -16,12 +16,13 @@ from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
 from handoff.errors import Invalid, NotFound
-from handoff.events import conversation_channel
-from handoff.messages import Posted, announce, append_message, store_client_message
+from handoff.events import AGENTS_CHANNEL, conversation_channel, conversation_event
+from handoff.messages import announce, append_message
 from handoff.models import Conversation, Sender, Visitor
 from handoff.states import ConversationState
-from handoff.tickets import customer_replied, remember_email
+from handoff.tickets import remember_email, reopen_on_customer_message
 from handoff.visitor_state import visitor_state
+from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
 S = ConversationState
 WITH_A_PERSON = (S.QUEUED, S.ASSIGNED, S.TICKET)  # agents' lists change when these get a message
@@ -87,6 +88,7 @@ class Resumed:
     after_seq: int
     state: dict[str, Any]
     refused_conversation: bool  # they named a conversation that is not theirs
+    new_conversation: bool  # created by this hello: nobody else has written to it yet
 
 
 async def resume(
@@ -108,9 +110,23 @@ async def resume(
     current conversation; another visitor's conversation is refused, never shown.
     """
     if visitor_id is None:
-        visitor_id = (
-            await create_visitor(session=session, name=name, locale=locale, page_url=page_url)
-        ).id
+        # A first visit: the visitor and their conversation in one transaction.
+        visitor = Visitor(
+            name=site_name or name, email=site_email, locale=locale, page_url=page_url
+        )
+        session.add(visitor)
+        await session.flush()
+        conv = Conversation(visitor_id=visitor.id, state=S.BOT)
+        session.add(conv)
+        await session.commit()
+        return Resumed(
+            visitor_id=visitor.id,
+            conversation=conv,
+            after_seq=0,
+            state=await visitor_state(session=session, conv=conv),
+            refused_conversation=conversation_id is not None,
+            new_conversation=True,
+        )
     if site_name or site_email:
         await update_visitor_profile(
             session=session, visitor_id=visitor_id, name=site_name, email=site_email
@@ -126,27 +142,38 @@ async def resume(
         after_seq=last_seq if conversation_id == conv.id else 0,
         state=await visitor_state(session=session, conv=conv),
         refused_conversation=refused,
+        new_conversation=False,
     )
 
 
 async def post_visitor_message(
-    *, session: AsyncSession, bus: Bus, conversation_id: int, client_msg_id: str, text: str
-) -> Posted:
-    """Store what the visitor typed (idempotent on client_msg_id)."""
-    conv = await get_conversation(session=session, conversation_id=conversation_id)
-    posted = await store_client_message(
-        session=session,
-        bus=bus,
-        conv=conv,
-        sender=Sender.VISITOR,
-        text=text,
-        client_msg_id=client_msg_id,
+    *, writer: MessageWriter, bus: Bus, conversation_id: int, client_msg_id: str, text: str
+) -> Stored | None:
+    """Store what the visitor typed (idempotent on client_msg_id), committed and published.
+
+    None when the conversation was closed meanwhile: the visitor's message belongs in a new
+    one (`conversation_for_message`).
+    """
+    stored = await writer.store(
+        NewMessage(
+            conversation_id=conversation_id,
+            sender=Sender.VISITOR,
+            text=text,
+            client_msg_id=client_msg_id,
+            guard=Guard.OPEN,
+            after_store=reopen_on_customer_message,
+        )
     )
-    if not posted.duplicate and conv.state == S.TICKET:
-        await customer_replied(session=session, conversation_id=conv.id)
-    if not posted.duplicate and conv.state in WITH_A_PERSON:
-        await announce(session=session, bus=bus, conv=conv, state=False)
-    return posted
+    if stored is not None and not stored.duplicate and stored.state in WITH_A_PERSON:
+        await bus.publish_after_commit(
+            AGENTS_CHANNEL,
+            conversation_event(
+                conversation_id=conversation_id,
+                state=str(stored.state),
+                assigned_agent_id=stored.assigned_agent_id,
+            ),
+        )
+    return stored
 
 
 async def visitor_typing(

@@ -84,7 +84,7 @@ class AgentSocket:
             )
         posted = await agent_actions.post_agent_message(
             session=session,
-            bus=self.bus,
+            writer=self.conn.app.state.writer,
             conversation_id=frame.conversation_id,
             agent=self.agent,
             client_msg_id=frame.client_msg_id,

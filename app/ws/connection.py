@@ -68,6 +68,11 @@ class Connection:
         sessions: async_sessionmaker[AsyncSession] = self.app.state.sessions
         return sessions()
 
+    def read_session(self) -> AsyncSession:
+        """A session that only reads (on SQLite it takes no write lock)."""
+        sessions: async_sessionmaker[AsyncSession] = self.app.state.read_sessions
+        return sessions()
+
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame; a peer too slow to take it is closed (it resumes by seq)."""
         async with self._send_lock:
@@ -98,10 +103,16 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(code, reason)
 
-    def watch(self, conversation_id: int, after_seq: int) -> None:
-        """Subscribe first, then let the pump read the database: nothing falls in between."""
+    def watch(self, conversation_id: int, after_seq: int, *, new: bool = False) -> None:
+        """Subscribe first, then let the pump read the database: nothing falls in between.
+
+        `new`: the conversation was created for this socket just now, so nobody else can
+        have written to it yet and there is nothing to read.
+        """
         self.sub.add(conversation_channel(conversation_id))
-        self.sub.offer({"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq})
+        self.sub.offer(
+            {"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq, "new": new}
+        )
 
     def unwatch(self, conversation_id: int) -> None:
         """Stop receiving a conversation's events."""
@@ -138,7 +149,8 @@ class Connection:
         if kind == CATCH_UP:
             cid = event["conversation_id"]
             self.last_seq[cid] = event["after"]
-            await self._catch_up(cid)
+            if not event["new"]:
+                await self._catch_up(cid)
         elif kind == BEHIND:
             await self._catch_up(event["conversation_id"])
         elif kind == RESYNC:
@@ -172,7 +184,7 @@ class Connection:
 
     async def _catch_up(self, cid: int) -> None:
         while cid in self.last_seq and not self._closed:
-            async with self.session() as session:
+            async with self.read_session() as session:
                 # Notes are read for visitors too (and skipped) so last_seq reaches the
                 # conversation's last seq and the sweep does not see this socket as behind.
                 missed = await messages_after(

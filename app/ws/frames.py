@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from app.schemas import ClientMsgId, IdentityClaim
 from handoff.messages import Posted
 from handoff.models import MESSAGE_TEXT_MAX
+from handoff.writer import Stored
 
 MAX_FRAME_BYTES = 16 * 1024  # a whole frame; anything bigger is refused before parsing
 PositiveSeq = Annotated[int, Field(ge=0)]
@@ -183,7 +184,7 @@ def ref_of(frame: Frame | None) -> str | None:
     return getattr(frame, "client_msg_id", None)
 
 
-def ack(posted: Posted) -> dict[str, Any]:
+def ack(posted: Posted | Stored) -> dict[str, Any]:
     """The `ack` frame: the message is committed with this seq (or was, for a resend)."""
     msg = posted.message
     return {

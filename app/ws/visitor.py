@@ -25,6 +25,8 @@ from app.ws.frames import (
     visitor_frames,
 )
 from handoff import bot_turn, escalation, feedback, tickets, visitors
+from handoff.errors import Conflict
+from handoff.writer import MessageWriter, Stored
 
 router = APIRouter()
 
@@ -39,8 +41,11 @@ class VisitorSocket:
         self.settings = conn.app.state.settings
         self.routing = self.settings.routing()
         self.bus = conn.bus
+        self.writer: MessageWriter = conn.app.state.writer
 
-    async def welcome(self, conversation_id: int, after_seq: int, state: dict[str, Any]) -> None:
+    async def welcome(
+        self, conversation_id: int, after_seq: int, state: dict[str, Any], *, new: bool = False
+    ) -> None:
         """Tell the client its token and conversation, then stream it from `after_seq`."""
         self.conn.unwatch_all()
         await self.conn.send(
@@ -53,7 +58,7 @@ class VisitorSocket:
                 "state": state,
             }
         )
-        self.conn.watch(conversation_id, after_seq)
+        self.conn.watch(conversation_id, after_seq, new=new)
         self.conversation_id = conversation_id
 
     async def handle(self, frame: Frame) -> None:
@@ -72,24 +77,31 @@ class VisitorSocket:
             await self.welcome(conv.id, 0, new_state)
         return conv.id
 
-    async def on_message(self, session: AsyncSession, frame: SendMessage) -> None:
-        cid = await self._open_conversation(session)
-        posted = await visitors.post_visitor_message(
-            session=session,
+    async def _post(self, frame: SendMessage) -> Stored | None:
+        return await visitors.post_visitor_message(
+            writer=self.writer,
             bus=self.bus,
-            conversation_id=cid,
+            conversation_id=self.conversation_id,
             client_msg_id=frame.client_msg_id,
             text=frame.text.strip(),
         )
-        await self.conn.send(ack(posted))
+
+    async def on_message(self, session: AsyncSession, frame: SendMessage) -> None:
+        stored = await self._post(frame)
+        if stored is None:  # the conversation was closed meanwhile: this starts a new one
+            await self._open_conversation(session)
+            stored = await self._post(frame)
+            if stored is None:
+                raise Conflict("the conversation was closed; send the message again")
+        await self.conn.send(ack(stored))
         await bot_turn.bot_turn(
             session=session,
+            writer=self.writer,
             bus=self.bus,
             brain=self.conn.app.state.brain,
-            conversation_id=cid,
+            stored=stored,
             text=frame.text,
             routing=self.routing,
-            answering_seq=posted.message.seq,
         )
 
     async def on_choice(self, session: AsyncSession, frame: Choice) -> None:
@@ -222,5 +234,7 @@ async def _serve_visitor(conn: Connection) -> None:
     if resumed.refused_conversation:
         await conn.send_error("forbidden", "that conversation is not yours")
     socket = VisitorSocket(conn, resumed.visitor_id)
-    await socket.welcome(resumed.conversation.id, resumed.after_seq, resumed.state)
+    await socket.welcome(
+        resumed.conversation.id, resumed.after_seq, resumed.state, new=resumed.new_conversation
+    )
     await conn.serve(socket.handle, visitor_frames)

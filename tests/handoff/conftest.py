@@ -6,16 +6,18 @@ and listens on the bus the way a socket would, to see what was published after t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import make_engine, make_sessionmaker
 from handoff import agents, visitors
 from handoff.bus import Event, MemoryBus
 from handoff.models import Agent, AgentStatus, Conversation, utcnow
+from handoff.writer import MessageWriter
 
 PASSWORD = "correct horse battery"
 
@@ -23,6 +25,21 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def bus() -> MemoryBus:
     return MemoryBus()
+
+
+@pytest.fixture
+async def writer(database_url: str, bus: MemoryBus) -> AsyncIterator[MessageWriter]:
+    """The group-commit message writer, on connections of its own as in the app.
+
+    On SQLite a test's own `session` holds the write lock from its first statement until it
+    commits (BEGIN IMMEDIATE), so a test commits before it lets the writer write.
+    """
+    engine = make_engine(database_url)
+    try:
+        async with MessageWriter(make_sessionmaker(engine), bus) as started:
+            yield started
+    finally:
+        await engine.dispose()
 
 
 class Listener:

@@ -63,27 +63,32 @@ async def test_the_same_client_msg_id_elsewhere_is_a_new_message(session, bus, n
     assert await seqs(session, other_conv.id) == [1]
 
 
-async def test_seqs_are_consecutive_across_senders(session, bus, new_agent, new_chat) -> None:
+async def test_seqs_are_consecutive_across_senders(
+    session, bus, writer, new_agent, new_chat
+) -> None:
     ann = await new_agent("Ann", status=AgentStatus.OFFLINE)
     conv = await new_chat()
+    await session.commit()
     await visitors.post_visitor_message(
-        session=session, bus=bus, conversation_id=conv.id, client_msg_id="v1", text="Hello"
+        writer=writer, bus=bus, conversation_id=conv.id, client_msg_id="v1", text="Hello"
     )
     await append_message(
         session=session, conversation_id=conv.id, sender=Sender.BOT, text="Hi! How can I help?"
     )
     await session.commit()
+    await session.commit()
     await agent_actions.post_agent_message(
         session=session,
-        bus=bus,
+        writer=writer,
         conversation_id=conv.id,
         agent=ann,
         client_msg_id="n1",
         text="Regular customer",
         note=True,
     )
+    await session.commit()
     await visitors.post_visitor_message(
-        session=session, bus=bus, conversation_id=conv.id, client_msg_id="v2", text="My order"
+        writer=writer, bus=bus, conversation_id=conv.id, client_msg_id="v2", text="My order"
     )
     assert await seqs(session, conv.id) == [1, 2, 3, 4]
     conv = await get_conversation(session=session, conversation_id=conv.id)
@@ -125,7 +130,7 @@ async def test_concurrent_writers_never_share_or_skip_a_seq(
     assert await seqs(session, conv.id) == list(range(1, 11))
 
 
-async def test_visitors_never_see_private_notes(session, bus, new_agent, new_chat) -> None:
+async def test_visitors_never_see_private_notes(session, bus, writer, new_agent, new_chat) -> None:
     ann = await new_agent("Ann", status=AgentStatus.OFFLINE)
     conv = await new_chat()
     for cid, text, note in (
@@ -134,9 +139,10 @@ async def test_visitors_never_see_private_notes(session, bus, new_agent, new_cha
         ("v2", "Hello?", False),
     ):
         if note:
+            await session.commit()
             await agent_actions.post_agent_message(
                 session=session,
-                bus=bus,
+                writer=writer,
                 conversation_id=conv.id,
                 agent=ann,
                 client_msg_id=cid,
@@ -144,8 +150,9 @@ async def test_visitors_never_see_private_notes(session, bus, new_agent, new_cha
                 note=True,
             )
         else:
+            await session.commit()
             await visitors.post_visitor_message(
-                session=session, bus=bus, conversation_id=conv.id, client_msg_id=cid, text=text
+                writer=writer, bus=bus, conversation_id=conv.id, client_msg_id=cid, text=text
             )
 
     for_visitor = await messages_after(

@@ -1,0 +1,111 @@
+"""Group commit: messages that arrive together share a transaction, each stored once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import event
+
+from app.db import make_engine, make_sessionmaker
+from handoff.conversations import get_conversation
+from handoff.models import Sender
+from handoff.writer import Guard, MessageWriter, NewMessage
+
+
+def visitor_says(conversation_id: int, cmid: str, text: str = "hello") -> NewMessage:
+    return NewMessage(
+        conversation_id=conversation_id,
+        sender=Sender.VISITOR,
+        text=text,
+        client_msg_id=cmid,
+        guard=Guard.OPEN,
+    )
+
+
+async def test_a_burst_shares_a_few_commits_and_every_message_is_stored(
+    session, bus, database_url, new_chat
+) -> None:
+    chats = [await new_chat() for _ in range(20)]
+    await session.commit()
+    engine = make_engine(database_url)
+    commits = []
+    event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    try:
+        async with MessageWriter(make_sessionmaker(engine), bus) as writer:
+            stored = await asyncio.gather(
+                *(writer.store(visitor_says(c.id, f"m{i}")) for c in chats for i in range(5))
+            )
+    finally:
+        await engine.dispose()
+    assert all(s is not None and not s.duplicate for s in stored)
+    by_chat: dict[int, list[int]] = {}
+    for s in stored:
+        assert s is not None
+        by_chat.setdefault(s.message.conversation_id, []).append(s.message.seq)
+    assert all(seqs == [1, 2, 3, 4, 5] for seqs in by_chat.values()), "in submission order"
+    assert len(commits) < len(stored) / 10, f"{len(commits)} commits for {len(stored)} messages"
+
+
+async def test_a_resend_is_the_original_and_leaves_no_gap(session, writer, new_chat) -> None:
+    conv = await new_chat()
+    await session.commit()
+    first = await writer.store(visitor_says(conv.id, "m1", "Where is my parcel?"))
+    again = await writer.store(visitor_says(conv.id, "m1", "Where is my parcel?"))
+    after = await writer.store(visitor_says(conv.id, "m2", "It was due Monday."))
+    assert first is not None and again is not None and after is not None
+    assert (again.message.seq, again.duplicate) == (1, True)
+    assert again.message.text == "Where is my parcel?"
+    assert after.message.seq == 2, "the resend gave its seq back"
+    conv = await get_conversation(session=session, conversation_id=conv.id)
+    assert conv.last_seq == 2
+
+
+async def test_guards_refuse_what_may_not_be_written(session, writer, new_chat, new_agent) -> None:
+    ann = await new_agent("Ann")
+    conv = await new_chat()
+    await session.commit()
+    reply = NewMessage(
+        conversation_id=conv.id,
+        sender=Sender.AGENT,
+        text="Hi, Ann here",
+        client_msg_id="a1",
+        guard=Guard.HELD_BY_AGENT,
+        agent_id=ann.id,
+    )
+    assert await writer.store(reply) is None, "an agent who does not hold the chat"
+    question = await writer.store(visitor_says(conv.id, "v1"))
+    assert question is not None and question.message.seq == 1
+    later = await writer.store(visitor_says(conv.id, "v2"))
+    assert later is not None
+    stale_answer = NewMessage(
+        conversation_id=conv.id,
+        sender=Sender.BOT,
+        text="An answer to v1",
+        client_msg_id=None,
+        guard=Guard.BOT_LAST_WORD,
+        answering_seq=question.message.seq,
+    )
+    assert await writer.store(stale_answer) is None, "v1 is no longer the last word"
+    conv = await get_conversation(session=session, conversation_id=conv.id)
+    assert conv.last_seq == 2, "a refused message allocates nothing"
+
+
+async def test_two_replicas_writing_one_conversation_never_share_a_seq(
+    session, bus, database_url, new_chat
+) -> None:
+    conv = await new_chat()
+    await session.commit()
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        async with (
+            MessageWriter(make_sessionmaker(engines[0]), bus) as one,
+            MessageWriter(make_sessionmaker(engines[1]), bus) as two,
+        ):
+            stored = await asyncio.gather(
+                *((one if i % 2 else two).store(visitor_says(conv.id, f"m{i}")) for i in range(40))
+            )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    seqs = sorted(s.message.seq for s in stored if s is not None)
+    assert seqs == list(range(1, 41))
