@@ -23,7 +23,7 @@ COPY handoff ./handoff
 COPY migrations ./migrations
 COPY widget ./widget
 RUN pip install -e .
-# The encoder's ONNX export (bot/fast_encoder.py), so a container starts answering without
+# The encoder's ONNX export (bot/warm_cache.py), so a container starts answering without
 # exporting first; the key includes the model path, the same in both stages.
 RUN CHATDESK_BOT_CACHE=/var/cache/chatdesk HF_HUB_OFFLINE=1 python -m bot.warm_cache
 

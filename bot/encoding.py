@@ -13,6 +13,7 @@ class Encoder(Protocol):
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text in input order; shape (0, dim) for no texts."""
+        # Thread-safe because a rebuild encodes in its own thread while the batcher's decides.
         ...
 
 
