@@ -33,6 +33,7 @@ from handoff.states import ConversationState
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # messages per transaction: enough for a burst, short enough to hold locks
+DRAIN_S = 5.0  # on shutdown, what was submitted gets this long to be committed
 # Core, not the ORM, on the hot path: the tables themselves.
 CONVERSATIONS = cast(Table, Conversation.__table__)
 MESSAGES = cast(Table, Message.__table__)
@@ -192,7 +193,7 @@ class MessageWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: Bus) -> None:
         self._sessions = sessions
         self._bus = bus
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()  # None: stop after the rest
         self._worker: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> MessageWriter:
@@ -205,14 +206,23 @@ class MessageWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        worker, self._worker = self._worker, None  # store() refuses from now on
+        if worker is None:
+            return
+        self._queue.put_nowait(None)
+        try:
+            # Commit what was already submitted: every caller then hears back.
+            await asyncio.wait_for(asyncio.shield(worker), DRAIN_S)
+        except TimeoutError:
+            log.warning("message writer: not drained in %ss; stopping", DRAIN_S)
+        finally:
+            worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-        while not self._queue.empty():
-            job = self._queue.get_nowait()
-            if not job.future.done():
-                job.future.set_exception(RuntimeError("message writer stopped"))
+                await worker
+            while not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is not None and not job.future.done():
+                    job.future.set_exception(RuntimeError("message writer stopped"))
 
     async def store(self, new: NewMessage) -> Stored | None:
         """Store a message, committed and published on return; None when its guard failed."""
@@ -224,21 +234,31 @@ class MessageWriter:
 
     async def _write_forever(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            job = await self._queue.get()
+            batch: list[_Job] = []
             # No waiting for company: whatever queued while the last commit ran goes together.
-            while not self._queue.empty() and len(batch) < MAX_BATCH:
-                batch.append(self._queue.get_nowait())
-            try:
-                results = await self._write(batch)
-            except Exception:  # noqa: BLE001 - one bad message must not fail its neighbours
-                log.warning("a batch of %d messages failed; writing them one by one", len(batch))
-                for job in batch:
-                    await self._write_alone(job)
-                continue
-            for job, stored in zip(batch, results, strict=True):
-                await self._publish(stored)
-                if not job.future.done():
-                    job.future.set_result(stored)
+            while job is not None:
+                batch.append(job)
+                if self._queue.empty() or len(batch) >= MAX_BATCH:
+                    break
+                job = self._queue.get_nowait()
+            if batch:
+                await self._commit(batch)
+            if job is None:
+                return  # asked to stop, after everything submitted before
+
+    async def _commit(self, batch: list[_Job]) -> None:
+        try:
+            results = await self._write(batch)
+        except Exception:  # noqa: BLE001 - one bad message must not fail its neighbours
+            log.warning("a batch of %d messages failed; writing them one by one", len(batch))
+            for job in batch:
+                await self._write_alone(job)
+            return
+        for job, stored in zip(batch, results, strict=True):
+            await self._publish(stored)
+            if not job.future.done():
+                job.future.set_result(stored)
 
     async def _write(self, batch: list[_Job]) -> list[Stored | None]:
         # One lock order for every batch (by conversation, submission order kept within one),

@@ -109,3 +109,21 @@ async def test_two_replicas_writing_one_conversation_never_share_a_seq(
             await engine.dispose()
     seqs = sorted(s.message.seq for s in stored if s is not None)
     assert seqs == list(range(1, 41))
+
+
+async def test_stopping_commits_what_was_already_submitted(
+    session, bus, database_url, new_chat
+) -> None:
+    conv = await new_chat()
+    await session.commit()
+    engine = make_engine(database_url)
+    try:
+        async with MessageWriter(make_sessionmaker(engine), bus) as writer:
+            pending = [
+                asyncio.create_task(writer.store(visitor_says(conv.id, f"m{i}"))) for i in range(30)
+            ]
+            await asyncio.sleep(0)  # submitted, not yet written: now the process shuts down
+        stored = await asyncio.gather(*pending)
+    finally:
+        await engine.dispose()
+    assert sorted(s.message.seq for s in stored if s is not None) == list(range(1, 31))
