@@ -79,7 +79,8 @@ class Connection:
             if self._closed:
                 return
             try:
-                await asyncio.wait_for(self.ws.send_text(json.dumps(frame)), SEND_TIMEOUT_S)
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await self.ws.send_text(json.dumps(frame))
             except TimeoutError:
                 log.warning("closing a socket that took over %ss to take one frame", SEND_TIMEOUT_S)
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
@@ -127,14 +128,10 @@ class Connection:
     async def pump(self) -> None:
         """Forward bus events in seq order, reading the database for anything missed."""
         while True:
-            get = asyncio.ensure_future(self.sub.queue.get())
-            overflow = asyncio.ensure_future(self.sub.overflowed.wait())
-            try:
-                await asyncio.wait({get, overflow}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                get.cancel()
-                overflow.cancel()
-            if overflow.done() and not overflow.cancelled():
+            event = await self.sub.queue.get()
+            # The queue can only have overflowed while this loop was busy sending: check
+            # between events (an idle pump has an empty queue).
+            if self.sub.overflowed.is_set():
                 log.warning(
                     "closing a slow %s socket: %d events queued",
                     "agent" if self.for_agent else "visitor",
@@ -142,7 +139,7 @@ class Connection:
                 )
                 await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
                 return
-            await self._handle_event(get.result())
+            await self._handle_event(event)
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -228,7 +225,8 @@ class Connection:
         """Read frames until the peer goes; each is handled before the next is read."""
         while not self._closed:
             try:
-                message = await asyncio.wait_for(self.ws.receive(), IDLE_TIMEOUT_S)
+                async with asyncio.timeout(IDLE_TIMEOUT_S):
+                    message = await self.ws.receive()
             except TimeoutError:
                 await self.close(CLOSE_IDLE, "no heartbeat")
                 return
