@@ -44,7 +44,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             fine_tune=settings.bot_fine_tune,
         )
         app.state.brain = brain
-        async with brain, MessageWriter(app.state.sessions, bus) as writer:
+        async with brain, MessageWriter(engine, bus) as writer:
             app.state.writer = writer
             background.append(asyncio.create_task(watch_knowledge_base(app), name="kb-watch"))
             background.append(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
@@ -79,18 +80,17 @@ async def open_ticket(
     return ticket
 
 
-_REOPEN = (
-    update(Ticket)
-    .where(Ticket.conversation_id == bindparam("t_conversation_id"))
-    .where(Ticket.status != TicketStatus.OPEN)
-    .values(status=TicketStatus.OPEN)
-)
-
-
-async def reopen_on_customer_message(session: AsyncSession, stored: Stored) -> None:
-    """The customer wrote in their ticket: the ball is ours again (open); in their transaction."""
-    if stored.state == S.TICKET and not stored.duplicate:
-        await session.execute(_REOPEN, {"t_conversation_id": stored.message.conversation_id})
+async def reopen_on_customer_message(conn: AsyncConnection, stored: Sequence[Stored]) -> None:
+    """Customers wrote in their tickets: the ball is ours again (open); in their transaction."""
+    in_tickets = [s.message.conversation_id for s in stored if s.state == S.TICKET]
+    if in_tickets:
+        tickets = cast(Table, Ticket.__table__)
+        await conn.execute(
+            update(tickets)
+            .where(tickets.c.conversation_id.in_(in_tickets))
+            .where(tickets.c.status != TicketStatus.OPEN)
+            .values(status=TicketStatus.OPEN)
+        )
 
 
 async def solve_with_conversation(*, session: AsyncSession, conversation_id: int) -> None:

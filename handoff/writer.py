@@ -1,12 +1,19 @@
 """Group commit: the chat messages that arrive together are stored in one transaction.
 
-The hot path of the service. A message costs two SQL statements (SQLAlchemy Core, no ORM):
-an UPDATE that allocates the conversation's next seq under its row lock, checking in the same
-statement that the message may be written (`Guard`), and an INSERT ... ON CONFLICT DO NOTHING
-that stores it once per client_msg_id. Whatever was submitted while the previous transaction
-ran goes into the next one, so under load hundreds of messages share a commit, and with no
-load a message is written at once. Every caller hears back only after the commit; only then
-are the messages published on the bus.
+The hot path of the service, in SQLAlchemy Core. Whatever was submitted while the previous
+transaction ran goes into the next one, so under load hundreds of messages share a commit,
+and with no load a message is written at once. A batch costs a few statements, whatever its
+size:
+
+1. one UPDATE per kind of rule (`Guard`) allocates every conversation's next seqs under its
+   row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing;
+2. one INSERT ... ON CONFLICT DO NOTHING stores the messages, once per client_msg_id;
+3. a hook a service passed runs once for its messages (a ticket reopens).
+
+A resend (a client_msg_id already stored) is rare: the batch is then rolled back and its
+messages written one at a time (`store_one`), where a resend gives its seq back and gets the
+original. Every caller hears back only after the commit; only then are the messages
+published on the bus.
 """
 
 from __future__ import annotations
@@ -14,16 +21,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Boolean, Table, bindparam, case, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from handoff.bus import Bus
 from handoff.events import conversation_channel, message_event
@@ -37,6 +54,8 @@ DRAIN_S = 5.0  # on shutdown, what was submitted gets this long to be committed
 # Core, not the ORM, on the hot path: the tables themselves.
 CONVERSATIONS = cast(Table, Conversation.__table__)
 MESSAGES = cast(Table, Message.__table__)
+ROW = CONVERSATIONS.c
+S = ConversationState
 
 
 class Guard(Enum):
@@ -48,8 +67,20 @@ class Guard(Enum):
     NONE = "none"  # the conversation exists: a private note
 
 
-# Runs inside the batch's transaction, after the message row (e.g. a ticket reopens).
-AfterStore = Callable[[AsyncSession, "Stored"], Awaitable[None]]
+@dataclass(frozen=True)
+class Stored:
+    """A stored message (or the original of a resend) and its conversation as it then stood."""
+
+    message: Message
+    duplicate: bool
+    state: ConversationState
+    last_seq: int
+    bot_misses: int
+    assigned_agent_id: int | None
+
+
+# Runs inside the transaction, once for all the batch's new messages that named it.
+AfterStore = Callable[[AsyncConnection, Sequence[Stored]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -67,17 +98,184 @@ class NewMessage:
     missed: bool = False  # with BOT_LAST_WORD: a miss (counts up) or an answer (resets)
     after_store: AfterStore | None = None
 
+    def row(self, seq: int) -> dict[str, Any]:
+        """The messages row for this message at `seq`."""
+        return {
+            "conversation_id": self.conversation_id,
+            "seq": seq,
+            "sender": self.sender,
+            "text": self.text,
+            "client_msg_id": self.client_msg_id,
+            "agent_id": self.agent_id,
+            "meta": self.meta,
+            "created_at": utcnow(),
+        }
 
-@dataclass(frozen=True)
-class Stored:
-    """A stored message (or the original of a resend) and its conversation as it then stood."""
 
-    message: Message
-    duplicate: bool
-    state: ConversationState
-    last_seq: int
-    bot_misses: int
-    assigned_agent_id: int | None
+class _Resend(Exception):
+    """A message of the batch was stored before: write the batch one message at a time."""
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    return (
+        insert(MESSAGES)
+        .on_conflict_do_nothing(index_elements=["conversation_id", "sender", "client_msg_id"])
+        .returning(MESSAGES.c.conversation_id, MESSAGES.c.seq, MESSAGES.c.id)
+    )
+
+
+def _rule(guard: Guard, firsts: Sequence[NewMessage]) -> ColumnElement[bool]:
+    """The guard as a WHERE clause over the conversations of `firsts` (one message each)."""
+    ids = ROW.id.in_([m.conversation_id for m in firsts])
+    if guard is Guard.OPEN:
+        return and_(ids, ROW.state != S.CLOSED)
+    if guard is Guard.HELD_BY_AGENT:
+        agent = case({m.conversation_id: m.agent_id for m in firsts}, value=ROW.id)
+        return and_(ids, ROW.state == S.ASSIGNED, ROW.assigned_agent_id == agent)
+    if guard is Guard.BOT_LAST_WORD:
+        answering = case({m.conversation_id: m.answering_seq for m in firsts}, value=ROW.id)
+        return and_(ids, ROW.state == S.BOT, ROW.last_seq == answering)
+    return ids
+
+
+async def _allocate(
+    conn: AsyncConnection, guard: Guard, runs: Sequence[Sequence[NewMessage]]
+) -> dict[int, tuple[int, S, int, int | None]]:
+    """Allocate each run's seqs (one run per conversation) where the guard holds.
+
+    Returns conversation id -> (last seq after the run, state, bot misses, assigned agent).
+    """
+    firsts = [run[0] for run in runs]
+    values: dict[str, Any] = {
+        "last_seq": ROW.last_seq + case({r[0].conversation_id: len(r) for r in runs}, value=ROW.id)
+    }
+    if guard is Guard.BOT_LAST_WORD:
+        missed = {m.conversation_id: m.missed for m in firsts}
+        values["bot_misses"] = case(
+            (type_coerce(case(missed, value=ROW.id), Boolean), ROW.bot_misses + 1), else_=0
+        )
+    rows = await conn.execute(
+        update(CONVERSATIONS)
+        .where(_rule(guard, firsts))
+        .values(values)
+        .returning(ROW.id, ROW.last_seq, ROW.state, ROW.bot_misses, ROW.assigned_agent_id)
+    )
+    return {cid: (seq, S(state), misses, agent) for cid, seq, state, misses, agent in rows}
+
+
+def _runs(batch: Sequence[NewMessage]) -> list[list[list[NewMessage]]]:
+    """The batch as rounds; a round holds at most one run per conversation.
+
+    A run is consecutive messages of one conversation under the same rule (the bot's answers
+    always alone: each names the seq it answers). Round k holds each conversation's k-th run,
+    so a conversation's messages keep their order.
+    """
+    per_conversation: dict[int, list[list[NewMessage]]] = {}
+    for new in batch:
+        runs = per_conversation.setdefault(new.conversation_id, [])
+        last = runs[-1][-1] if runs else None
+        same_rule = (
+            last is not None
+            and last.guard is new.guard
+            and last.agent_id == new.agent_id
+            and new.guard is not Guard.BOT_LAST_WORD
+        )
+        if same_rule:
+            runs[-1].append(new)
+        else:
+            runs.append([new])
+    rounds: list[list[list[NewMessage]]] = []
+    for runs in per_conversation.values():
+        for k, run in enumerate(runs):
+            if k == len(rounds):
+                rounds.append([])
+            rounds[k].append(run)
+    return rounds
+
+
+async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list[Stored | None]:
+    """Store a batch in the connection's transaction; None for each message its rule refused.
+
+    Raises _Resend when a message was stored before (nothing is then left written: the
+    caller rolls back). The caller commits.
+    """
+    placed: dict[int, tuple[NewMessage, int, tuple[int, S, int, int | None]]] = {}
+    for round_ in _runs(batch):
+        by_guard: dict[Guard, list[list[NewMessage]]] = {}
+        for run in round_:
+            by_guard.setdefault(run[0].guard, []).append(run)
+        for guard, runs in by_guard.items():
+            allocated = await _allocate(conn, guard, runs)
+            for run in runs:
+                conv = allocated.get(run[0].conversation_id)
+                if conv is None:
+                    continue  # the rule refused this conversation
+                first_seq = conv[0] - len(run) + 1
+                for offset, new in enumerate(run):
+                    placed[id(new)] = (new, first_seq + offset, conv)
+    rows = {id(new): new.row(seq) for new, seq, _ in placed.values()}
+    inserted: dict[tuple[int, int], int] = {}
+    if rows:
+        result = await conn.execute(_insert(conn), list(rows.values()))
+        inserted = {(cid, seq): msg_id for cid, seq, msg_id in result}
+    if len(inserted) < len(rows):
+        raise _Resend
+    out: list[Stored | None] = []
+    for new in batch:
+        if id(new) not in placed:
+            out.append(None)
+            continue
+        _, seq, (last_seq, state, misses, agent) = placed[id(new)]
+        row = rows[id(new)]
+        message = Message(id=inserted[(new.conversation_id, seq)], **row)
+        out.append(Stored(message, False, state, last_seq, misses, agent))
+    await _after_store(conn, batch, out)
+    return out
+
+
+async def _after_store(
+    conn: AsyncConnection, batch: Sequence[NewMessage], out: Sequence[Stored | None]
+) -> None:
+    hooks: dict[AfterStore, list[Stored]] = {}
+    for new, stored in zip(batch, out, strict=True):
+        if new.after_store is not None and stored is not None and not stored.duplicate:
+            hooks.setdefault(new.after_store, []).append(stored)
+    for hook, stored_list in hooks.items():
+        await hook(conn, stored_list)
+
+
+_GIVE_BACK = (
+    update(CONVERSATIONS)
+    .where(ROW.id == bindparam("w_conversation_id"))
+    .values(last_seq=ROW.last_seq - 1)
+)
+
+
+async def store_one(conn: AsyncConnection, new: NewMessage) -> Stored | None:
+    """Store one message; a resend gives its seq back and returns the original (duplicate)."""
+    allocated = (await _allocate(conn, new.guard, [[new]])).get(new.conversation_id)
+    if allocated is None:
+        return None
+    seq, state, misses, agent = allocated
+    row = new.row(seq)
+    inserted = (await conn.execute(_insert(conn), row)).first()
+    if inserted is not None:
+        stored = Stored(Message(id=inserted[2], **row), False, state, seq, misses, agent)
+        await _after_store(conn, [new], [stored])
+        return stored
+    # A resend: give the seq back (we still hold the row lock) and answer with the original.
+    await conn.execute(_GIVE_BACK, {"w_conversation_id": new.conversation_id})
+    original = (
+        await conn.execute(
+            select(MESSAGES).where(
+                MESSAGES.c.conversation_id == new.conversation_id,
+                MESSAGES.c.sender == new.sender,
+                MESSAGES.c.client_msg_id == new.client_msg_id,
+            )
+        )
+    ).one()  # the conflict was with it; messages are never deleted
+    return Stored(Message(**original._asdict()), True, state, seq - 1, misses, agent)
 
 
 @dataclass
@@ -86,112 +284,11 @@ class _Job:
     future: asyncio.Future[Stored | None] = field(repr=False)
 
 
-_ROW = CONVERSATIONS.c
-_NEXT_SEQ = {"last_seq": _ROW.last_seq + 1}
-_IS_ROW = _ROW.id == bindparam("w_conversation_id")
-# The seq-allocating UPDATE per guard; its WHERE is the rule, checked under the row lock.
-_ALLOCATE = {
-    Guard.OPEN: update(CONVERSATIONS)
-    .where(_IS_ROW, _ROW.state != ConversationState.CLOSED)
-    .values(_NEXT_SEQ),
-    Guard.HELD_BY_AGENT: update(CONVERSATIONS)
-    .where(
-        _IS_ROW,
-        _ROW.state == ConversationState.ASSIGNED,
-        _ROW.assigned_agent_id == bindparam("w_agent_id"),
-    )
-    .values(_NEXT_SEQ),
-    Guard.BOT_LAST_WORD: update(CONVERSATIONS)
-    .where(
-        _IS_ROW,
-        _ROW.state == ConversationState.BOT,
-        _ROW.last_seq == bindparam("w_answering_seq"),
-    )
-    .values(
-        last_seq=_ROW.last_seq + 1,
-        bot_misses=case((bindparam("w_missed", type_=Boolean), _ROW.bot_misses + 1), else_=0),
-    ),
-    Guard.NONE: update(CONVERSATIONS).where(_IS_ROW).values(_NEXT_SEQ),
-}
-_ALLOCATE = {
-    guard: stmt.returning(_ROW.last_seq, _ROW.state, _ROW.bot_misses, _ROW.assigned_agent_id)
-    for guard, stmt in _ALLOCATE.items()
-}
-_GIVE_BACK = update(CONVERSATIONS).where(_IS_ROW).values(last_seq=_ROW.last_seq - 1)
-_INSERT = {
-    dialect: insert(MESSAGES)
-    .on_conflict_do_nothing(index_elements=["conversation_id", "sender", "client_msg_id"])
-    .returning(MESSAGES.c.id)
-    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
-
-
-async def store_one(session: AsyncSession, new: NewMessage) -> Stored | None:
-    """Store one message in the session's transaction; None when its guard does not hold.
-
-    The caller commits. A resend (same client_msg_id) returns the original, duplicate=True.
-    """
-    where = {
-        "w_conversation_id": new.conversation_id,
-        "w_agent_id": new.agent_id,
-        "w_answering_seq": new.answering_seq,
-        "w_missed": new.missed,
-    }
-    # The row lock taken here serialises the writers of one conversation: seqs never clash.
-    allocated = (await session.execute(_ALLOCATE[new.guard], where)).first()
-    if allocated is None:
-        return None
-    seq, state, misses, agent = allocated
-    created_at = utcnow()
-    inserted = (
-        await session.execute(
-            _INSERT[session.get_bind().dialect.name],
-            {
-                "conversation_id": new.conversation_id,
-                "seq": seq,
-                "sender": new.sender,
-                "text": new.text,
-                "client_msg_id": new.client_msg_id,
-                "agent_id": new.agent_id,
-                "meta": new.meta,
-                "created_at": created_at,
-            },
-        )
-    ).first()
-    if inserted is None:
-        # A resend: give the seq back (we still hold the row lock) and answer with the original.
-        await session.execute(_GIVE_BACK, {"w_conversation_id": new.conversation_id})
-        original = await session.scalar(
-            select(Message).where(
-                Message.conversation_id == new.conversation_id,
-                Message.sender == new.sender,
-                Message.client_msg_id == new.client_msg_id,
-            )
-        )
-        assert original is not None  # the conflict was with it; rows are never deleted
-        return Stored(original, True, ConversationState(state), seq - 1, misses, agent)
-    message = Message(
-        id=inserted[0],
-        conversation_id=new.conversation_id,
-        seq=seq,
-        sender=new.sender,
-        text=new.text,
-        client_msg_id=new.client_msg_id,
-        agent_id=new.agent_id,
-        meta=new.meta,
-        created_at=created_at,
-    )
-    stored = Stored(message, False, ConversationState(state), seq, misses, agent)
-    if new.after_store is not None:
-        await new.after_store(session, stored)
-    return stored
-
-
 class MessageWriter:
     """Stores messages with group commit, then publishes them; one per process."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], bus: Bus) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
+        self._engine = engine
         self._bus = bus
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()  # None: stop after the rest
         self._worker: asyncio.Task[None] | None = None
@@ -225,7 +322,7 @@ class MessageWriter:
                     job.future.set_exception(RuntimeError("message writer stopped"))
 
     async def store(self, new: NewMessage) -> Stored | None:
-        """Store a message, committed and published on return; None when its guard failed."""
+        """Store a message, committed and published on return; None when its rule refused."""
         if self._worker is None:
             raise RuntimeError("the message writer is not running")
         future: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
@@ -248,10 +345,15 @@ class MessageWriter:
                 return  # asked to stop, after everything submitted before
 
     async def _commit(self, batch: list[_Job]) -> None:
+        # One lock order for every batch (by conversation, submission order kept within one),
+        # so two replicas' batches do not wait on each other in a circle.
+        batch = sorted(batch, key=lambda job: job.new.conversation_id)
         try:
-            results = await self._write(batch)
-        except Exception:  # noqa: BLE001 - one bad message must not fail its neighbours
-            log.warning("a batch of %d messages failed; writing them one by one", len(batch))
+            async with self._engine.begin() as conn:
+                results = await store_many(conn, [job.new for job in batch])
+        except Exception as exc:  # noqa: BLE001 - a resend, or one bad message: one at a time
+            if not isinstance(exc, _Resend):
+                log.warning("a batch of %d messages failed; writing them one by one", len(batch))
             for job in batch:
                 await self._write_alone(job)
             return
@@ -260,20 +362,10 @@ class MessageWriter:
             if not job.future.done():
                 job.future.set_result(stored)
 
-    async def _write(self, batch: list[_Job]) -> list[Stored | None]:
-        # One lock order for every batch (by conversation, submission order kept within one),
-        # so two replicas' batches never wait on each other in a circle.
-        order = sorted(range(len(batch)), key=lambda i: batch[i].new.conversation_id)
-        results: list[Stored | None] = [None] * len(batch)
-        async with self._sessions() as session:
-            for i in order:
-                results[i] = await store_one(session, batch[i].new)
-            await session.commit()
-        return results
-
     async def _write_alone(self, job: _Job) -> None:
         try:
-            (stored,) = await self._write([job])
+            async with self._engine.begin() as conn:
+                stored = await store_one(conn, job.new)
         except Exception as exc:  # noqa: BLE001 - the caller hears it (an error frame)
             if not job.future.done():
                 job.future.set_exception(exc)

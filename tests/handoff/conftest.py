@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from handoff import agents, visitors
 from handoff.bus import Event, MemoryBus
 from handoff.models import Agent, AgentStatus, Conversation, utcnow
@@ -36,7 +36,7 @@ async def writer(database_url: str, bus: MemoryBus) -> AsyncIterator[MessageWrit
     """
     engine = make_engine(database_url)
     try:
-        async with MessageWriter(make_sessionmaker(engine), bus) as started:
+        async with MessageWriter(engine, bus) as started:
             yield started
     finally:
         await engine.dispose()

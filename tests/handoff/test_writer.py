@@ -6,9 +6,10 @@ import asyncio
 
 from sqlalchemy import event
 
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine
 from handoff.conversations import get_conversation
 from handoff.models import Sender
+from handoff.states import ConversationState
 from handoff.writer import Guard, MessageWriter, NewMessage
 
 
@@ -31,7 +32,7 @@ async def test_a_burst_shares_a_few_commits_and_every_message_is_stored(
     commits = []
     event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
     try:
-        async with MessageWriter(make_sessionmaker(engine), bus) as writer:
+        async with MessageWriter(engine, bus) as writer:
             stored = await asyncio.gather(
                 *(writer.store(visitor_says(c.id, f"m{i}")) for c in chats for i in range(5))
             )
@@ -98,8 +99,8 @@ async def test_two_replicas_writing_one_conversation_never_share_a_seq(
     engines = [make_engine(database_url) for _ in range(2)]
     try:
         async with (
-            MessageWriter(make_sessionmaker(engines[0]), bus) as one,
-            MessageWriter(make_sessionmaker(engines[1]), bus) as two,
+            MessageWriter(engines[0], bus) as one,
+            MessageWriter(engines[1], bus) as two,
         ):
             stored = await asyncio.gather(
                 *((one if i % 2 else two).store(visitor_says(conv.id, f"m{i}")) for i in range(40))
@@ -118,7 +119,7 @@ async def test_stopping_commits_what_was_already_submitted(
     await session.commit()
     engine = make_engine(database_url)
     try:
-        async with MessageWriter(make_sessionmaker(engine), bus) as writer:
+        async with MessageWriter(engine, bus) as writer:
             pending = [
                 asyncio.create_task(writer.store(visitor_says(conv.id, f"m{i}"))) for i in range(30)
             ]
@@ -127,3 +128,63 @@ async def test_stopping_commits_what_was_already_submitted(
     finally:
         await engine.dispose()
     assert sorted(s.message.seq for s in stored if s is not None) == list(range(1, 31))
+
+
+async def test_a_mixed_burst_gets_what_each_message_would_alone(
+    session, bus, writer, new_chat, new_agent
+) -> None:
+    """Resends, notes, replies, refused and accepted messages in one batch: order kept."""
+    ann = await new_agent("Ann")
+    held, closed, plain = await new_chat(), await new_chat(), await new_chat()
+    await session.commit()
+    first = await writer.store(visitor_says(plain.id, "p1"))
+    assert first is not None
+    await agent_takes(session, held.id, ann.id)
+    await close_now(session, closed.id)
+
+    def agent_says(cmid: str, *, note: bool = False) -> NewMessage:
+        return NewMessage(
+            conversation_id=held.id,
+            sender=Sender.NOTE if note else Sender.AGENT,
+            text=cmid,
+            client_msg_id=cmid,
+            guard=Guard.NONE if note else Guard.HELD_BY_AGENT,
+            agent_id=ann.id,
+        )
+
+    burst = [
+        visitor_says(held.id, "v1"),
+        agent_says("a1"),
+        agent_says("n1", note=True),
+        agent_says("a2"),
+        visitor_says(closed.id, "c1"),
+        visitor_says(plain.id, "p1"),  # a resend
+        visitor_says(plain.id, "p2"),
+    ]
+    got = await asyncio.gather(*(writer.store(m) for m in burst))
+    assert [s.message.seq if s else None for s in got] == [1, 2, 3, 4, None, 1, 2]
+    assert [s.duplicate if s else None for s in got] == [False] * 4 + [None, True, False]
+
+    # Without a resend the burst is one transaction (no one-at-a-time fallback).
+    again = [
+        agent_says("a3"),
+        visitor_says(held.id, "v2"),
+        agent_says("n2", note=True),
+        visitor_says(closed.id, "c2"),
+        visitor_says(plain.id, "p3"),
+    ]
+    got = await asyncio.gather(*(writer.store(m) for m in again))
+    assert [s.message.seq if s else None for s in got] == [5, 6, 7, None, 3]
+    assert not any(s.duplicate for s in got if s is not None)
+
+
+async def agent_takes(session, conversation_id: int, agent_id: int) -> None:
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    conv.state, conv.assigned_agent_id = ConversationState.ASSIGNED, agent_id
+    await session.commit()
+
+
+async def close_now(session, conversation_id: int) -> None:
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    conv.state = ConversationState.CLOSED
+    await session.commit()
