@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="chatdesk", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.tokens = Tokens(settings)
+    app.state.routing = settings.routing()  # settings are fixed for the process's life
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     for error in DOMAIN_ERRORS:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
@@ -110,17 +111,25 @@ async def resume(
     current conversation; another visitor's conversation is refused, never shown.
     """
     if visitor_id is None:
-        # A first visit: the visitor and their conversation in one transaction.
-        visitor = Visitor(
-            name=site_name or name, email=site_email, locale=locale, page_url=page_url
+        # A first visit: the visitor and their conversation in one transaction, two INSERTs.
+        visitor_id = await session.scalar(
+            insert(Visitor)
+            .values(name=site_name or name, email=site_email, locale=locale, page_url=page_url)
+            .returning(Visitor.id)
         )
-        session.add(visitor)
-        await session.flush()
-        conv = Conversation(visitor_id=visitor.id, state=S.BOT)
-        session.add(conv)
+        assert visitor_id is not None
+        conv_id = await session.scalar(
+            insert(Conversation)
+            .values(visitor_id=visitor_id, state=S.BOT)
+            .returning(Conversation.id)
+        )
+        assert conv_id is not None
+        conv = Conversation(
+            id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
+        )
         await session.commit()
         return Resumed(
-            visitor_id=visitor.id,
+            visitor_id=visitor_id,
             conversation=conv,
             after_seq=0,
             state=await visitor_state(session=session, conv=conv),

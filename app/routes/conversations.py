@@ -94,7 +94,7 @@ async def transfer(
         agent=agent,
         to_agent_id=body.to_agent_id,
         note=body.note,
-        routing=request.app.state.settings.routing(),
+        routing=request.app.state.routing,
     )
     return ConversationOut.model_validate(conv)
 
@@ -118,6 +118,6 @@ async def close(
         bus=request.app.state.bus,
         conversation_id=conversation_id,
         agent=agent,
-        routing=request.app.state.settings.routing(),
+        routing=request.app.state.routing,
     )
     return ConversationOut.model_validate(conv)

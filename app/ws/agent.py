@@ -28,6 +28,7 @@ from handoff import agent_actions, presence
 from handoff.conversations import get_conversation
 from handoff.events import AGENTS_CHANNEL
 from handoff.models import Agent, AgentStatus
+from handoff.routing import Routing
 
 router = APIRouter()
 
@@ -39,7 +40,7 @@ class AgentSocket:
         self.conn = conn
         self.agent = agent
         self.bus = conn.bus
-        self.routing = conn.app.state.settings.routing()
+        self.routing: Routing = conn.app.state.routing
         self.replica_id: str = conn.app.state.hub.replica_id  # with conn.id, names the presence row
 
     async def handle(self, frame: Frame) -> None:

@@ -26,6 +26,7 @@ from app.ws.frames import (
 )
 from handoff import bot_turn, escalation, feedback, tickets, visitors
 from handoff.errors import Conflict
+from handoff.routing import Routing
 from handoff.writer import MessageWriter, Stored
 
 router = APIRouter()
@@ -39,7 +40,7 @@ class VisitorSocket:
         self.visitor_id = visitor_id
         self.conversation_id = 0  # set by the first welcome
         self.settings = conn.app.state.settings
-        self.routing = self.settings.routing()
+        self.routing: Routing = conn.app.state.routing
         self.bus = conn.bus
         self.writer: MessageWriter = conn.app.state.writer
 
@@ -207,9 +208,19 @@ async def visitor_socket(ws: WebSocket) -> None:
 
 
 async def _serve_visitor(conn: Connection) -> None:
+    socket = await _say_hello(conn)
+    if socket is not None:
+        await conn.serve(socket.handle, visitor_frames)
+
+
+async def _say_hello(conn: Connection) -> VisitorSocket | None:
+    """Hello -> welcome; the socket, or None if the client never said hello.
+
+    Apart from serving, so that nothing of the hello (frame, rows) stays alive with the socket.
+    """
     hello = await conn.receive_hello(visitor_frames)
     if hello is None:
-        return
+        return None
     app = conn.app
     visitor_id = app.state.tokens.visitor_id(hello.token) if hello.token else None
     if hello.token and visitor_id is None:
@@ -237,4 +248,4 @@ async def _serve_visitor(conn: Connection) -> None:
     await socket.welcome(
         resumed.conversation.id, resumed.after_seq, resumed.state, new=resumed.new_conversation
     )
-    await conn.serve(socket.handle, visitor_frames)
+    return socket
