@@ -32,6 +32,29 @@ def _holds(conv: Conversation, agent: Agent) -> bool:
     return conv.state == S.ASSIGNED and conv.assigned_agent_id == agent.id
 
 
+def agent_message(
+    *, conversation_id: int, agent: Agent, client_msg_id: str, text: str, note: bool = False
+) -> NewMessage:
+    """An agent's reply (only in a conversation they hold) or private note (in any)."""
+    return NewMessage(
+        conversation_id=conversation_id,
+        sender=Sender.NOTE if note else Sender.AGENT,
+        text=text,
+        client_msg_id=client_msg_id,
+        guard=Guard.NONE if note else Guard.HELD_BY_AGENT,
+        agent_id=agent.id,
+        meta={"author": author(agent)},
+    )
+
+
+async def accepted(*, session: AsyncSession, stored: Stored | None, conversation_id: int) -> Stored:
+    """The stored reply, or why the writer refused it (NotFound, Forbidden)."""
+    if stored is None:
+        await get_conversation(session=session, conversation_id=conversation_id)  # NotFound
+        raise Forbidden("take the conversation before replying")
+    return stored
+
+
 async def post_agent_message(
     *,
     session: AsyncSession,
@@ -43,21 +66,15 @@ async def post_agent_message(
     note: bool = False,
 ) -> Stored:
     """An agent's reply in a conversation they hold, or a private note in any."""
-    stored = await writer.store(
-        NewMessage(
-            conversation_id=conversation_id,
-            sender=Sender.NOTE if note else Sender.AGENT,
-            text=text,
-            client_msg_id=client_msg_id,
-            guard=Guard.NONE if note else Guard.HELD_BY_AGENT,
-            agent_id=agent.id,
-            meta={"author": author(agent)},
-        )
+    new = agent_message(
+        conversation_id=conversation_id,
+        agent=agent,
+        client_msg_id=client_msg_id,
+        text=text,
+        note=note,
     )
-    if stored is None:
-        await get_conversation(session=session, conversation_id=conversation_id)  # NotFound
-        raise Forbidden("take the conversation before replying")
-    return stored
+    stored = await writer.store(new)
+    return await accepted(session=session, stored=stored, conversation_id=conversation_id)
 
 
 async def agent_typing(*, bus: Bus, conversation_id: int, agent: Agent) -> None:

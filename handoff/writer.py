@@ -323,11 +323,15 @@ class MessageWriter:
 
     async def store(self, new: NewMessage) -> Stored | None:
         """Store a message, committed and published on return; None when its rule refused."""
+        return await self.submit(new)
+
+    def submit(self, new: NewMessage) -> asyncio.Future[Stored | None]:
+        """Queue a message now (messages are stored in submission order); await the result."""
         if self._worker is None:
             raise RuntimeError("the message writer is not running")
         future: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(new, future))
-        return await future
+        return future
 
     async def _write_forever(self) -> None:
         while True:

@@ -29,6 +29,7 @@ from handoff.conversations import get_conversation
 from handoff.events import AGENTS_CHANNEL
 from handoff.models import Agent, AgentStatus
 from handoff.routing import Routing
+from handoff.writer import MessageWriter, Stored
 
 router = APIRouter()
 
@@ -41,6 +42,7 @@ class AgentSocket:
         self.agent = agent
         self.bus = conn.bus
         self.routing: Routing = conn.app.state.routing
+        self.writer: MessageWriter = conn.app.state.writer
         self.replica_id: str = conn.app.state.hub.replica_id  # with conn.id, names the presence row
 
     async def handle(self, frame: Frame) -> None:
@@ -79,20 +81,30 @@ class AgentSocket:
         self.conn.unwatch(frame.conversation_id)
 
     async def on_message(self, session: AsyncSession, frame: SendMessage | Note) -> None:
-        if frame.conversation_id is None:
+        cid = frame.conversation_id
+        if cid is None:
             raise FrameError(
                 "invalid_frame", "conversation_id: Field required", frame.client_msg_id
             )
-        posted = await agent_actions.post_agent_message(
-            session=session,
-            writer=self.conn.app.state.writer,
-            conversation_id=frame.conversation_id,
+        new = agent_actions.agent_message(
+            conversation_id=cid,
             agent=self.agent,
             client_msg_id=frame.client_msg_id,
             text=frame.text.strip(),
             note=isinstance(frame, Note),
         )
-        await self.conn.send(ack(posted))
+        # Queued now, so an agent's messages are stored in the order sent; acknowledged
+        # after the commit, while the console's next frames are already being read.
+        pending = self.writer.submit(new)
+        self.conn.in_flight(self._acknowledge(pending, cid), frame.client_msg_id)
+
+    async def _acknowledge(self, pending: Awaitable[Stored | None], conversation_id: int) -> None:
+        stored = await pending
+        async with self.conn.session() as session:
+            stored = await agent_actions.accepted(
+                session=session, stored=stored, conversation_id=conversation_id
+            )
+        await self.conn.send(ack(stored))
 
     async def on_typing(self, session: AsyncSession, frame: Typing) -> None:
         if frame.conversation_id is None:

@@ -11,7 +11,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from fastapi import WebSocket
@@ -33,6 +33,10 @@ IDLE_TIMEOUT_S = 60  # two missed heartbeats and a bit: the peer is gone
 HELLO_TIMEOUT_S = 10  # a socket that never says hello holds no resources for long
 SEND_TIMEOUT_S = 10  # a peer that cannot take one frame in this long is too slow
 CATCH_UP_PAGE = 500  # messages per database read while resuming
+# Writes whose acks one socket may have outstanding (an agent console answering several chats
+# at once); past this the socket reads no further frame until one is acknowledged.
+MAX_IN_FLIGHT = 64
+IN_FLIGHT_DRAIN_S = 5.0  # after the peer goes, outstanding writes get this long to finish
 CLOSE_NORMAL = 1000
 CLOSE_IDLE = 1001
 CLOSE_POLICY = 1008  # bad credentials or a hello that never came
@@ -62,6 +66,7 @@ class Connection:
         self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def session(self) -> AsyncSession:
         """A new database session; use it as `async with conn.session() as session`."""
@@ -200,6 +205,24 @@ class Connection:
             if len(missed) < CATCH_UP_PAGE:
                 return
 
+    def in_flight(self, finish: Coroutine[Any, Any, None], ref: str | None) -> None:
+        """Finish a frame's work (await the commit, send the ack) while the next frames are read.
+
+        Its errors become error frames about `ref`, as in `serve`.
+        """
+        task = asyncio.create_task(self._reported(finish, ref))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _reported(self, work: Awaitable[None], ref: str | None) -> None:
+        try:
+            await work
+        except DOMAIN_ERROR_TYPES as exc:
+            await self.send_error(client_error(exc).code, str(exc), ref)
+        except Exception:
+            log.exception("error finishing a frame")
+            await self.send_error("internal_error", "something went wrong; try again", ref)
+
     async def receive_hello(self, adapter: TypeAdapter[Any]) -> Hello | None:
         """The first frame, which must be a hello; None (and the socket closed) otherwise."""
         try:
@@ -222,8 +245,20 @@ class Connection:
         return frame
 
     async def serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
-        """Read frames until the peer goes; each is handled before the next is read."""
+        """Read frames until the peer goes; each is handled before the next is read.
+
+        A handler may leave the end of its work `in_flight` (at most MAX_IN_FLIGHT at once).
+        """
+        try:
+            await self._serve(handle, adapter)
+        finally:
+            if self._in_flight:
+                await asyncio.wait(set(self._in_flight), timeout=IN_FLIGHT_DRAIN_S)
+
+    async def _serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
         while not self._closed:
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
             try:
                 async with asyncio.timeout(IDLE_TIMEOUT_S):
                     message = await self.ws.receive()

@@ -125,6 +125,34 @@ async def test_agent_cannot_reply_before_taking(server: Server) -> None:
     assert error["code"] == "forbidden"
 
 
+async def test_an_agent_typing_fast_is_stored_in_order_of_sending(server: Server) -> None:
+    """The console does not wait for one ack before sending the next: order still holds."""
+    token = await server.create_agent(name="Alice")
+    console = await agent(server, token)
+    client, welcome = await visitor(server)
+    cid = welcome["conversation_id"]
+    await client.say("I need a human")
+    await client.expect_type("state", state="queued")
+    async with server.http(token) as http:
+        assert (await http.post(f"/api/agent/conversations/{cid}/take")).status_code == 200
+    sent = [await console.say(f"line {i}", conversation_id=cid) for i in range(30)]
+    acks = {}
+    for _ in sent:
+        frame = await console.expect_type("ack")
+        acks[frame["client_msg_id"]] = frame["seq"]
+    seqs = [acks[cmid] for cmid in sent]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 30
+    shown = [(await client.expect(from_("agent")))["text"] for _ in range(30)]
+    assert shown == [f"line {i}" for i in range(30)]
+    # A reply to a chat this agent does not hold is still refused, about that message.
+    other, other_welcome = await visitor(server)
+    cmid = await console.say("wrong chat", conversation_id=other_welcome["conversation_id"])
+    assert (await console.expect_type("error", ref=cmid))["code"] == "forbidden"
+    await other.close()
+    await client.close()
+    await console.close()
+
+
 async def test_reconnect_gets_exactly_the_missed_messages(server: Server) -> None:
     token = await server.create_agent()
     console = await agent(server, token)
