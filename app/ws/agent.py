@@ -43,7 +43,7 @@ class AgentSocket:
         self.bus = conn.bus
         self.routing: Routing = conn.app.state.routing
         self.writer: MessageWriter = conn.app.state.writer
-        self.replica_id: str = conn.app.state.hub.replica_id  # with conn.id, names the presence row
+        self.console = presence.Console(agent.id, conn.id, conn.app.state.hub.replica_id)
 
     async def handle(self, frame: Frame) -> None:
         """Dispatch one parsed frame to its handler, in one database session."""
@@ -53,22 +53,14 @@ class AgentSocket:
                 await handler(self, session, frame)
 
     async def on_ping(self, session: AsyncSession, frame: Ping) -> None:
-        await presence.heartbeat(
-            session=session,
-            agent_id=self.agent.id,
-            socket_id=self.conn.id,
-            replica_id=self.replica_id,
-            routing=self.routing,
-        )
+        await presence.heartbeat(session=session, console=self.console, routing=self.routing)
 
     async def on_status(self, session: AsyncSession, frame: SetStatus) -> None:
         await presence.set_status(
             session=session,
             bus=self.bus,
-            agent_id=self.agent.id,
+            console=self.console,
             status=AgentStatus(frame.status),
-            socket_id=self.conn.id,
-            replica_id=self.replica_id,
             routing=self.routing,
         )
         await self.conn.send({"type": "status", "status": frame.status})
@@ -153,12 +145,7 @@ async def _serve_agent(conn: Connection) -> None:
     try:
         async with conn.session() as session:
             await presence.connected(
-                session=session,
-                bus=conn.bus,
-                agent_id=agent.id,
-                socket_id=conn.id,
-                replica_id=socket.replica_id,
-                routing=socket.routing,
+                session=session, bus=conn.bus, console=socket.console, routing=socket.routing
             )
         conn.sub.add(AGENTS_CHANNEL)
         await conn.send({"type": "welcome", "agent_id": agent.id, "heartbeat_s": HEARTBEAT_S})
@@ -167,10 +154,5 @@ async def _serve_agent(conn: Connection) -> None:
         with contextlib.suppress(Exception):
             async with conn.session() as session:
                 await presence.disconnected(
-                    session=session,
-                    bus=conn.bus,
-                    agent_id=agent.id,
-                    socket_id=conn.id,
-                    replica_id=socket.replica_id,
-                    routing=socket.routing,
+                    session=session, bus=conn.bus, console=socket.console, routing=socket.routing
                 )
