@@ -12,9 +12,21 @@ import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from email_validator import EmailNotValidError, validate_email
+
+from handoff.errors import Invalid
+
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_S = 20  # a mail server slower than this is down; the chat must not wait on it
+
+
+def normalised_address(email: str) -> str:
+    """The address as we store and send to it, or Invalid with the reason."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise Invalid(f"invalid e-mail address: {exc}") from exc
 
 
 @dataclass(frozen=True)

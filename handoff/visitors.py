@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
-from handoff.errors import Invalid, NotFound
+from handoff.errors import NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, conversation_event
+from handoff.mail import normalised_address
 from handoff.messages import announce, append_message
 from handoff.models import Conversation, Sender, Visitor
 from handoff.states import ConversationState
@@ -201,10 +201,7 @@ async def leave_email(
     *, session: AsyncSession, bus: Bus, visitor_id: int, conversation_id: int, email: str
 ) -> str:
     """Remember the visitor's e-mail (and on their open ticket); returns it normalised."""
-    try:
-        normalised = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise Invalid(f"invalid e-mail address: {exc}") from exc
+    normalised = normalised_address(email)
     visitor = await session.get(Visitor, visitor_id)
     if visitor is None:
         raise NotFound("visitor not found")
