@@ -9,8 +9,8 @@ from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
-from handoff.events import conversation_channel
-from handoff.messages import announce, append_message, author
+from handoff.events import author, conversation_channel
+from handoff.messages import announce, append_message
 from handoff.models import Agent, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing, assign, drain_queue

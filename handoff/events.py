@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.models import Conversation, Message
+from handoff.models import Agent, Conversation, Message
 
 AGENTS_CHANNEL = "agents"  # queue and conversation-list changes, for every agent console
 
 
 def conversation_channel(conversation_id: int) -> str:
     return f"conv:{conversation_id}"
+
+
+def author(agent: Agent) -> dict[str, Any]:
+    """How an agent is shown to visitors, on their messages and in the state frame."""
+    return {"name": agent.name, "avatar_url": agent.avatar_url}
 
 
 def message_event(msg: Message) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
-from handoff.models import Agent, Conversation, Message, Sender
+from handoff.models import Conversation, Message, Sender
 from handoff.visitor_state import visitor_state
 
 
@@ -27,11 +27,6 @@ class Posted:
 
     message: Message
     duplicate: bool
-
-
-def author(agent: Agent) -> dict[str, Any]:
-    """How an agent is shown on their messages: name and avatar."""
-    return {"name": agent.name, "avatar_url": agent.avatar_url}
 
 
 async def find_by_client_msg_id(

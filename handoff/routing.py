@@ -20,8 +20,9 @@ from handoff.agents import PRESENCE_TIMEOUT_S, online_agents
 from handoff.bus import Bus
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict
+from handoff.events import author
 from handoff.hours import BusinessHours
-from handoff.messages import announce, append_message, author
+from handoff.messages import announce, append_message
 from handoff.models import Agent, AgentStatus, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.states import ConversationState, check_transition

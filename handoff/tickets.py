@@ -19,12 +19,12 @@ from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for
 from handoff.errors import Conflict, NotFound
+from handoff.events import author
 from handoff.mail import MailConfig, send_mail
 from handoff.messages import (
     Posted,
     announce,
     append_message,
-    author,
     find_by_client_msg_id,
     store_client_message,
 )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.conversations import ticket_for
-from handoff.events import state_event
+from handoff.events import author, state_event
 from handoff.models import Agent, Conversation
 from handoff.queue import estimated_wait_s, queue_position, recent_wait_s
 from handoff.states import ConversationState
@@ -24,7 +24,7 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
     if conv.assigned_agent_id is not None and conv.state == S.ASSIGNED:
         agent = await session.get(Agent, conv.assigned_agent_id)
         if agent is not None:
-            extra["agent"] = {"name": agent.name, "avatar_url": agent.avatar_url}
+            extra["agent"] = author(agent)
     if conv.state == S.TICKET:
         ticket = await ticket_for(session=session, conversation_id=conv.id)
         if ticket is not None:
