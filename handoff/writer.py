@@ -5,6 +5,8 @@ transaction ran goes into the next one, so under load hundreds of messages share
 and with no load a message is written at once. A batch costs a few statements, whatever its
 size:
 
+0. on PostgreSQL, one SELECT ... FOR UPDATE locks the batch's conversations in id order, so
+   two replicas' batches never deadlock;
 1. one UPDATE per kind of rule (`Guard`) allocates every conversation's next seqs under its
    row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing;
 2. one INSERT ... ON CONFLICT DO NOTHING stores the messages, once per client_msg_id;
@@ -201,6 +203,13 @@ async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list
     caller rolls back). The caller commits.
     """
     placed: dict[int, tuple[NewMessage, int, tuple[int, S, int, int | None]]] = {}
+    conversations = sorted({new.conversation_id for new in batch})
+    if conn.dialect.name == "postgresql" and len(conversations) > 1:
+        # Every batch locks its conversations in one order, id order, before the rules'
+        # UPDATEs (one per kind of rule) touch them: two replicas' batches never deadlock.
+        await conn.execute(
+            select(ROW.id).where(ROW.id.in_(conversations)).order_by(ROW.id).with_for_update()
+        )
     for round_ in _runs(batch):
         by_guard: dict[Guard, list[list[NewMessage]]] = {}
         for run in round_:
@@ -349,8 +358,7 @@ class MessageWriter:
                 return  # asked to stop, after everything submitted before
 
     async def _commit(self, batch: list[_Job]) -> None:
-        # One lock order for every batch (by conversation, submission order kept within one),
-        # so two replicas' batches do not wait on each other in a circle.
+        # By conversation (submission order kept within one): the order rows are locked in.
         batch = sorted(batch, key=lambda job: job.new.conversation_id)
         try:
             async with self._engine.begin() as conn:
