@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
 from app.kb_watch import watch_knowledge_base
-from app.routes import auth, canned, conversations, health, kb, pages, team, tickets
+from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
 from app.security import Tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     for error in DOMAIN_ERRORS:
         app.add_exception_handler(error, domain_error)
-    for module in (health, auth, conversations, tickets, canned, team, kb, pages):
+    for module in (health, auth, conversations, tickets, canned, team, kb, audit, pages):
         app.include_router(module.router)
     app.include_router(ws_router)
     return app

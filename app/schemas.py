@@ -108,6 +108,17 @@ class TicketOut(Orm):
 # --- the console ------------------------------------------------------------------------
 
 
+class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    action: str
+    agent_id: int | None
+    ip: str | None
+    detail: dict[str, Any] | None
+
+
 class AgentSummary(BaseModel):
     id: int
     name: str

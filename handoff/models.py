@@ -106,6 +106,20 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AuditEvent(Base):
+    """One admin or security event (login, failed login, KB or team change, export, deletion)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    # Who did it, if anyone signed in; kept as a plain id so the log outlives the account.
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class AgentPresence(Base):
     """One live agent socket somewhere in the cluster, refreshed by its heartbeat."""
 
