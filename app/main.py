@@ -12,7 +12,7 @@ from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
 from app.kb_watch import watch_knowledge_base
 from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
-from app.security import Tokens
+from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
@@ -34,6 +34,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     background: list[asyncio.Task[None]] = []
     try:
         await bus.start()
+        app.state.tokens = await make_tokens(settings, app.state.sessions)
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
         brain = await Brain.create(
@@ -71,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="chatdesk", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.tokens = Tokens(settings)
+    # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
+    app.state.login_slots = asyncio.Semaphore(settings.login_hash_concurrency)
     app.state.routing = settings.routing()  # settings are fixed for the process's life
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from handoff import knowledge
+from handoff import agents, knowledge
 from handoff.models import CLIENT_MSG_ID_MAX, MESSAGE_TEXT_MAX
 
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=CLIENT_MSG_ID_MAX)]
@@ -38,8 +38,9 @@ class IdentityClaim(BaseModel):
 
 # --- agents and conversations ------------------------------------------------------------
 class LoginIn(BaseModel):
-    email: str
-    password: str
+    # Bounded before anything is hashed: a 4 MB "password" is a 422, not a second of argon2.
+    email: str = Field(max_length=agents.EMAIL_MAX)
+    password: str = Field(max_length=agents.PASSWORD_MAX)
 
 
 class AgentOut(Orm):

@@ -12,11 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handoff.agents import PRESENCE_TIMEOUT_S
 from handoff.hours import BusinessHours
+from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
 from handoff.routing import Routing
 
-DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production below
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
+_LOGIN = LoginPolicy()  # the login throttle's defaults
 
 
 class RoutingMode(StrEnum):
@@ -38,7 +39,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEV
     database_url: str = "sqlite+aiosqlite:///./chatdesk.db"
     bus_url: str = "memory://"
-    secret_key: str = DEV_SECRET
+    # Signs agent and visitor tokens; the SAME value on every replica. Unset (not allowed in
+    # production): the first start stores a random key in the database and everyone uses it.
+    secret_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -58,7 +61,19 @@ class Settings(BaseSettings):
     demo_kb: Path = Path(__file__).parent / "data" / "demo_faq.jsonl"
 
     # Agents
-    agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
+    agent_token_ttl_s: int = Field(default=12 * 3600, ge=60)  # a shift; then log in again
+    # A visitor's token (their chat history on this browser) lapses this long after their last
+    # visit; every visit renews it.
+    visitor_token_ttl_s: int = Field(default=90 * 86400, ge=60)
+    # Failed logins (handoff/logins.py): this many per account / per IP in the window are free,
+    # then each attempt waits first_delay * 2^n seconds after the last failure, up to max_delay.
+    login_window_s: int = Field(default=_LOGIN.window_s, ge=1)
+    login_free_failures_per_account: int = Field(default=_LOGIN.free_per_account, ge=1)
+    login_free_failures_per_ip: int = Field(default=_LOGIN.free_per_ip, ge=1)
+    login_first_delay_s: int = Field(default=_LOGIN.first_delay_s, ge=1)
+    login_max_delay_s: int = Field(default=_LOGIN.max_delay_s, ge=1)
+    # Password checks at once per process: argon2 takes a core and 64 MiB for ~0.1 s each.
+    login_hash_concurrency: int = Field(default=2, ge=1)
     presence_timeout_s: int = PRESENCE_TIMEOUT_S  # two missed console heartbeats and a bit
 
     # The embedding site (the chat bubble, app/identity.py). Origins allowed to open the visitor
@@ -120,10 +135,26 @@ class Settings(BaseSettings):
             sender=self.mail_from,
         )
 
+    def login_policy(self) -> LoginPolicy:
+        """How failed logins are throttled; production refuses the demo accounts."""
+        return LoginPolicy(
+            window_s=self.login_window_s,
+            free_per_account=self.login_free_failures_per_account,
+            free_per_ip=self.login_free_failures_per_ip,
+            first_delay_s=self.login_first_delay_s,
+            max_delay_s=self.login_max_delay_s,
+            refuse_demo_accounts=self.env is Environment.PRODUCTION,
+        )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_LEN:
+            raise ValueError(
+                f"CHATDESK_SECRET_KEY must be at least {MIN_SECRET_LEN} random characters "
+                "(or unset outside production: a random key is kept in the database)"
+            )
         if self.env is Environment.PRODUCTION:
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LEN:
+            if self.secret_key is None:
                 raise ValueError(
                     "CHATDESK_SECRET_KEY must be set to a random value of at least "
                     f"{MIN_SECRET_LEN} characters in production "

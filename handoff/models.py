@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -118,6 +119,31 @@ class AuditEvent(Base):
     agent_id: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        # The login throttle counts recent failures per IP and per account (handoff/logins.py).
+        Index("ix_audit_events_action_ip_at", "action", "ip", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),
+    )
+
+
+class ServerKey(Base):
+    """A key the server made itself (the token signing key): kept so replicas and restarts agree."""
+
+    __tablename__ = "server_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevokedToken(Base):
+    """An agent login token ended by logging out; kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AgentPresence(Base):
