@@ -81,12 +81,19 @@ async def seed_demo(settings: Settings) -> list[DemoAccount]:
             agent = await agents.find_by_email(session=session, email=a.email)
             if agent is None:
                 await agents.create_agent(
-                    session=session, email=a.email, name=a.name, password=a.password,
-                    is_admin=a.is_admin, via="demo",
+                    session=session,
+                    email=a.email,
+                    name=a.name,
+                    password=a.password,
+                    is_admin=a.is_admin,
+                    via="demo",
                 )
             else:
                 await agents.reset_account(
-                    session=session, agent=agent, password=a.password, is_admin=a.is_admin,
+                    session=session,
+                    agent=agent,
+                    password=a.password,
+                    is_admin=a.is_admin,
                     via="demo",
                 )
 
@@ -117,8 +124,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:
         if settings.env is Environment.PRODUCTION:
-            print("refusing --demo in production (it creates demo agent and admin accounts)",
-                  file=sys.stderr)
+            print(
+                "refusing --demo in production (it creates demo agent and admin accounts)",
+                file=sys.stderr,
+            )
             return 2
         upgrade_database(settings.database_url)
         accounts = asyncio.run(seed_demo(settings))
