@@ -8,7 +8,9 @@ size:
 0. on PostgreSQL, one SELECT ... FOR UPDATE locks the batch's conversations in id order, so
    two replicas' batches never deadlock;
 1. one UPDATE per kind of rule (`Guard`) allocates every conversation's next seqs under its
-   row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing;
+   row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing
+   (one per rule and number of messages, when a conversation has several in the batch; the
+   statements are fixed, with expanding parameters, so they are compiled once);
 2. one INSERT ... ON CONFLICT DO NOTHING stores the messages, once per client_msg_id;
 3. a hook a service passed runs once for its messages (a ticket reopens).
 
@@ -29,24 +31,14 @@ from enum import Enum
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    Table,
-    and_,
-    bindparam,
-    case,
-    select,
-    type_coerce,
-    update,
-)
+from sqlalchemy import BindParameter, Table, bindparam, case, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from handoff.bus import Bus
 from handoff.events import conversation_channel, message_event
-from handoff.models import Conversation, Message, Sender, utcnow
+from handoff.models import Conversation, Message, MessageRow, Sender, utcnow
 from handoff.states import ConversationState
 
 log = logging.getLogger(__name__)
@@ -73,7 +65,7 @@ class Guard(Enum):
 class Stored:
     """A stored message (or the original of a resend) and its conversation as it then stood."""
 
-    message: Message
+    message: MessageRow
     duplicate: bool
     state: ConversationState
     last_seq: int
@@ -118,51 +110,63 @@ class _Resend(Exception):
     """A message of the batch was stored before: write the batch one message at a time."""
 
 
-def _insert(conn: AsyncConnection) -> Any:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return (
-        insert(MESSAGES)
-        .on_conflict_do_nothing(index_elements=["conversation_id", "sender", "client_msg_id"])
-        .returning(MESSAGES.c.conversation_id, MESSAGES.c.seq, MESSAGES.c.id)
-    )
+_INSERTS = {
+    name: insert(MESSAGES)
+    .on_conflict_do_nothing(index_elements=["conversation_id", "sender", "client_msg_id"])
+    .returning(MESSAGES.c.conversation_id, MESSAGES.c.seq, MESSAGES.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_RETURNING = (ROW.id, ROW.last_seq, ROW.state, ROW.bot_misses, ROW.assigned_agent_id)
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)  # conversation ids
+_KEYS: BindParameter[Any] = bindparam(
+    "keys", expanding=True
+)  # (conversation id, what the rule expects) pairs
+_ADD = {"last_seq": ROW.last_seq + bindparam("n")}  # every run of a statement has n messages
+# One statement per rule, the same text whatever the batch: compiled once, then cached.
+_ALLOCATE = {
+    Guard.OPEN: update(CONVERSATIONS).where(ROW.id.in_(_IDS), ROW.state != S.CLOSED).values(_ADD),
+    Guard.NONE: update(CONVERSATIONS).where(ROW.id.in_(_IDS)).values(_ADD),
+    Guard.HELD_BY_AGENT: update(CONVERSATIONS)
+    .where(tuple_(ROW.id, ROW.assigned_agent_id).in_(_KEYS), ROW.state == S.ASSIGNED)
+    .values(_ADD),
+    Guard.BOT_LAST_WORD: update(CONVERSATIONS)
+    .where(tuple_(ROW.id, ROW.last_seq).in_(_KEYS), ROW.state == S.BOT)
+    .values(
+        {
+            **_ADD,
+            # a miss counts up, an answer resets the count
+            "bot_misses": case(
+                (ROW.id.in_(bindparam("missed", expanding=True)), ROW.bot_misses + 1), else_=0
+            ),
+        }
+    ),
+}
+_ALLOCATE = {guard: stmt.returning(*_RETURNING) for guard, stmt in _ALLOCATE.items()}
+_LOCK = select(ROW.id).where(ROW.id.in_(_IDS)).order_by(ROW.id).with_for_update()
 
 
-def _rule(guard: Guard, firsts: Sequence[NewMessage]) -> ColumnElement[bool]:
-    """The guard as a WHERE clause over the conversations of `firsts` (one message each)."""
-    ids = ROW.id.in_([m.conversation_id for m in firsts])
-    if guard is Guard.OPEN:
-        return and_(ids, ROW.state != S.CLOSED)
+def _rule_values(guard: Guard, firsts: Sequence[NewMessage]) -> dict[str, Any]:
+    """The parameters of the guard's statement for the conversations of `firsts`."""
     if guard is Guard.HELD_BY_AGENT:
-        agent = case({m.conversation_id: m.agent_id for m in firsts}, value=ROW.id)
-        return and_(ids, ROW.state == S.ASSIGNED, ROW.assigned_agent_id == agent)
+        return {"keys": [(m.conversation_id, m.agent_id) for m in firsts]}
     if guard is Guard.BOT_LAST_WORD:
-        answering = case({m.conversation_id: m.answering_seq for m in firsts}, value=ROW.id)
-        return and_(ids, ROW.state == S.BOT, ROW.last_seq == answering)
-    return ids
+        return {
+            "keys": [(m.conversation_id, m.answering_seq) for m in firsts],
+            "missed": [m.conversation_id for m in firsts if m.missed],
+        }
+    return {"ids": [m.conversation_id for m in firsts]}
 
 
 async def _allocate(
     conn: AsyncConnection, guard: Guard, runs: Sequence[Sequence[NewMessage]]
 ) -> dict[int, tuple[int, S, int, int | None]]:
-    """Allocate each run's seqs (one run per conversation) where the guard holds.
+    """Allocate each run's seqs (one run per conversation, all of one length) where the
+    guard holds.
 
     Returns conversation id -> (last seq after the run, state, bot misses, assigned agent).
     """
-    firsts = [run[0] for run in runs]
-    values: dict[str, Any] = {
-        "last_seq": ROW.last_seq + case({r[0].conversation_id: len(r) for r in runs}, value=ROW.id)
-    }
-    if guard is Guard.BOT_LAST_WORD:
-        missed = {m.conversation_id: m.missed for m in firsts}
-        values["bot_misses"] = case(
-            (type_coerce(case(missed, value=ROW.id), Boolean), ROW.bot_misses + 1), else_=0
-        )
-    rows = await conn.execute(
-        update(CONVERSATIONS)
-        .where(_rule(guard, firsts))
-        .values(values)
-        .returning(ROW.id, ROW.last_seq, ROW.state, ROW.bot_misses, ROW.assigned_agent_id)
-    )
+    params = _rule_values(guard, [run[0] for run in runs])
+    rows = await conn.execute(_ALLOCATE[guard], {**params, "n": len(runs[0])})
     return {cid: (seq, S(state), misses, agent) for cid, seq, state, misses, agent in rows}
 
 
@@ -207,14 +211,12 @@ async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list
     if conn.dialect.name == "postgresql" and len(conversations) > 1:
         # Every batch locks its conversations in one order, id order, before the rules'
         # UPDATEs (one per kind of rule) touch them: two replicas' batches never deadlock.
-        await conn.execute(
-            select(ROW.id).where(ROW.id.in_(conversations)).order_by(ROW.id).with_for_update()
-        )
+        await conn.execute(_LOCK, {"ids": conversations})
     for round_ in _runs(batch):
-        by_guard: dict[Guard, list[list[NewMessage]]] = {}
+        by_rule: dict[tuple[Guard, int], list[list[NewMessage]]] = {}
         for run in round_:
-            by_guard.setdefault(run[0].guard, []).append(run)
-        for guard, runs in by_guard.items():
+            by_rule.setdefault((run[0].guard, len(run)), []).append(run)
+        for (guard, _), runs in by_rule.items():
             allocated = await _allocate(conn, guard, runs)
             for run in runs:
                 conv = allocated.get(run[0].conversation_id)
@@ -226,7 +228,7 @@ async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list
     rows = {id(new): new.row(seq) for new, seq, _ in placed.values()}
     inserted: dict[tuple[int, int], int] = {}
     if rows:
-        result = await conn.execute(_insert(conn), list(rows.values()))
+        result = await conn.execute(_INSERTS[conn.dialect.name], list(rows.values()))
         inserted = {(cid, seq): msg_id for cid, seq, msg_id in result}
     if len(inserted) < len(rows):
         raise _Resend
@@ -237,7 +239,7 @@ async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list
             continue
         _, seq, (last_seq, state, misses, agent) = placed[id(new)]
         row = rows[id(new)]
-        message = Message(id=inserted[(new.conversation_id, seq)], **row)
+        message = MessageRow(id=inserted[(new.conversation_id, seq)], **row)
         out.append(Stored(message, False, state, last_seq, misses, agent))
     await _after_store(conn, batch, out)
     return out
@@ -268,9 +270,9 @@ async def store_one(conn: AsyncConnection, new: NewMessage) -> Stored | None:
         return None
     seq, state, misses, agent = allocated
     row = new.row(seq)
-    inserted = (await conn.execute(_insert(conn), row)).first()
+    inserted = (await conn.execute(_INSERTS[conn.dialect.name], row)).first()
     if inserted is not None:
-        stored = Stored(Message(id=inserted[2], **row), False, state, seq, misses, agent)
+        stored = Stored(MessageRow(id=inserted[2], **row), False, state, seq, misses, agent)
         await _after_store(conn, [new], [stored])
         return stored
     # A resend: give the seq back (we still hold the row lock) and answer with the original.
@@ -284,7 +286,7 @@ async def store_one(conn: AsyncConnection, new: NewMessage) -> Stored | None:
             )
         )
     ).one()  # the conflict was with it; messages are never deleted
-    return Stored(Message(**original._asdict()), True, state, seq - 1, misses, agent)
+    return Stored(MessageRow(**original._asdict()), True, state, seq - 1, misses, agent)
 
 
 @dataclass
