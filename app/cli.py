@@ -140,6 +140,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # Chat frames are a few hundred bytes: compressing each costs more CPU than it saves
+        # bandwidth, and its zlib state costs memory on every idle socket.
+        ws_per_message_deflate=False,
     )
     return 0
 

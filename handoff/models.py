@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -199,6 +200,21 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text)
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """A messages row as the hot path reads and writes it: SQLAlchemy Core, no ORM object."""
+
+    id: int
+    conversation_id: int
+    seq: int
+    sender: str
+    agent_id: int | None
+    client_msg_id: str | None
+    text: str
+    meta: dict[str, Any] | None
+    created_at: datetime
 
 
 class Ticket(Base):

@@ -150,7 +150,7 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-        timeout_graceful_shutdown=SHUTDOWN_S,
+        timeout_graceful_shutdown=SHUTDOWN_S, ws_per_message_deflate=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -92,10 +92,11 @@ class AgentSocket:
 
     async def _acknowledge(self, pending: Awaitable[Stored | None], conversation_id: int) -> None:
         stored = await pending
-        async with self.conn.session() as session:
-            stored = await agent_actions.accepted(
-                session=session, stored=stored, conversation_id=conversation_id
-            )
+        if stored is None:  # refused: a session only to say why
+            async with self.conn.session() as session:
+                stored = await agent_actions.accepted(
+                    session=session, stored=stored, conversation_id=conversation_id
+                )
         await self.conn.send(ack(stored))
 
     async def on_typing(self, session: AsyncSession, frame: Typing) -> None:

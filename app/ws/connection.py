@@ -66,6 +66,9 @@ class Connection:
         self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
+        # When the client last sent a frame; the hub closes sockets silent for IDLE_TIMEOUT_S
+        # (one check every few seconds, not a timer per frame).
+        self.last_heard = asyncio.get_running_loop().time()
         self._in_flight: set[asyncio.Task[None]] = set()
 
     def session(self) -> AsyncSession:
@@ -245,7 +248,8 @@ class Connection:
         return frame
 
     async def serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
-        """Read frames until the peer goes; each is handled before the next is read.
+        """Read frames until the peer goes (or, silent, is closed by the hub); each is handled
+        before the next is read.
 
         A handler may leave the end of its work `in_flight` (at most MAX_IN_FLIGHT at once).
         """
@@ -259,12 +263,8 @@ class Connection:
         while not self._closed:
             if len(self._in_flight) >= MAX_IN_FLIGHT:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
-            try:
-                async with asyncio.timeout(IDLE_TIMEOUT_S):
-                    message = await self.ws.receive()
-            except TimeoutError:
-                await self.close(CLOSE_IDLE, "no heartbeat")
-                return
+            message = await self.ws.receive()
+            self.last_heard = asyncio.get_running_loop().time()
             if message["type"] == "websocket.disconnect":
                 return
             frame = None

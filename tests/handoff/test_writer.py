@@ -8,9 +8,9 @@ from sqlalchemy import event
 
 from app.db import make_engine
 from handoff.conversations import get_conversation
-from handoff.models import Sender
+from handoff.models import Sender, Visitor
 from handoff.states import ConversationState
-from handoff.writer import Guard, MessageWriter, NewMessage
+from handoff.writer import Guard, MessageWriter, NewMessage, NewVisitor
 
 
 def visitor_says(conversation_id: int, cmid: str, text: str = "hello") -> NewMessage:
@@ -188,3 +188,35 @@ async def close_now(session, conversation_id: int) -> None:
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     conv.state = ConversationState.CLOSED
     await session.commit()
+
+
+async def test_new_visitors_arriving_together_share_a_commit_each_with_a_conversation(
+    session, bus, database_url
+) -> None:
+    engine = make_engine(database_url)
+    commits = []
+    event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    try:
+        async with MessageWriter(engine, bus) as writer:
+            ids = await asyncio.gather(
+                *(
+                    writer.new_visitor(
+                        NewVisitor({"name": f"v{n}", "locale": "cs"} if n % 2 else {})
+                    )
+                    for n in range(40)
+                ),
+                writer.store(visitor_says(999_999, "nowhere")),  # no such conversation: refused
+            )
+            first_message = await writer.store(visitor_says(ids[3][1], "first"))
+    finally:
+        await engine.dispose()
+    visitors, refused = ids[:-1], ids[-1]
+    assert refused is None
+    assert len({v for v, _ in visitors}) == len({c for _, c in visitors}) == 40
+    assert len(commits) < 10, f"{len(commits)} commits for 40 new visitors"
+    for n, (visitor_id, conversation_id) in enumerate(visitors):
+        conv = await get_conversation(session=session, conversation_id=conversation_id)
+        assert conv.visitor_id == visitor_id and conv.state == ConversationState.BOT
+        visitor = await session.get(Visitor, visitor_id)
+        assert visitor is not None and visitor.name == (f"v{n}" if n % 2 else None)
+    assert first_message is not None and first_message.message.seq == 1
