@@ -89,6 +89,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"  API docs:       {base}/docs\n",
             flush=True,
         )
+    from app.ws.frames import MAX_FRAME_BYTES
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -97,6 +99,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # Refuse an oversized frame before buffering it (close 1009), not after 16 MiB.
+        ws_max_size=MAX_FRAME_BYTES,
+        # The client IP the limits count: X-Forwarded-For, only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 
