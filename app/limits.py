@@ -15,7 +15,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -26,6 +26,8 @@ UNIT_S = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$")
 IPV6_PREFIX = 64  # one IPv6 subscriber gets a whole /64: count it as one client
 SWEEP_MIN = 4096  # the in-process store forgets stale counters once it holds this many
+# Float rounding: the Nth frame of a burst of N lands a few ulps past the period; allow it.
+TOLERANCE_S = 1e-6
 REDIS_TIMEOUT_S = 0.5  # a limit check must not hold a frame up; past this the frame is served
 
 
@@ -119,13 +121,14 @@ class Store(Protocol):
 class MemoryStore:
     """GCRA counters in this process: one float (the theoretical arrival time) per key."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._tat: dict[str, float] = {}
         self._sweep_at = SWEEP_MIN
 
     async def take(self, cells: Sequence[Cell]) -> tuple[float, Cell | None]:
-        now = time.monotonic()
-        wait, worst, arrivals = 0.0, None, []
+        now = self._clock()
+        wait, worst, arrivals = TOLERANCE_S, None, []
         for cell in cells:
             tat = max(self._tat.get(cell.key, now), now) + cell.rate.interval_s
             over = tat - now - cell.rate.period_s
@@ -147,12 +150,13 @@ class MemoryStore:
 
 
 # The same algorithm in one atomic script, on Redis's clock (replicas' clocks may differ).
-# KEYS: the counters; ARGV: interval and period (seconds) per key. Returns the seconds to wait
-# and the 1-based index of the refusing key, or "0" after counting one against every key.
+# KEYS: the counters; ARGV: interval and period (seconds) per key, then the tolerance.
+# Returns the seconds to wait and the 1-based index of the refusing key, or {"0", 0} after
+# counting one against every key.
 GCRA_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local wait, worst, tats = 0, 0, {}
+local wait, worst, tats = tonumber(ARGV[#ARGV]), 0, {}
 for i, key in ipairs(KEYS) do
   local interval, period = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
   local tat = tonumber(redis.call('GET', key)) or now
@@ -192,6 +196,7 @@ class RedisStore:
         args: list[float] = []
         for cell in cells:
             args += [cell.rate.interval_s, cell.rate.period_s]
+        args.append(TOLERANCE_S)
         try:
             wait, worst = await self._script(keys=[self.prefix + c.key for c in cells], args=args)
         except (RedisError, OSError, TimeoutError) as exc:

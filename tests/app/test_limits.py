@@ -9,7 +9,16 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.limits import Action, Limiter, MemoryStore, Policy, RateLimited, client_key, parse_rates
+from app.limits import (
+    SWEEP_MIN,
+    Action,
+    Limiter,
+    MemoryStore,
+    Policy,
+    RateLimited,
+    client_key,
+    parse_rates,
+)
 from app.settings import Environment, Settings
 from app.ws.frames import Choice
 from app.ws.visitor import HANDLERS, LIMITS, limited_actions
@@ -17,10 +26,20 @@ from app.ws.visitor import HANDLERS, LIMITS, limited_actions
 SECRET = "s" * 40
 
 
-def limiter(**policies: Policy) -> Limiter:
+class Clock:
+    """Time that moves only when the test says so (no timed assertions)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limiter(clock: Clock | None = None, **policies: Policy) -> Limiter:
     every = {a: Policy(per_ip=parse_rates("1000/second")) for a in Action}
     every.update({Action(k): p for k, p in policies.items()})
-    return Limiter(every, MemoryStore())
+    return Limiter(every, MemoryStore(clock or Clock()))
 
 
 def test_rates_are_read_as_documented() -> None:
@@ -44,14 +63,22 @@ def test_production_refuses_to_run_without_limits() -> None:
         Settings(env=Environment.PRODUCTION, secret_key=SECRET, rate_limits=False)
 
 
-async def test_a_burst_is_allowed_then_the_next_waits() -> None:
-    limits = limiter(message=Policy(per_ip=(), per_visitor=parse_rates("3/minute")))
-    for _ in range(3):
+async def test_a_burst_is_allowed_then_one_more_per_interval() -> None:
+    clock = Clock()
+    limits = limiter(clock, message=Policy(per_ip=(), per_visitor=parse_rates("3/minute")))
+    for _ in range(3):  # all at the same instant
         await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
     with pytest.raises(RateLimited) as refused:
         await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
-    # One more is allowed every 60/3 s: whole seconds, never 0 (a client would spin).
-    assert 1 <= refused.value.retry_after <= 20
+    assert refused.value.retry_after == 20  # one more every 60/3 s
+    clock.now += 19.5
+    with pytest.raises(RateLimited) as refused:
+        await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
+    assert refused.value.retry_after == 1  # whole seconds, never 0 (a client would spin)
+    clock.now += 0.5
+    await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
+    with pytest.raises(RateLimited):
+        await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
     frame = refused.value.frame("m4")
     assert frame["code"] == "rate_limited" and frame["ref"] == "m4"
     assert frame["retry_after"] == refused.value.retry_after
@@ -104,3 +131,15 @@ def test_every_visitor_frame_that_is_handled_counts_against_a_limit() -> None:
     chosen = Choice(type="choice", client_msg_id="c2", entry_id="shipping-cost")
     assert limited_actions(chosen) == (Action.MESSAGE,)
 
+
+async def test_the_memory_store_forgets_counters_once_they_have_expired() -> None:
+    """Memory stays bounded by the clients of the last period, not of all time."""
+    clock = Clock()
+    store = MemoryStore(clock)
+    limits = Limiter({a: Policy(per_ip=parse_rates("10/minute")) for a in Action}, store)
+    for i in range(SWEEP_MIN - 1):
+        await limits.check([Action.TYPING], ip=f"10.{i // 250}.0.{i % 250}", visitor_id=None)
+    clock.now += 61  # every one of them has expired
+    for i in range(2):
+        await limits.check([Action.TYPING], ip=f"192.0.2.{i}", visitor_id=None)
+    assert len(store._tat) <= 2

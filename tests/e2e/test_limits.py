@@ -52,8 +52,10 @@ async def count(server: Server, model: Any, *where: Any) -> int:
 async def answer_to(client: ChatClient, cmid: str) -> dict[str, Any]:
     """The ack or the error about one client_msg_id."""
     return await client.expect(
-        lambda f: (f.get("type") == "ack" and f["client_msg_id"] == cmid)
-        or (f.get("type") == "error" and f.get("ref") == cmid)
+        lambda f: (
+            (f.get("type") == "ack" and f["client_msg_id"] == cmid)
+            or (f.get("type") == "error" and f.get("ref") == cmid)
+        )
     )
 
 
@@ -122,7 +124,7 @@ async def test_handoffs_from_one_address_cannot_fill_the_queue(limited) -> None:
         cid = welcome["conversation_id"]
         assert await count(server, Message, Message.conversation_id == cid) == 0
         async with server.http(token) as http:
-            queued = (await http.get("/api/agent/conversations", params={"filter": "queued"}))
+            queued = await http.get("/api/agent/conversations", params={"filter": "queued"})
         assert cid not in [c["id"] for c in queued.json()]
         assert len(queued.json()) == 2
         for client, _ in clients:
