@@ -152,7 +152,10 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
         timeout_graceful_shutdown=SHUTDOWN_S,
-        ws_max_size=MAX_FRAME_BYTES,  # as `chatdesk serve` (app/cli.py)
+        # As `chatdesk serve` (app/cli.py): its frame limit, its trusted proxies.
+        ws_max_size=MAX_FRAME_BYTES,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import websockets
 from sqlalchemy import func, select
 
 from app.db import make_engine, make_sessionmaker
@@ -106,6 +107,30 @@ async def test_new_visitors_from_one_address_are_limited(limited) -> None:
         assert await count(server, Visitor) == 2
         for client in (first, second, third):
             await client.close()
+
+
+async def hello_from(server: Server, address: str) -> dict[str, Any]:
+    """A first visit through a trusted proxy (loopback) that forwarded `address`."""
+    ws = await websockets.connect(
+        server.ws_url + "/ws/visitor", additional_headers={"X-Forwarded-For": address}
+    )
+    client = ChatClient(ws)
+    await client.send({"type": "hello"})
+    first = await client.expect(lambda f: f.get("type") in ("welcome", "error"))
+    await client.close()
+    return first
+
+
+async def test_behind_a_proxy_each_forwarded_client_has_its_own_budget(limited) -> None:
+    async with limited(limit_new_visitor_per_ip="1/hour") as server:
+        assert (await hello_from(server, "203.0.113.1"))["type"] == "welcome"
+        assert (await hello_from(server, "203.0.113.2"))["type"] == "welcome"
+        assert (await hello_from(server, "203.0.113.1"))["code"] == "rate_limited"
+    # Only a trusted proxy is believed: when loopback is not one, both count as loopback.
+    untrusting = {"limit_new_visitor_per_ip": "1/hour", "forwarded_allow_ips": "192.0.2.99"}
+    async with limited(**untrusting) as server:
+        assert (await hello_from(server, "198.51.100.1"))["type"] == "welcome"
+        assert (await hello_from(server, "198.51.100.2"))["code"] == "rate_limited"
 
 
 async def test_handoffs_from_one_address_cannot_fill_the_queue(limited) -> None:
