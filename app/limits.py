@@ -189,6 +189,7 @@ class RedisStore:
             url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
         )
         self._script = self._redis.register_script(GCRA_LUA)
+        self._down = False
 
     async def take(self, cells: Sequence[Cell]) -> tuple[float, Cell | None]:
         from redis.exceptions import RedisError
@@ -200,8 +201,11 @@ class RedisStore:
         try:
             wait, worst = await self._script(keys=[self.prefix + c.key for c in cells], args=args)
         except (RedisError, OSError, TimeoutError) as exc:
-            log.warning("rate limits unchecked: Redis did not answer (%s)", exc)
+            if not self._down:  # once per outage, not once per frame
+                log.warning("rate limits unchecked until Redis answers again: %s", exc)
+            self._down = True
             return 0.0, None
+        self._down = False
         return (float(wait), cells[int(worst) - 1]) if int(worst) else (0.0, None)
 
     async def close(self) -> None:

@@ -143,3 +143,17 @@ async def test_the_memory_store_forgets_counters_once_they_have_expired() -> Non
     for i in range(2):
         await limits.check([Action.TYPING], ip=f"192.0.2.{i}", visitor_id=None)
     assert len(store._tat) <= 2
+
+
+async def test_without_redis_frames_are_served_not_refused() -> None:
+    """A Redis outage must not take the chat down with it: the limits wait for Redis."""
+    from app.limits import RedisStore
+    from tests.conftest import free_port
+
+    every = {a: Policy(per_ip=parse_rates("1/hour")) for a in Action}
+    limits = Limiter(every, RedisStore(f"redis://127.0.0.1:{free_port()}/0"))  # nobody there
+    try:
+        for _ in range(3):
+            await limits.check([Action.MESSAGE], ip="10.0.0.1", visitor_id=1)
+    finally:
+        await limits.close()
