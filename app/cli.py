@@ -132,6 +132,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         upgrade_database(settings.database_url)
         accounts = asyncio.run(seed_demo(settings))
         print(demo_banner(f"http://{host}:{port}", accounts), flush=True)
+    from app.ws.frames import MAX_FRAME_BYTES
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -143,6 +145,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Chat frames are a few hundred bytes: compressing each costs more CPU than it saves
         # bandwidth, and its zlib state costs memory on every idle socket.
         ws_per_message_deflate=False,
+        # Refuse an oversized frame before buffering it (close 1009), not after 16 MiB.
+        ws_max_size=MAX_FRAME_BYTES,
+        # The client IP the limits count: X-Forwarded-For, only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 

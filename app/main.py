@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
 from app.kb_watch import watch_knowledge_base
+from app.limits import Limiter
 from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
 from app.security import make_tokens
 from app.settings import Settings, get_settings
@@ -31,6 +32,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_sessions = make_read_sessionmaker(engine)
     bus = make_bus(settings.bus_url)
     app.state.bus = bus
+    app.state.limiter = Limiter.create(
+        policies=settings.limit_policies(), bus_url=settings.bus_url, enabled=settings.rate_limits
+    )
     background: list[asyncio.Task[None]] = []
     try:
         await bus.start()
@@ -64,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await bus.stop()
+        await app.state.limiter.close()
         await engine.dispose()
 
 

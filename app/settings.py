@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.limits import Action, Policy
 from handoff.agents import PRESENCE_TIMEOUT_S
 from handoff.hours import BusinessHours
 from handoff.logins import LoginPolicy
@@ -96,10 +97,40 @@ class Settings(BaseSettings):
     # Outgoing mail (ticket replies, transcripts). No host: mail is not sent, only logged.
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_tls: bool = False  # STARTTLS before logging in
+    smtp_tls: bool = False  # STARTTLS (the server's certificate verified) before logging in
+    # A private CA's certificate (PEM) to verify the mail server with; unset: the system's CAs.
+    smtp_ca_file: Path | None = None
     smtp_user: str | None = None
     smtp_password: str | None = None
+    # Log in with the TLS off, the password in clear text: a local test mail server only.
+    # Without it a user with smtp_tls off is refused at start-up; production always refuses.
+    smtp_plain_login: bool = False
     mail_from: str = "chatdesk@localhost"
+
+    # Abuse limits on what visitors do (app/limits.py), per client IP and per visitor. Each is
+    # rates joined by ";": "20/minute;300/hour" allows a burst of 20, then one every 3 s, and at
+    # most 300 an hour; a period may carry a count ("5/10minute"). A refused frame gets an
+    # `error` frame `rate_limited` with `retry_after`. Counted in this process for a memory://
+    # bus, in the bus's Redis otherwise (shared by every replica).
+    rate_limits: bool = True  # false: no limits at all (load tests only; production refuses)
+    limit_hello_per_ip: str = "300/minute"  # every hello: page loads, reconnects
+    limit_hello_per_visitor: str = "30/minute"
+    limit_new_visitor_per_ip: str = "20/minute;200/hour"  # hellos without a (valid) token
+    limit_new_conversation_per_ip: str = "30/minute;300/hour"  # first visits and after close
+    limit_new_conversation_per_visitor: str = "10/hour"
+    limit_message_per_ip: str = "300/minute;3000/hour"  # messages and choices: the bot runs
+    limit_message_per_visitor: str = "20/minute;300/hour"
+    limit_handoff_per_ip: str = "60/hour"  # handoff, request_ticket, "none of these"
+    limit_handoff_per_visitor: str = "5/hour"
+    limit_email_per_ip: str = "60/hour"  # `email` frames
+    limit_email_per_visitor: str = "5/hour"
+    limit_typing_per_ip: str = "1200/minute"  # the widget sends one per 1.2 s at most
+    limit_typing_per_visitor: str = "120/minute"
+    limit_other_per_ip: str = "300/minute"  # feedback, rating, transcript
+    limit_other_per_visitor: str = "30/minute;300/hour"
+    # Proxies whose X-Forwarded-For names the client (uvicorn's --forwarded-allow-ips: a comma
+    # list of IPs or networks, or "*"); the limits count that client, not the proxy.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
@@ -130,8 +161,10 @@ class Settings(BaseSettings):
             host=self.smtp_host,
             port=self.smtp_port,
             tls=self.smtp_tls,
+            ca_file=str(self.smtp_ca_file) if self.smtp_ca_file else None,
             user=self.smtp_user,
             password=self.smtp_password,
+            plain_login=self.smtp_plain_login,
             sender=self.mail_from,
         )
 
@@ -145,6 +178,33 @@ class Settings(BaseSettings):
             max_delay_s=self.login_max_delay_s,
             refuse_demo_accounts=self.env is Environment.PRODUCTION,
         )
+
+    def limit_policies(self) -> dict[Action, Policy]:
+        """Each visitor action's rates per IP and per visitor; ValueError if one is malformed."""
+        p = Policy.parse
+        return {
+            Action.HELLO: p(self.limit_hello_per_ip, self.limit_hello_per_visitor),
+            Action.NEW_VISITOR: p(self.limit_new_visitor_per_ip),
+            Action.NEW_CONVERSATION: p(
+                self.limit_new_conversation_per_ip, self.limit_new_conversation_per_visitor
+            ),
+            Action.MESSAGE: p(self.limit_message_per_ip, self.limit_message_per_visitor),
+            Action.HANDOFF: p(self.limit_handoff_per_ip, self.limit_handoff_per_visitor),
+            Action.EMAIL: p(self.limit_email_per_ip, self.limit_email_per_visitor),
+            Action.TYPING: p(self.limit_typing_per_ip, self.limit_typing_per_visitor),
+            Action.OTHER: p(self.limit_other_per_ip, self.limit_other_per_visitor),
+        }
+
+    @model_validator(mode="after")
+    def _check_limits_and_mail(self) -> Settings:
+        self.limit_policies()  # a malformed rate fails at start-up, not on the first visitor
+        if self.smtp_user and not self.smtp_tls and not self.smtp_plain_login:
+            raise ValueError(
+                "CHATDESK_SMTP_USER with CHATDESK_SMTP_TLS off would send the password in "
+                "clear text: set CHATDESK_SMTP_TLS=true (or, for a local test mail server "
+                "only, CHATDESK_SMTP_PLAIN_LOGIN=true)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -164,6 +224,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"CHATDESK_IDENTITY_SECRET must be at least {MIN_SECRET_LEN} characters"
                 )
+            if self.smtp_user and not self.smtp_tls:
+                raise ValueError(
+                    "CHATDESK_SMTP_USER needs CHATDESK_SMTP_TLS=true in production: "
+                    "no password in clear text"
+                )
+            if not self.rate_limits:
+                raise ValueError("CHATDESK_RATE_LIMITS=false is for load tests, not production")
         return self
 
 

@@ -30,12 +30,12 @@ async def search(*, session: AsyncSession, query: str = "") -> Sequence[CannedRe
     stmt = select(CannedReply).order_by(CannedReply.shortcut)
     q = query.strip().lstrip("/").lower()
     if q:
-        like = f"%{q}%"
+        # autoescape: the query's own % _ and / match literally ("50%" is not "50 anything").
         stmt = stmt.where(
             or_(
-                func.lower(CannedReply.shortcut).like(like),
-                func.lower(CannedReply.title).like(like),
-                func.lower(CannedReply.text).like(like),
+                func.lower(CannedReply.shortcut).contains(q, autoescape=True),
+                func.lower(CannedReply.title).contains(q, autoescape=True),
+                func.lower(CannedReply.text).contains(q, autoescape=True),
             )
         )
     return (await session.scalars(stmt)).all()

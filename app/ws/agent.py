@@ -103,7 +103,7 @@ class AgentSocket:
         if frame.conversation_id is None:
             raise FrameError("invalid_frame", "conversation_id: Field required")
         await agent_actions.agent_typing(
-            bus=self.bus, conversation_id=frame.conversation_id, agent=self.agent
+            session=session, bus=self.bus, conversation_id=frame.conversation_id, agent=self.agent
         )
 
 

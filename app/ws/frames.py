@@ -16,7 +16,11 @@ from handoff.messages import Posted
 from handoff.models import MESSAGE_TEXT_MAX
 from handoff.writer import Stored
 
-MAX_FRAME_BYTES = 16 * 1024  # a whole frame; anything bigger is refused before parsing
+# A whole frame. The largest valid one is a message of MESSAGE_TEXT_MAX bytes that JSON escapes
+# to six bytes each (\u0001), plus its other fields. The server's websocket layer refuses bigger
+# frames before buffering them (uvicorn's ws_max_size: app/cli.py, close 1009); this check
+# holds when the app is served some other way.
+MAX_FRAME_BYTES = 64 * 1024
 PositiveSeq = Annotated[int, Field(ge=0)]
 
 
@@ -159,6 +163,8 @@ def parse_frame(raw: str | bytes | None, adapter: TypeAdapter[Any]) -> Frame:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise FrameError("bad_json", f"not JSON: {exc.msg}") from exc
+    except RecursionError as exc:  # [[[[...]]]] deeper than the parser recurses
+        raise FrameError("bad_json", "not JSON: nested too deeply") from exc
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'")
     ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
