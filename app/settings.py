@@ -156,7 +156,7 @@ class Settings(BaseSettings):
             if not self.allowed_origins:
                 raise ValueError(
                     "CHATDESK_ALLOWED_ORIGINS must list the sites the chat bubble is on in "
-                    'production, e.g. \'["https://shop.example.com"]\''
+                    "production, e.g. '[\"https://shop.example.com\"]'"
                 )
             if self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LEN:
                 raise ValueError(

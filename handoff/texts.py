@@ -49,8 +49,7 @@ EN: dict[str, str] = {
         "with, or the one you left for your ticket."
     ),
     "transcript.already_sent": (
-        "The transcript of this conversation was already sent to {email}. "
-        "Please try again later."
+        "The transcript of this conversation was already sent to {email}. Please try again later."
     ),
     "transcript.budget": "We can't send e-mail right now. Please try again later.",
     "transcript.heading": "Your conversation #{conversation_id}",

@@ -38,9 +38,7 @@ class TranscriptLimited(Conflict):
 
 async def confirmed_addresses(*, session: AsyncSession, visitor_id: int) -> set[str]:
     """Where this visitor's mail may go: their signed e-mail and their tickets' addresses."""
-    verified = await session.scalar(
-        select(Visitor.verified_email).where(Visitor.id == visitor_id)
-    )
+    verified = await session.scalar(select(Visitor.verified_email).where(Visitor.id == visitor_id))
     on_tickets = await session.scalars(
         select(Ticket.email)
         .join(Conversation, Conversation.id == Ticket.conversation_id)

@@ -26,7 +26,9 @@ NOBODY_ONLINE: dict[str, str] = {}  # no agent connects: every handoff becomes a
 def identity(user_id: str, email: str) -> dict[str, Any]:
     expires = int(time.time()) + 600
     return {
-        "user_id": user_id, "email": email, "expires": expires,
+        "user_id": user_id,
+        "email": email,
+        "expires": expires,
         "signature": sign_identity(secret=SECRET, user_id=user_id, email=email, expires=expires),
     }
 
