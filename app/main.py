@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
+from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
 from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
@@ -75,7 +76,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
-    app = FastAPI(title="chatdesk", version="0.1.0", lifespan=lifespan)
+    docs = settings.serve_docs()  # off by default in production: the API is no public map
+    app = FastAPI(
+        title="chatdesk",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
     app.state.login_slots = asyncio.Semaphore(settings.login_hash_concurrency)

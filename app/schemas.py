@@ -59,7 +59,13 @@ class LoginOut(BaseModel):
 
 
 class VisitorOut(Orm):
+    """The visitor's profile: `verified_*` and `user_id` from the site's signed identity only;
+    `name` and `email` are what the visitor typed (unverified)."""
+
     id: int
+    user_id: str | None
+    verified_name: str | None
+    verified_email: str | None
     name: str | None
     email: str | None
     locale: str | None

@@ -16,6 +16,7 @@ from handoff.hours import BusinessHours
 from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
 from handoff.routing import Routing
+from handoff.transcripts import TranscriptLimits
 
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
 _LOGIN = LoginPolicy()  # the login throttle's defaults
@@ -78,10 +79,27 @@ class Settings(BaseSettings):
     presence_timeout_s: int = PRESENCE_TIMEOUT_S  # two missed console heartbeats and a bit
 
     # The embedding site (the chat bubble, app/identity.py). Origins allowed to open the visitor
-    # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any.
+    # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any
+    # (refused in production: list the sites the bubble is on).
     allowed_origins: list[str] = Field(default_factory=list)
+    # The agent socket takes pages from chatdesk's own host only; a proxy that rewrites Host
+    # needs the console's public origin here, e.g. ["https://help.example.com"].
+    console_origins: list[str] = Field(default_factory=list)
     # The site's server signs its logged-in user with this; unset ignores every identity.
     identity_secret: str | None = None
+    # Store the visitor's page URL with its ?query and #fragment (reset tokens, OAuth codes);
+    # off: agents see scheme, host and path only. The widget's `keep-page-query` option is the
+    # browser's half of the same choice.
+    keep_page_query: bool = False
+
+    # Transcripts by e-mail (handoff/transcripts.py): only to an address confirmed for the
+    # visitor, once per conversation and address in this period, and at most this many
+    # visitor-requested mails per hour in all (a relay for nobody's spam).
+    transcript_period_s: int = Field(default=3600, ge=1)
+    mail_budget_per_hour: int = Field(default=100, ge=0)
+
+    # The OpenAPI document and its /docs and /redoc pages; unset: on, except in production.
+    docs_enabled: bool | None = None
 
     # Routing: "auto" assigns queued chats to the online agent with the most free capacity;
     # "manual" leaves them in the queue for agents to pick up.
@@ -206,6 +224,18 @@ class Settings(BaseSettings):
             )
         return self
 
+    def transcript_limits(self) -> TranscriptLimits:
+        """How often visitors may have a transcript mailed."""
+        return TranscriptLimits(
+            period_s=self.transcript_period_s, budget_per_hour=self.mail_budget_per_hour
+        )
+
+    def serve_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.docs_enabled is None:
+            return self.env is not Environment.PRODUCTION
+        return self.docs_enabled
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_LEN:
@@ -214,6 +244,11 @@ class Settings(BaseSettings):
                 "(or unset outside production: a random key is kept in the database)"
             )
         if self.env is Environment.PRODUCTION:
+            if not self.allowed_origins:
+                raise ValueError(
+                    "CHATDESK_ALLOWED_ORIGINS must list the sites the chat bubble is on in "
+                    "production, e.g. '[\"https://shop.example.com\"]'"
+                )
             if self.secret_key is None:
                 raise ValueError(
                     "CHATDESK_SECRET_KEY must be set to a random value of at least "

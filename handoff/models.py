@@ -82,11 +82,22 @@ class TicketStatus(StrEnum):
 
 
 class Visitor(Base):
+    """Someone in the chat bubble: what they typed themselves, and what the site vouched for.
+
+    `name`/`email` are visitor-supplied (hello.name, the `email` frame): anyone can type
+    anything. `user_id`/`verified_name`/`verified_email` come only from an identity the
+    embedding site signed (app/identity.py); nothing the visitor types ever writes them.
+    """
+
     __tablename__ = "visitors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The site's own id for its signed-in user: one visitor per user, on every device.
+    user_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    verified_name: Mapped[str | None] = mapped_column(String(200))
+    verified_email: Mapped[str | None] = mapped_column(String(320))
     locale: Mapped[str | None] = mapped_column(String(35))
     page_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -228,6 +239,20 @@ class Ticket(Base):
     reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SentMail(Base):
+    """One e-mail a visitor asked us to send (a transcript): the per-address and hourly limits."""
+
+    __tablename__ = "sent_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class MessageFeedback(Base):

@@ -72,7 +72,8 @@ async def open_ticket(
     visitor = await session.get(Visitor, conv.visitor_id)
     ticket = Ticket(
         conversation_id=conv.id,
-        email=visitor.email if visitor else None,
+        # The address the site vouched for first; else the one the visitor typed.
+        email=(visitor.verified_email or visitor.email) if visitor else None,
         reply_by=promised_reply(routing=routing, now=now),
     )
     session.add(ticket)

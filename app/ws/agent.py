@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.identity import agent_origin_allowed
 from app.security import agent_for_token
 from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
@@ -121,9 +122,13 @@ HANDLERS: dict[type[Frame], Handler] = {
 
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
-    """An agent console: refused while draining, then served."""
+    """An agent console: refused while draining or from another site's page, then served."""
     if ws.app.state.hub.draining:
         await ws.close(CLOSE_RESTART, "server restarting")
+        return
+    origin, host = ws.headers.get("origin"), ws.headers.get("host")
+    if not agent_origin_allowed(origin, host, ws.app.state.settings.console_origins):
+        await ws.close(CLOSE_POLICY, "origin not allowed")  # before accept: HTTP 403
         return
     await ws.accept()
     conn = Connection(ws, for_agent=True)

@@ -27,7 +27,7 @@ from app.ws.frames import (
     ref_of,
     visitor_frames,
 )
-from handoff import bot_turn, escalation, feedback, tickets, visitors
+from handoff import bot_turn, escalation, feedback, tickets, transcripts, visitors
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict
 from handoff.routing import Routing
@@ -185,9 +185,11 @@ class VisitorSocket:
         await self.conn.send(ack(posted))
 
     async def on_transcript(self, session: AsyncSession, frame: Transcript) -> None:
-        email = await feedback.email_transcript(
+        email = await transcripts.email_transcript(
             session=session,
             mail=self.settings.mail(),
+            limits=self.settings.transcript_limits(),
+            visitor_id=self.visitor_id,
             conversation_id=self.conversation_id,
             email=frame.email,
         )
@@ -303,10 +305,10 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
             name=hello.name,
             locale=hello.locale,
             page_url=hello.page_url,
-            site_name=site.name if site else None,
-            site_email=site.email if site else None,
+            verified=site,
             conversation_id=hello.conversation_id,
             last_seq=hello.last_seq,
+            keep_page_query=app.state.settings.keep_page_query,
         )
     if resumed.refused_conversation:
         await conn.send_error("forbidden", "that conversation is not yours")
