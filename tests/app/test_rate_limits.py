@@ -60,7 +60,12 @@ def test_a_malformed_limit_setting_fails_at_start_up() -> None:
 
 def test_production_refuses_to_run_without_limits() -> None:
     with pytest.raises(ValidationError, match="RATE_LIMITS"):
-        Settings(env=Environment.PRODUCTION, secret_key=SECRET, rate_limits=False)
+        Settings(
+            env=Environment.PRODUCTION,
+            secret_key=SECRET,
+            allowed_origins=["https://shop.example.com"],
+            rate_limits=False,
+        )
 
 
 async def test_a_burst_is_allowed_then_one_more_per_interval() -> None:

@@ -134,6 +134,7 @@ def test_settings_refuse_a_clear_text_login() -> None:
         Settings(
             env=Environment.PRODUCTION,
             secret_key="s" * 40,
+            allowed_origins=["https://shop.example.com"],
             smtp_host="mail.example.com",
             smtp_user=USER,
             smtp_plain_login=True,
