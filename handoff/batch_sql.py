@@ -14,7 +14,8 @@ SQLAlchemy Core, not the ORM. `handoff/writer.py` gathers the batch (group commi
 
 A resend (a client_msg_id already stored) is rare: the batch is then rolled back and its
 messages written one at a time (`store_one`), where a resend gives its seq back and gets the
-original. New visitors: one INSERT of the visitors, one of their first conversations.
+original. New conversations: one INSERT of the new visitors among them, one of the
+conversations.
 """
 
 from __future__ import annotations
@@ -284,22 +285,26 @@ _NEW_CONVERSATIONS = CONVERSATIONS.insert().returning(ROW.id, sort_by_parameter_
 
 
 @dataclass(frozen=True)
-class NewVisitor:
-    """A first visit: the visitor's row (name, locale, page_url, ...) and a conversation."""
+class NewConversation:
+    """A conversation with the bot: a returning visitor's next one (`visitor_id`), or a first
+    visit's, with the new visitor's row (`visitor`: name, locale, page_url, ...)."""
 
-    values: dict[str, Any]
+    visitor_id: int | None = None
+    visitor: dict[str, Any] | None = None
 
 
-async def store_visitors(
-    conn: AsyncConnection, batch: Sequence[NewVisitor]
+async def store_conversations(
+    conn: AsyncConnection, batch: Sequence[NewConversation]
 ) -> list[tuple[int, int]]:
-    """Insert the visitors and one open conversation each: (visitor id, conversation id)."""
+    """Insert the new visitors, then one open conversation each: (visitor id, conversation id)."""
     if not batch:
         return []
     now = utcnow()
-    columns = sorted({key for new in batch for key in new.values})  # one shape for every row
-    rows = [{**{c: new.values.get(c) for c in columns}, "created_at": now} for new in batch]
-    visitor_ids = (await conn.execute(_NEW_VISITORS, rows)).scalars().all()
+    first_visits = [new.visitor or {} for new in batch if new.visitor_id is None]
+    columns = sorted({key for values in first_visits for key in values})  # one shape for all
+    rows = [{**{c: values.get(c) for c in columns}, "created_at": now} for values in first_visits]
+    new_ids = iter((await conn.execute(_NEW_VISITORS, rows)).scalars().all() if rows else [])
+    visitor_ids = [new.visitor_id or next(new_ids) for new in batch]
     conversations = [
         {"visitor_id": vid, "state": S.BOT, "last_seq": 0, "bot_misses": 0, "created_at": now}
         for vid in visitor_ids

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ from handoff.models import Conversation, Sender, Visitor
 from handoff.states import ConversationState
 from handoff.tickets import remember_email, reopen_on_customer_message
 from handoff.visitor_state import visitor_state
-from handoff.writer import Guard, MessageWriter, NewMessage, Stored
+from handoff.writer import Guard, MessageWriter, NewConversation, NewMessage, Stored
 
 S = ConversationState
 WITH_A_PERSON = (S.QUEUED, S.ASSIGNED, S.TICKET)  # agents' lists change when these get a message
@@ -157,6 +157,7 @@ class Resumed:
 async def resume(
     *,
     session: AsyncSession,
+    writer: MessageWriter,
     visitor_id: int | None,
     name: str | None,
     locale: str | None,
@@ -173,6 +174,9 @@ async def resume(
     signed identity: another user, or nobody signed in, gets a visitor of their own and none of
     the first user's history. Messages are resumed after `last_seq` only when the visitor names
     their own current conversation; another visitor's conversation is refused, never shown.
+
+    `session` may be a read session (an anonymous hello only reads); a new conversation, and a
+    first visit's visitor, are written by the `writer`'s group commit.
     """
     page_url = page_url_to_store(page_url, keep_query=keep_page_query)
     token_visitor_id = visitor_id
@@ -193,23 +197,12 @@ async def resume(
     # site caused, not a visitor reaching for a conversation that is not theirs.
     switched = token_visitor_id is not None and token_visitor_id != visitor_id
     if visitor_id is None:
-        # A first visit: the visitor and their conversation in one transaction, two INSERTs.
-        visitor_id = await session.scalar(
-            insert(Visitor)
-            .values(name=name, locale=locale, page_url=page_url)
-            .returning(Visitor.id)
-        )
-        assert visitor_id is not None
-        conv_id = await session.scalar(
-            insert(Conversation)
-            .values(visitor_id=visitor_id, state=S.BOT)
-            .returning(Conversation.id)
-        )
-        assert conv_id is not None
+        # A first visit: the visitor and their conversation, with every other one arriving.
+        visitor = {"name": name, "locale": locale, "page_url": page_url}
+        visitor_id, conv_id = await writer.open(NewConversation(visitor=visitor))
         conv = Conversation(
             id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
         )
-        await session.commit()
         return Resumed(
             visitor_id=visitor_id,
             conversation=conv,
@@ -218,7 +211,15 @@ async def resume(
             refused_conversation=conversation_id is not None and not switched,
             new_conversation=True,
         )
-    conv = await open_conversation(session=session, visitor_id=visitor_id)
+    last = await current_conversation(session=session, visitor_id=visitor_id)
+    if last is not None and last.state != S.CLOSED:
+        conv = last
+    else:  # the last one was closed: a new one
+        await session.commit()  # SQLite: hold no lock while the writer writes
+        _, conv_id = await writer.open(NewConversation(visitor_id=visitor_id))
+        conv = Conversation(
+            id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
+        )
     refused = False
     if conversation_id is not None and conversation_id != conv.id and not switched:
         named = await session.get(Conversation, conversation_id)

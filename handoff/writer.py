@@ -1,4 +1,4 @@
-"""Group commit: the chat messages (and new visitors) that arrive together share one transaction.
+"""Group commit: the chat messages (and new conversations) arriving together share a transaction.
 
 Whatever was submitted while the previous transaction ran goes into the next one, so under
 load hundreds of writes share a commit, and with no load a write is done at once. The SQL of a
@@ -19,19 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handoff.batch_sql import (
     Guard,
+    NewConversation,
     NewMessage,
-    NewVisitor,
     Resend,
     Stored,
+    store_conversations,
     store_many,
     store_one,
-    store_visitors,
 )
 from handoff.bus import Bus
 from handoff.events import conversation_channel, message_event
 
 # The writer's vocabulary, for the services that submit to it.
-__all__ = ["Guard", "MessageWriter", "NewMessage", "NewVisitor", "Stored"]
+__all__ = ["Guard", "MessageWriter", "NewConversation", "NewMessage", "Stored"]
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,12 @@ DRAIN_S = 5.0  # on shutdown, what was submitted gets this long to be committed
 
 @dataclass
 class _Job:
-    new: NewMessage | NewVisitor
+    new: NewMessage | NewConversation
     future: asyncio.Future[Any] = field(repr=False)
 
 
 class MessageWriter:
-    """Stores messages and new visitors with group commit, then publishes; one per process."""
+    """Stores messages and new conversations with group commit, then publishes; one per process."""
 
     def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
         self._engine = engine
@@ -87,12 +87,13 @@ class MessageWriter:
         result: Stored | None = await self.submit(new)
         return result
 
-    async def new_visitor(self, new: NewVisitor) -> tuple[int, int]:
-        """Store a first visit, committed on return: (visitor id, conversation id)."""
+    async def open(self, new: NewConversation) -> tuple[int, int]:
+        """Start a conversation (and a first visit's visitor), committed on return:
+        (visitor id, conversation id)."""
         ids: tuple[int, int] = await self.submit(new)
         return ids
 
-    def submit(self, new: NewMessage | NewVisitor) -> asyncio.Future[Any]:
+    def submit(self, new: NewMessage | NewConversation) -> asyncio.Future[Any]:
         """Queue a write now (messages are stored in submission order); await the result."""
         if self._worker is None:
             raise RuntimeError("the message writer is not running")
@@ -116,7 +117,7 @@ class MessageWriter:
                 return  # asked to stop, after everything submitted before
 
     async def _commit(self, batch: list[_Job]) -> None:
-        visitors = [job for job in batch if isinstance(job.new, NewVisitor)]
+        opened = [job for job in batch if isinstance(job.new, NewConversation)]
         # By conversation (submission order kept within one): the order rows are locked in.
         messages = sorted(
             (job for job in batch if isinstance(job.new, NewMessage)),
@@ -124,8 +125,8 @@ class MessageWriter:
         )
         try:
             async with self._engine.begin() as conn:
-                results: list[Any] = await store_visitors(
-                    conn, [new for job in visitors if isinstance(new := job.new, NewVisitor)]
+                results: list[Any] = await store_conversations(
+                    conn, [new for job in opened if isinstance(new := job.new, NewConversation)]
                 )
                 results += await store_many(
                     conn, [new for job in messages if isinstance(new := job.new, NewMessage)]
@@ -133,10 +134,10 @@ class MessageWriter:
         except Exception as exc:  # noqa: BLE001 - a resend, or one bad write: one at a time
             if not isinstance(exc, Resend):
                 log.warning("a batch of %d writes failed; writing them one by one", len(batch))
-            for job in [*visitors, *messages]:
+            for job in [*opened, *messages]:
                 await self._write_alone(job)
             return
-        for job, result in zip([*visitors, *messages], results, strict=True):
+        for job, result in zip([*opened, *messages], results, strict=True):
             if isinstance(job.new, NewMessage):
                 await self._publish(result)
             if not job.future.done():
@@ -145,8 +146,8 @@ class MessageWriter:
     async def _write_alone(self, job: _Job) -> None:
         try:
             async with self._engine.begin() as conn:
-                if isinstance(job.new, NewVisitor):
-                    result: Any = (await store_visitors(conn, [job.new]))[0]
+                if isinstance(job.new, NewConversation):
+                    result: Any = (await store_conversations(conn, [job.new]))[0]
                 else:
                     result = await store_one(conn, job.new)
         except Exception as exc:  # noqa: BLE001 - the caller hears it (an error frame)

@@ -298,9 +298,12 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
         site = verify_identity(hello.identity, secret=app.state.settings.identity_secret)
         if site is None:
             await conn.send_error("invalid_identity", "identity did not verify; ignored")
-    async with conn.session() as session:
+    # An anonymous hello only reads (new rows go through the writer): on SQLite it then
+    # takes no write lock. A signed identity may update its visitor: a writing session.
+    async with conn.session() if site else conn.read_session() as session:
         resumed = await visitors.resume(
             session=session,
+            writer=app.state.writer,
             visitor_id=visitor_id,
             name=hello.name,
             locale=hello.locale,

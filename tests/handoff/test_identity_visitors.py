@@ -10,11 +10,14 @@ import pytest
 from app.db import make_engine, make_sessionmaker
 from handoff import visitors
 from handoff.visitors import VerifiedIdentity, page_url_to_store
+from handoff.writer import MessageWriter
 
 DEVICES = 5
 
 
-async def test_devices_saying_hello_at_once_share_the_users_one_visitor(database_url: str) -> None:
+async def test_devices_saying_hello_at_once_share_the_users_one_visitor(
+    database_url: str, writer: MessageWriter
+) -> None:
     engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
     ann = VerifiedIdentity(user_id="ann", name="Ann", email="ann@example.com")
@@ -26,6 +29,7 @@ async def test_devices_saying_hello_at_once_share_the_users_one_visitor(database
             async with sessions() as s:
                 resumed = await visitors.resume(
                     session=s,
+                    writer=writer,
                     visitor_id=token_visitor_id,
                     name=None,
                     locale=None,

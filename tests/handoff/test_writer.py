@@ -10,7 +10,7 @@ from app.db import make_engine
 from handoff.conversations import get_conversation
 from handoff.models import Sender, Visitor
 from handoff.states import ConversationState
-from handoff.writer import Guard, MessageWriter, NewMessage, NewVisitor
+from handoff.writer import Guard, MessageWriter, NewConversation, NewMessage
 
 
 def visitor_says(conversation_id: int, cmid: str, text: str = "hello") -> NewMessage:
@@ -190,9 +190,11 @@ async def close_now(session, conversation_id: int) -> None:
     await session.commit()
 
 
-async def test_new_visitors_arriving_together_share_a_commit_each_with_a_conversation(
-    session, bus, database_url
+async def test_conversations_opened_together_share_a_commit(
+    session, bus, database_url, new_chat
 ) -> None:
+    returning = await new_chat()  # a visitor whose next conversation opens alongside
+    await session.commit()
     engine = make_engine(database_url)
     commits = []
     event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
@@ -200,21 +202,23 @@ async def test_new_visitors_arriving_together_share_a_commit_each_with_a_convers
         async with MessageWriter(engine, bus) as writer:
             ids = await asyncio.gather(
                 *(
-                    writer.new_visitor(
-                        NewVisitor({"name": f"v{n}", "locale": "cs"} if n % 2 else {})
+                    writer.open(
+                        NewConversation(visitor={"name": f"v{n}", "locale": "cs"} if n % 2 else {})
                     )
                     for n in range(40)
                 ),
+                writer.open(NewConversation(visitor_id=returning.visitor_id)),
                 writer.store(visitor_says(999_999, "nowhere")),  # no such conversation: refused
             )
             first_message = await writer.store(visitor_says(ids[3][1], "first"))
     finally:
         await engine.dispose()
-    visitors, refused = ids[:-1], ids[-1]
+    first_visits, (again, next_conversation), refused = ids[:-2], ids[-2], ids[-1]
     assert refused is None
-    assert len({v for v, _ in visitors}) == len({c for _, c in visitors}) == 40
-    assert len(commits) < 10, f"{len(commits)} commits for 40 new visitors"
-    for n, (visitor_id, conversation_id) in enumerate(visitors):
+    assert again == returning.visitor_id and next_conversation != returning.id
+    assert len({v for v, _ in first_visits}) == len({c for _, c in first_visits}) == 40
+    assert len(commits) < 10, f"{len(commits)} commits for 41 new conversations"
+    for n, (visitor_id, conversation_id) in enumerate(first_visits):
         conv = await get_conversation(session=session, conversation_id=conversation_id)
         assert conv.visitor_id == visitor_id and conv.state == ConversationState.BOT
         visitor = await session.get(Visitor, visitor_id)
