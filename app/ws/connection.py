@@ -112,16 +112,26 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(code, reason)
 
-    def watch(self, conversation_id: int, after_seq: int, *, new: bool = False) -> None:
+    def watch(self, conversation_id: int, after_seq: int, *, caught_up: bool = False) -> None:
         """Subscribe first, then let the pump read the database: nothing falls in between.
 
-        `new`: the conversation was created for this socket just now, so nobody else can
-        have written to it yet and there is nothing to read.
+        `caught_up`: there is nothing after `after_seq` to read: the conversation was created
+        for this socket just now, or its last seq was read after subscribing (`subscribe`).
         """
         self.sub.add(conversation_channel(conversation_id))
-        self.sub.offer(
-            {"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq, "new": new}
-        )
+        if caught_up:
+            self.last_seq[conversation_id] = after_seq  # the bus brings whatever comes next
+            return
+        self.sub.offer({"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq})
+
+    def subscribe(self, conversation_id: int) -> None:
+        """Hear a conversation's events before reading it (`watch` later, or `unsubscribe`)."""
+        self.sub.add(conversation_channel(conversation_id))
+
+    def unsubscribe(self, conversation_id: int) -> None:
+        """Stop hearing a conversation that was subscribed to but is not watched."""
+        if conversation_id not in self.last_seq:
+            self.sub.remove(conversation_channel(conversation_id))
 
     def unwatch(self, conversation_id: int) -> None:
         """Stop receiving a conversation's events."""
@@ -154,8 +164,7 @@ class Connection:
         if kind == CATCH_UP:
             cid = event["conversation_id"]
             self.last_seq[cid] = event["after"]
-            if not event["new"]:
-                await self._catch_up(cid)
+            await self._catch_up(cid)
         elif kind == BEHIND:
             await self._catch_up(event["conversation_id"])
         elif kind == RESYNC:
@@ -165,12 +174,20 @@ class Connection:
                 await self.send({"type": "resync"})
         elif kind == "message":
             await self._deliver_message(event)
+        elif self._unwatched(event):
+            return
         elif kind == "typing":
             # Each side sees the other side typing, never its own echo.
             if (event.get("sender") == "visitor") == self.for_agent:
                 await self.send(event)
         elif kind is not None and not kind.startswith("_"):
             await self.send(event)
+
+    def _unwatched(self, event: dict[str, Any]) -> bool:
+        """A visitor's event about a conversation subscribed to but not watched (being read
+        at hello): a visitor hears only the conversation they are in."""
+        cid = event.get("conversation_id")
+        return not self.for_agent and cid is not None and cid not in self.last_seq
 
     def _visible(self, sender: str) -> bool:
         return self.for_agent or sender != Sender.NOTE

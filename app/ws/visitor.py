@@ -52,7 +52,12 @@ class VisitorSocket:
         self.ip = client_ip(conn)
 
     async def welcome(
-        self, conversation_id: int, after_seq: int, state: dict[str, Any], *, new: bool = False
+        self,
+        conversation_id: int,
+        after_seq: int,
+        state: dict[str, Any],
+        *,
+        caught_up: bool = False,
     ) -> None:
         """Tell the client its token and conversation, then stream it from `after_seq`."""
         self.conn.unwatch_all()
@@ -66,7 +71,7 @@ class VisitorSocket:
                 "state": state,
             }
         )
-        self.conn.watch(conversation_id, after_seq, new=new)
+        self.conn.watch(conversation_id, after_seq, caught_up=caught_up)
         self.conversation_id = conversation_id
 
     async def handle(self, frame: Frame) -> None:
@@ -298,6 +303,11 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
         site = verify_identity(hello.identity, secret=app.state.settings.identity_secret)
         if site is None:
             await conn.send_error("invalid_identity", "identity did not verify; ignored")
+    named = hello.conversation_id
+    if named is not None:
+        # Heard from before it is read: if the read finds nothing after the client's last seq,
+        # there is nothing to catch up (whatever comes later arrives on the bus).
+        conn.subscribe(named)
     # An anonymous hello only reads (new rows go through the writer): on SQLite it then
     # takes no write lock. A signed identity may update its visitor: a writing session.
     async with conn.session() if site else conn.read_session() as session:
@@ -315,8 +325,12 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
         )
     if resumed.refused_conversation:
         await conn.send_error("forbidden", "that conversation is not yours")
-    socket = VisitorSocket(conn, resumed.visitor_id)
-    await socket.welcome(
-        resumed.conversation.id, resumed.after_seq, resumed.state, new=resumed.new_conversation
+    conv = resumed.conversation
+    if named is not None and named != conv.id:
+        conn.unsubscribe(named)
+    caught_up = resumed.new_conversation or (
+        conv.id == named and conv.last_seq <= resumed.after_seq
     )
+    socket = VisitorSocket(conn, resumed.visitor_id)
+    await socket.welcome(conv.id, resumed.after_seq, resumed.state, caught_up=caught_up)
     return socket
