@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
-from handoff.models import Conversation, Message, Sender
+from handoff.models import Conversation, Message, MessageRow, Sender
 from handoff.visitor_state import visitor_state
 
 
 @dataclass(frozen=True)
 class Posted:
-    """A stored message and whether it was a resend of one stored earlier."""
+    """A stored message (a snapshot, read right after the commit) and whether it was a resend
+    of one stored earlier."""
 
-    message: Message
+    message: MessageRow
     duplicate: bool
 
 
@@ -94,7 +95,7 @@ async def store_client_message(
             session=session, conversation_id=conv.id, sender=sender, client_msg_id=client_msg_id
         )
         if existing is not None:
-            return Posted(existing, duplicate=True)
+            return Posted(MessageRow.of(existing), duplicate=True)
     try:
         msg = await append_message(
             session=session,
@@ -117,9 +118,9 @@ async def store_client_message(
         )
         if existing is None:
             raise
-        return Posted(existing, duplicate=True)
+        return Posted(MessageRow.of(existing), duplicate=True)
     await announce(session=session, bus=bus, conv=conv, messages=[msg], state=False, queue=False)
-    return Posted(msg, duplicate=False)
+    return Posted(MessageRow.of(msg), duplicate=False)
 
 
 async def messages_after(

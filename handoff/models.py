@@ -227,6 +227,21 @@ class MessageRow:
     meta: dict[str, Any] | None
     created_at: datetime
 
+    @classmethod
+    def of(cls, msg: Message) -> MessageRow:
+        """A snapshot of an ORM message: still readable after its session rolled back."""
+        return cls(
+            msg.id,
+            msg.conversation_id,
+            msg.seq,
+            str(msg.sender),
+            msg.agent_id,
+            msg.client_msg_id,
+            msg.text,
+            msg.meta,
+            msg.created_at,
+        )
+
 
 class Ticket(Base):
     __tablename__ = "tickets"

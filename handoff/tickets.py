@@ -28,7 +28,16 @@ from handoff.messages import (
     find_by_client_msg_id,
     store_client_message,
 )
-from handoff.models import Agent, Conversation, Sender, Ticket, TicketStatus, Visitor, utcnow
+from handoff.models import (
+    Agent,
+    Conversation,
+    MessageRow,
+    Sender,
+    Ticket,
+    TicketStatus,
+    Visitor,
+    utcnow,
+)
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing
 from handoff.states import ConversationState, check_transition
@@ -122,7 +131,7 @@ async def request_ticket(
         session=session, conversation_id=conv.id, sender=Sender.VISITOR, client_msg_id=client_msg_id
     )
     if earlier is not None:
-        return Posted(earlier, duplicate=True)
+        return Posted(MessageRow.of(earlier), duplicate=True)
     if conv.state != S.QUEUED:
         raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting in the queue")
     posted = await store_client_message(

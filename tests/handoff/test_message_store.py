@@ -168,3 +168,22 @@ async def test_visitors_never_see_private_notes(session, bus, writer, new_agent,
         session=session, conversation_id=conv.id, after_seq=0, include_notes=True, limit=2
     )
     assert [m.seq for m in first] == [1, 2]
+
+
+async def test_what_was_stored_can_be_acknowledged_after_later_work_rolled_back(
+    session, bus, new_chat
+) -> None:
+    # A handoff stores the visitor's request, then routes it; routing that loses a race rolls
+    # the session back. The ack still needs the stored message's seq.
+    conv = await new_chat()
+    posted = await store_client_message(
+        session=session,
+        bus=bus,
+        conv=conv,
+        sender=Sender.VISITOR,
+        text="a person, please",
+        client_msg_id="h1",
+    )
+    await get_conversation(session=session, conversation_id=conv.id)  # the routing's reads
+    await session.rollback()
+    assert (posted.message.seq, posted.message.client_msg_id) == (1, "h1")
