@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import DOMAIN_ERRORS, domain_error
 from app.kb_watch import watch_knowledge_base
-from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
+from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
 from app.security import Tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
@@ -19,6 +19,7 @@ from app.ws.hub import Hub
 from bot import Brain
 from handoff import knowledge
 from handoff.bus import make_bus
+from handoff.privacy import purge_forever
 from handoff.writer import MessageWriter
 
 
@@ -52,6 +53,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            if settings.retention_days is not None:
+                purge = purge_forever(
+                    sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
+                )
+                background.append(asyncio.create_task(purge, name="retention-purge"))
             try:
                 yield
             finally:
@@ -77,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     for error in DOMAIN_ERRORS:
         app.add_exception_handler(error, domain_error)
-    for module in (health, auth, conversations, tickets, canned, team, kb, audit, pages):
+    for module in (health, auth, conversations, tickets, canned, team, kb, audit, privacy, pages):
         app.include_router(module.router)
     app.include_router(ws_router)
     return app

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     mail_from: str = "chatdesk@localhost"
 
+    # Privacy (handoff/privacy.py). Conversations closed (or left with the bot) more than this
+    # many days ago are purged, with visitors left with none; unset keeps everything.
+    retention_days: int | None = Field(default=None, ge=1)
+
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.hours()  # fail at start-up, not on the first after-hours visitor

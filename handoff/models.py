@@ -81,6 +81,8 @@ class TicketStatus(StrEnum):
 
 class Visitor(Base):
     __tablename__ = "visitors"
+    # A token names a visitor's id: never hand a deleted visitor's id to someone else.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
@@ -57,10 +57,16 @@ async def update_visitor_profile(
     await session.commit()
 
 
+async def _exists(*, session: AsyncSession, visitor_id: int) -> bool:
+    return await session.scalar(select(Visitor.id).where(Visitor.id == visitor_id)) is not None
+
+
 async def open_conversation(*, session: AsyncSession, visitor_id: int) -> Conversation:
     """The visitor's open conversation, starting a new one if the last was closed."""
     conv = await current_conversation(session=session, visitor_id=visitor_id)
     if conv is None or conv.state == S.CLOSED:
+        if conv is None and not await _exists(session=session, visitor_id=visitor_id):
+            raise NotFound("this visitor was deleted; reconnect to start again")
         conv = Conversation(visitor_id=visitor_id, state=S.BOT)
         session.add(conv)
         await session.commit()
@@ -110,6 +116,8 @@ async def resume(
     verified). Messages are resumed after `last_seq` only when the visitor names their own
     current conversation; another visitor's conversation is refused, never shown.
     """
+    if visitor_id is not None and not await _exists(session=session, visitor_id=visitor_id):
+        visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
     if visitor_id is None:
         # A first visit: the visitor and their conversation in one transaction, two INSERTs.
         visitor_id = await session.scalar(

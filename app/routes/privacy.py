@@ -1,0 +1,55 @@
+"""Admin REST for privacy requests: find a visitor by e-mail, export or delete everything."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from app.db import SessionDep
+from app.schemas import VisitorOut
+from app.security import AdminDep
+from handoff import privacy
+
+router = APIRouter(prefix="/api/admin/visitors", tags=["privacy"])
+
+VisitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the id column's range on every backend
+
+
+def _ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@router.get("")
+async def find_visitors(
+    admin: AdminDep, session: SessionDep, email: Annotated[str, Query(min_length=1, max_length=320)]
+) -> list[VisitorOut]:
+    """Visitors with this e-mail on their profile or on one of their tickets."""
+    rows = await privacy.find_visitors(session=session, email=email)
+    return [VisitorOut.model_validate(v) for v in rows]
+
+
+@router.get("/{visitor_id}/export")
+async def export_visitor(
+    visitor_id: VisitorId, admin: AdminDep, session: SessionDep, request: Request
+) -> dict[str, Any]:
+    """Everything stored about the visitor: profile, conversations with their messages
+    (private notes included), tickets, ratings and feedback. Audit-logged."""
+    return await privacy.export_visitor(
+        session=session, visitor_id=visitor_id, agent_id=admin.id, ip=_ip(request)
+    )
+
+
+@router.delete("/{visitor_id}")
+async def delete_visitor(
+    visitor_id: VisitorId, admin: AdminDep, session: SessionDep, request: Request
+) -> dict[str, int]:
+    """Delete the visitor and everything about them; answers the rows deleted per table."""
+    return await privacy.delete_visitor(
+        session=session,
+        bus=request.app.state.bus,
+        visitor_id=visitor_id,
+        agent_id=admin.id,
+        routing=request.app.state.routing,
+        ip=_ip(request),
+    )
