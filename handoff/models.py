@@ -30,6 +30,7 @@ NAMING = {
 }
 CLIENT_MSG_ID_MAX = 64  # a UUID is 36; leave room for client prefixes
 MESSAGE_TEXT_MAX = 8 * 1024  # the protocol's limit on a chat message (docs/protocol.md)
+ROW_ID_MAX = 2**31 - 1  # ids and seqs are INTEGER (32 bits on PostgreSQL): no row has more
 
 
 def utcnow() -> datetime:

@@ -10,10 +10,11 @@ from app.db import SessionDep
 from app.schemas import VisitorOut
 from app.security import AdminDep
 from handoff import privacy
+from handoff.models import ROW_ID_MAX
 
 router = APIRouter(prefix="/api/admin/visitors", tags=["privacy"])
 
-VisitorId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # the id column's range on every backend
+VisitorId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 def _ip(request: Request) -> str | None:

@@ -426,12 +426,16 @@ def frame(kind: str, cid: int, bot_seq: int = 1) -> dict[str, Any]:
     }[kind] | {"type": kind}
 
 
-async def until_pong(client: ChatClient) -> list[dict[str, Any]]:
-    """Every frame up to the answer to a ping: the frame sent before it was handled by then."""
-    start = len(client.frames)
-    await client.send({"type": "ping"})
-    await client.expect_type("pong")
-    seen = client.frames[start:]
+async def settled(client: ChatClient) -> list[dict[str, Any]]:
+    """Every frame up to the answer to a marker frame: the frame sent before it was handled.
+
+    The marker is a blank message, refused with an error naming its client_msg_id, so it
+    stores nothing and cannot be confused with the answer to any other frame.
+    """
+    start, marker = len(client.frames), f"marker-{_id()}"
+    await client.send({"type": "message", "client_msg_id": marker, "text": " "})
+    await client.expect(lambda f: f.get("type") == "error" and f.get("ref") == marker)
+    seen = [f for f in client.frames[start:] if f.get("ref") != marker]
     assert not [f for f in seen if f.get("code") == "internal_error"], seen
     return seen
 
@@ -499,10 +503,10 @@ async def visitor_cell(world: World, kind: str, who: str, a: VisitorA) -> bool:
         if kind == "typing":  # A's agent watches A's chat: does the typing reach them?
             console = await agent(world.server, str(world.tokens[AGENT]))
             await console.send({"type": "watch", "conversation_id": a.conversation_id})
-            await until_pong(console)
+            await settled(console)
         before = await rows_of_a(world, a)
         await client.send(frame(kind, a.conversation_id, a.bot_seq))
-        seen = await until_pong(client)
+        seen = await settled(client)
         if kind == "ping":
             return not refused(seen)
         if console is not None:
@@ -563,7 +567,7 @@ async def agent_cell(world: World, kind: str, who: str, cid: int) -> bool:
             )
             assert answer.get("code") != "internal_error", answer
             return bool(answer["type"] == "ack")
-        seen = await until_pong(client)
+        seen = await settled(client)
         if kind == "status":
             return any(f.get("type") == "status" for f in seen)
         return not refused(seen)
