@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
-from app.errors import DOMAIN_ERRORS, domain_error
+from app.errors import install_error_handlers
 from app.kb_watch import watch_knowledge_base
 from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
 from app.security import Tokens
@@ -81,8 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.routing = settings.routing()  # settings are fixed for the process's life
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
-    for error in DOMAIN_ERRORS:
-        app.add_exception_handler(error, domain_error)
+    install_error_handlers(app)
     for module in (health, auth, conversations, tickets, canned, team, kb, audit, privacy, pages):
         app.include_router(module.router)
     app.include_router(ws_router)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.db import SessionDep
-from app.schemas import CannedIn, CannedOut
+from app.schemas import CannedIn, CannedOut, RowId
 from app.security import AdminDep, AgentDep
 from handoff import canned
 
@@ -31,7 +31,7 @@ async def create_canned(body: CannedIn, admin: AdminDep, session: SessionDep) ->
 
 @router.put("/{reply_id}")
 async def update_canned(
-    reply_id: int, body: CannedIn, admin: AdminDep, session: SessionDep
+    reply_id: RowId, body: CannedIn, admin: AdminDep, session: SessionDep
 ) -> CannedOut:
     reply = await canned.update(
         session=session,
@@ -44,5 +44,5 @@ async def update_canned(
 
 
 @router.delete("/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_canned(reply_id: int, admin: AdminDep, session: SessionDep) -> None:
+async def delete_canned(reply_id: RowId, admin: AdminDep, session: SessionDep) -> None:
     await canned.delete(session=session, reply_id=reply_id)

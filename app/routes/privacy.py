@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from app.db import SessionDep
-from app.schemas import VisitorOut
+from app.schemas import RowId, VisitorOut
 from app.security import AdminDep
 from handoff import privacy
-from handoff.models import ROW_ID_MAX
 
 router = APIRouter(prefix="/api/admin/visitors", tags=["privacy"])
-
-VisitorId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 def _ip(request: Request) -> str | None:
@@ -32,7 +29,7 @@ async def find_visitors(
 
 @router.get("/{visitor_id}/export")
 async def export_visitor(
-    visitor_id: VisitorId, admin: AdminDep, session: SessionDep, request: Request
+    visitor_id: RowId, admin: AdminDep, session: SessionDep, request: Request
 ) -> dict[str, Any]:
     """Everything stored about the visitor: profile, conversations with their messages
     (private notes included), tickets, ratings and feedback. Audit-logged."""
@@ -43,7 +40,7 @@ async def export_visitor(
 
 @router.delete("/{visitor_id}")
 async def delete_visitor(
-    visitor_id: VisitorId, admin: AdminDep, session: SessionDep, request: Request
+    visitor_id: RowId, admin: AdminDep, session: SessionDep, request: Request
 ) -> dict[str, int]:
     """Delete the visitor and everything about them; answers the rows deleted per table."""
     return await privacy.delete_visitor(
