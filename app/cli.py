@@ -6,15 +6,19 @@ import argparse
 import asyncio
 import getpass
 import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from app.settings import Environment, Settings, get_settings
+from handoff.agents import DEMO_ADMIN_EMAIL, DEMO_AGENT_EMAIL
 
-DEMO_AGENT_EMAIL = "demo@chatdesk.local"
-DEMO_AGENT_PASSWORD = "chatdesk-demo"  # noqa: S105 - dev only; --demo is refused in production
+# The demo accounts get new random passwords on every `serve --demo` (printed): a demo left
+# listening on a public address has no password anyone could look up.
+DEMO_PASSWORD_BYTES = 12
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -40,30 +44,72 @@ async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]
         await engine.dispose()
 
 
-async def seed_demo(settings: Settings) -> None:
-    """Load the demo FAQ into an empty knowledge base and make sure the demo agent exists."""
-    from sqlalchemy import select
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    is_admin: bool
+    password: str = ""
 
+
+DEMO_ACCOUNTS = (
+    DemoAccount(DEMO_AGENT_EMAIL, "Alex (demo agent)", is_admin=False),
+    DemoAccount(DEMO_ADMIN_EMAIL, "Sam (demo admin)", is_admin=True),
+)
+
+
+async def seed_demo(settings: Settings) -> list[DemoAccount]:
+    """Load the demo FAQ into an empty knowledge base; (re)set the demo agent and admin.
+
+    Both get a fresh random password each time (returned, to print). An older install's demo
+    agent that was an admin becomes an ordinary agent.
+    """
     from bot import load_entries
     from handoff import agents, knowledge
-    from handoff.models import Agent
+
+    accounts = [
+        replace(a, password=secrets.token_urlsafe(DEMO_PASSWORD_BYTES)) for a in DEMO_ACCOUNTS
+    ]
 
     async def work(session: Any) -> None:
         if await knowledge.count_entries(session=session) == 0:
             count = await knowledge.replace_all(
-                session=session, entries=load_entries(settings.demo_kb)
+                session=session, entries=load_entries(settings.demo_kb), via="demo"
             )
             print(f"Loaded the demo knowledge base: {count} entries.")
-        if await session.scalar(select(Agent).where(Agent.email == DEMO_AGENT_EMAIL)) is None:
-            await agents.create_agent(
-                session=session,
-                email=DEMO_AGENT_EMAIL,
-                name="Alex (demo agent)",
-                password=DEMO_AGENT_PASSWORD,
-                is_admin=True,
-            )
+        for a in accounts:
+            agent = await agents.find_by_email(session=session, email=a.email)
+            if agent is None:
+                await agents.create_agent(
+                    session=session,
+                    email=a.email,
+                    name=a.name,
+                    password=a.password,
+                    is_admin=a.is_admin,
+                    via="demo",
+                )
+            else:
+                await agents.reset_account(
+                    session=session,
+                    agent=agent,
+                    password=a.password,
+                    is_admin=a.is_admin,
+                    via="demo",
+                )
 
     await _with_session(settings, work)
+    return accounts
+
+
+def demo_banner(base: str, accounts: list[DemoAccount]) -> str:
+    """What `serve --demo` prints: where to go and how to log in."""
+    logins = "".join(
+        f"\n    {'admin' if a.is_admin else 'agent'}:  {a.email} / {a.password}" for a in accounts
+    )
+    return (
+        f"\n  Demo page:      {base}/\n  Agent console:  {base}/agent   (log in as one of"
+        f" these; new passwords on every start){logins}\n  API docs:       {base}/docs\n"
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -78,17 +124,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:
         if settings.env is Environment.PRODUCTION:
-            print("refusing --demo in production (it creates a known agent password)")
+            print(
+                "refusing --demo in production (it creates demo agent and admin accounts)",
+                file=sys.stderr,
+            )
             return 2
         upgrade_database(settings.database_url)
-        asyncio.run(seed_demo(settings))
-        base = f"http://{host}:{port}"
-        print(
-            f"\n  Demo page:      {base}/\n  Agent console:  {base}/agent"
-            f"   (log in as {DEMO_AGENT_EMAIL} / {DEMO_AGENT_PASSWORD})\n"
-            f"  API docs:       {base}/docs\n",
-            flush=True,
-        )
+        accounts = asyncio.run(seed_demo(settings))
+        print(demo_banner(f"http://{host}:{port}", accounts), flush=True)
+    from app.ws.frames import MAX_FRAME_BYTES
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -97,6 +142,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         timeout_graceful_shutdown=10,
+        # Chat frames are a few hundred bytes: compressing each costs more CPU than it saves
+        # bandwidth, and its zlib state costs memory on every idle socket.
+        ws_per_message_deflate=False,
+        # Refuse an oversized frame before buffering it (close 1009), not after 16 MiB.
+        ws_max_size=MAX_FRAME_BYTES,
+        # The client IP the limits count: X-Forwarded-For, only from these proxies.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0
 
@@ -178,6 +231,7 @@ def cmd_agent_create(args: argparse.Namespace) -> int:
             password=password,
             is_admin=args.admin,
             capacity=args.capacity,
+            via="cli",
         )
 
     try:
@@ -291,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="migrate, load the demo FAQ if empty, create the demo agent",
+        help="migrate, load the demo FAQ if empty, (re)set the demo agent and admin",
     )
     serve.set_defaults(func=cmd_serve)
 

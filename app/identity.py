@@ -8,7 +8,11 @@ somebody else. The signature is a hex HMAC-SHA256 over the fields joined by newl
 
 `expires` is a Unix time in seconds: a signed identity copied out of a page stops working.
 An identity that does not verify (no secret configured, wrong signature, expired) is ignored
-entirely: unsigned identity claims never reach the visitor's profile.
+entirely: unsigned identity claims never reach the visitor's profile. What verifies is kept
+apart from what the visitor types (`Visitor.verified_*` beside `name`/`email`), and binds the
+visitor to the site's `user_id` (handoff/visitors.py `resume`).
+
+The agent console's socket is only for pages from chatdesk itself (`agent_origin_allowed`).
 """
 
 from __future__ import annotations
@@ -16,23 +20,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
 from app.schemas import IdentityClaim
+from handoff.visitors import VerifiedIdentity
 
 FIELD_SEPARATOR = "\n"  # cannot occur inside a field (refused), so the joined text is unambiguous
-
-
-@dataclass(frozen=True)
-class VerifiedIdentity:
-    """Who the embedding site vouches this visitor is."""
-
-    user_id: str
-    name: str | None
-    email: str | None
 
 
 def signed_text(*, user_id: str, name: str | None, email: str | None, expires: int) -> bytes:
@@ -97,3 +92,20 @@ def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
         elif f"{parts.scheme}://{parts.netloc}" == entry:
             return True
     return False
+
+
+def agent_origin_allowed(origin: str | None, host: str | None, console_origins: list[str]) -> bool:
+    """Whether a page from `origin` may open the agent socket: chatdesk's own pages only.
+
+    A browser always sends Origin on a websocket; a page on another site reaching for an
+    agent's socket is refused. Clients that are not browsers send none (they need a token all
+    the same). The own origin is the request's Host, whatever the scheme (a TLS proxy in front
+    turns https into http); behind a proxy that rewrites Host, list the console's public origin
+    in CHATDESK_CONSOLE_ORIGINS.
+    """
+    if origin is None:
+        return True
+    parts = urlsplit(origin.lower())
+    if host is not None and parts.netloc == host.lower() and parts.scheme in ("http", "https"):
+        return True
+    return f"{parts.scheme}://{parts.netloc}" in {o.rstrip("/").lower() for o in console_origins}

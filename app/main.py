@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
 from app.errors import install_error_handlers
+from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
+from app.limits import Limiter
 from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
-from app.security import Tokens
+from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
@@ -32,9 +34,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.read_sessions = make_read_sessionmaker(engine)
     bus = make_bus(settings.bus_url)
     app.state.bus = bus
+    app.state.limiter = Limiter.create(
+        policies=settings.limit_policies(), bus_url=settings.bus_url, enabled=settings.rate_limits
+    )
     background: list[asyncio.Task[None]] = []
     try:
         await bus.start()
+        app.state.tokens = await make_tokens(settings, app.state.sessions)
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
         brain = await Brain.create(
@@ -69,15 +75,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await bus.stop()
+        await app.state.limiter.close()
         await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; nothing connects until the lifespan starts."""
     settings = settings or get_settings()
-    app = FastAPI(title="chatdesk", version="0.1.0", lifespan=lifespan)
+    docs = settings.serve_docs()  # off by default in production: the API is no public map
+    app = FastAPI(
+        title="chatdesk",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
-    app.state.tokens = Tokens(settings)
+    # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
+    app.state.login_slots = asyncio.Semaphore(settings.login_hash_concurrency)
     app.state.routing = settings.routing()  # settings are fixed for the process's life
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from handoff import knowledge
+from handoff import agents, knowledge
 from handoff.models import CLIENT_MSG_ID_MAX, MESSAGE_TEXT_MAX, ROW_ID_MAX
 
 RowId = Annotated[int, Interval(ge=0, le=ROW_ID_MAX)]  # ids are INTEGER: none is bigger
@@ -40,8 +40,9 @@ class IdentityClaim(BaseModel):
 
 # --- agents and conversations ------------------------------------------------------------
 class LoginIn(BaseModel):
-    email: str
-    password: str
+    # Bounded before anything is hashed: a 4 MB "password" is a 422, not a second of argon2.
+    email: str = Field(max_length=agents.EMAIL_MAX)
+    password: str = Field(max_length=agents.PASSWORD_MAX)
 
 
 class AgentOut(Orm):
@@ -60,7 +61,13 @@ class LoginOut(BaseModel):
 
 
 class VisitorOut(Orm):
+    """The visitor's profile: `verified_*` and `user_id` from the site's signed identity only;
+    `name` and `email` are what the visitor typed (unverified)."""
+
     id: int
+    user_id: str | None
+    verified_name: str | None
+    verified_email: str | None
     name: str | None
     email: str | None
     locale: str | None

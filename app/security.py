@@ -1,78 +1,155 @@
-"""Signed tokens for visitors and agents, and the agent auth dependency."""
+"""Signed tokens for visitors and agents, and the agent auth dependency.
+
+Both kinds of token expire (Settings.visitor_token_ttl_s, agent_token_ttl_s). A visitor's is
+renewed by every welcome frame; an agent's carries a random id (`jti`) that logging out
+revokes (handoff/logins.py). The signing key is CHATDESK_SECRET_KEY, or, when that is unset
+outside production, a random key the first start stored in the database (handoff/server_keys.py).
+"""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncSession
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import SessionDep
 from app.settings import Settings
+from handoff import logins, server_keys
 from handoff.models import Agent
 
 VISITOR_SALT = "chatdesk.visitor"
 AGENT_SALT = "chatdesk.agent"
+JTI_BYTES = 16  # 128 random bits name one login
+
+
+@dataclass(frozen=True)
+class AgentClaims:
+    """What a valid agent token says: who, which login, until when."""
+
+    agent_id: int
+    jti: str
+    expires_at: datetime
 
 
 class Tokens:
     """Issues and checks tokens; a visitor token names exactly one visitor."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._visitor = URLSafeSerializer(settings.secret_key, salt=VISITOR_SALT)
-        self._agent = URLSafeTimedSerializer(settings.secret_key, salt=AGENT_SALT)
-        self._agent_ttl_s = settings.agent_token_ttl_s
+    def __init__(self, secret: str, *, agent_ttl_s: int, visitor_ttl_s: int) -> None:
+        self._visitor = URLSafeTimedSerializer(secret, salt=VISITOR_SALT)
+        self._agent = URLSafeTimedSerializer(secret, salt=AGENT_SALT)
+        self._agent_ttl_s = agent_ttl_s
+        self._visitor_ttl_s = visitor_ttl_s
 
     def for_visitor(self, visitor_id: int) -> str:
         return str(self._visitor.dumps(visitor_id))
 
     def visitor_id(self, token: str) -> int | None:
+        """The visitor a token names, unless it is forged or older than the visitor TTL."""
         try:
-            value = self._visitor.loads(token)
-        except BadSignature:
+            value = self._visitor.loads(token, max_age=self._visitor_ttl_s)
+        except BadSignature:  # SignatureExpired is one
             return None
-        return value if isinstance(value, int) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def for_agent(self, agent_id: int) -> str:
-        return str(self._agent.dumps(agent_id))
+        return str(self._agent.dumps({"a": agent_id, "j": secrets.token_hex(JTI_BYTES)}))
 
-    def agent_id(self, token: str) -> int | None:
+    def agent_claims(self, token: str) -> AgentClaims | None:
+        """The claims of an unexpired, correctly signed agent token (revocation is not checked)."""
         try:
-            value = self._agent.loads(token, max_age=self._agent_ttl_s)
-        except (BadSignature, SignatureExpired):
+            value, signed_at = self._agent.loads(
+                token, max_age=self._agent_ttl_s, return_timestamp=True
+            )
+        except BadSignature:
             return None
-        return value if isinstance(value, int) else None
+        if not isinstance(value, dict):
+            return None
+        agent_id, jti = value.get("a"), value.get("j")
+        if not isinstance(agent_id, int) or not isinstance(jti, str):
+            return None
+        expires_at = signed_at.astimezone(UTC) + timedelta(seconds=self._agent_ttl_s)
+        return AgentClaims(agent_id=agent_id, jti=jti, expires_at=expires_at)
+
+
+async def make_tokens(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Tokens:
+    """Tokens signed with the configured secret, else with the database's own key."""
+    secret = settings.secret_key
+    if secret is None:
+        async with sessions() as session:
+            secret = await server_keys.get_or_create(session=session, name=server_keys.SIGNING_KEY)
+    return Tokens(
+        secret,
+        agent_ttl_s=settings.agent_token_ttl_s,
+        visitor_ttl_s=settings.visitor_token_ttl_s,
+    )
+
+
+@dataclass(frozen=True)
+class Login:
+    """The agent a request's bearer token names, and that token's claims."""
+
+    agent: Agent
+    claims: AgentClaims
+
+
+async def login_for_token(
+    *, session: AsyncSession, tokens: Tokens, token: str | None
+) -> Login | None:
+    """The login a token names, if it is valid, not logged out, and the agent still exists."""
+    claims = tokens.agent_claims(token) if token else None
+    if claims is None or await logins.is_revoked(session=session, jti=claims.jti):
+        return None
+    agent = await session.get(Agent, claims.agent_id)
+    return Login(agent=agent, claims=claims) if agent is not None else None
 
 
 async def agent_for_token(
     *, session: AsyncSession, tokens: Tokens, token: str | None
 ) -> Agent | None:
-    """The agent a login token names, if it is valid and the agent still exists."""
-    agent_id = tokens.agent_id(token) if token else None
-    return await session.get(Agent, agent_id) if agent_id is not None else None
+    """The agent a login token names, if it is valid, not logged out, and the agent exists."""
+    login = await login_for_token(session=session, tokens=tokens, token=token)
+    return login.agent if login is not None else None
+
+
+def client_ip(conn: HTTPConnection) -> str | None:
+    """The client's address (behind a proxy: as uvicorn's FORWARDED_ALLOW_IPS trusts it)."""
+    return conn.client.host if conn.client else None
 
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-async def current_agent(
+async def current_login(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Agent:
-    """The agent named by the bearer token, or 401."""
-    agent = await agent_for_token(
+) -> Login:
+    """The login named by the bearer token, or 401 (also once logged out or expired)."""
+    login = await login_for_token(
         session=session,
         tokens=request.app.state.tokens,
         token=credentials.credentials if credentials else None,
     )
-    if agent is None:
+    if login is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "log in first", headers={"WWW-Authenticate": "Bearer"}
         )
-    return agent
+    return login
+
+
+LoginDep = Annotated[Login, Depends(current_login)]
+
+
+async def current_agent(login: LoginDep) -> Agent:
+    """The agent named by the bearer token, or 401."""
+    return login.agent
 
 
 async def current_admin(agent: Annotated[Agent, Depends(current_agent)]) -> Agent:

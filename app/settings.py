@@ -10,13 +10,16 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.limits import Action, Policy
 from handoff.agents import PRESENCE_TIMEOUT_S
 from handoff.hours import BusinessHours
+from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
 from handoff.routing import Routing
+from handoff.transcripts import TranscriptLimits
 
-DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused in production below
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
+_LOGIN = LoginPolicy()  # the login throttle's defaults
 
 
 class RoutingMode(StrEnum):
@@ -38,7 +41,9 @@ class Settings(BaseSettings):
     env: Environment = Environment.DEV
     database_url: str = "sqlite+aiosqlite:///./chatdesk.db"
     bus_url: str = "memory://"
-    secret_key: str = DEV_SECRET
+    # Signs agent and visitor tokens; the SAME value on every replica. Unset (not allowed in
+    # production): the first start stores a random key in the database and everyone uses it.
+    secret_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -58,14 +63,43 @@ class Settings(BaseSettings):
     demo_kb: Path = Path(__file__).parent / "data" / "demo_faq.jsonl"
 
     # Agents
-    agent_token_ttl_s: int = 12 * 3600  # one working day; agents log in again each shift
+    agent_token_ttl_s: int = Field(default=12 * 3600, ge=60)  # a shift; then log in again
+    # A visitor's token (their chat history on this browser) lapses this long after their last
+    # visit; every visit renews it.
+    visitor_token_ttl_s: int = Field(default=90 * 86400, ge=60)
+    # Failed logins (handoff/logins.py): this many per account / per IP in the window are free,
+    # then each attempt waits first_delay * 2^n seconds after the last failure, up to max_delay.
+    login_window_s: int = Field(default=_LOGIN.window_s, ge=1)
+    login_free_failures_per_account: int = Field(default=_LOGIN.free_per_account, ge=1)
+    login_free_failures_per_ip: int = Field(default=_LOGIN.free_per_ip, ge=1)
+    login_first_delay_s: int = Field(default=_LOGIN.first_delay_s, ge=1)
+    login_max_delay_s: int = Field(default=_LOGIN.max_delay_s, ge=1)
+    # Password checks at once per process: argon2 takes a core and 64 MiB for ~0.1 s each.
+    login_hash_concurrency: int = Field(default=2, ge=1)
     presence_timeout_s: int = PRESENCE_TIMEOUT_S  # two missed console heartbeats and a bit
 
     # The embedding site (the chat bubble, app/identity.py). Origins allowed to open the visitor
-    # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any.
+    # socket, e.g. ["https://shop.example.com", "https://*.example.com"]; empty allows any
+    # (refused in production: list the sites the bubble is on).
     allowed_origins: list[str] = Field(default_factory=list)
+    # The agent socket takes pages from chatdesk's own host only; a proxy that rewrites Host
+    # needs the console's public origin here, e.g. ["https://help.example.com"].
+    console_origins: list[str] = Field(default_factory=list)
     # The site's server signs its logged-in user with this; unset ignores every identity.
     identity_secret: str | None = None
+    # Store the visitor's page URL with its ?query and #fragment (reset tokens, OAuth codes);
+    # off: agents see scheme, host and path only. The widget's `keep-page-query` option is the
+    # browser's half of the same choice.
+    keep_page_query: bool = False
+
+    # Transcripts by e-mail (handoff/transcripts.py): only to an address confirmed for the
+    # visitor, once per conversation and address in this period, and at most this many
+    # visitor-requested mails per hour in all (a relay for nobody's spam).
+    transcript_period_s: int = Field(default=3600, ge=1)
+    mail_budget_per_hour: int = Field(default=100, ge=0)
+
+    # The OpenAPI document and its /docs and /redoc pages; unset: on, except in production.
+    docs_enabled: bool | None = None
 
     # Routing: "auto" assigns queued chats to the online agent with the most free capacity;
     # "manual" leaves them in the queue for agents to pick up.
@@ -81,10 +115,40 @@ class Settings(BaseSettings):
     # Outgoing mail (ticket replies, transcripts). No host: mail is not sent, only logged.
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_tls: bool = False  # STARTTLS before logging in
+    smtp_tls: bool = False  # STARTTLS (the server's certificate verified) before logging in
+    # A private CA's certificate (PEM) to verify the mail server with; unset: the system's CAs.
+    smtp_ca_file: Path | None = None
     smtp_user: str | None = None
     smtp_password: str | None = None
+    # Log in with the TLS off, the password in clear text: a local test mail server only.
+    # Without it a user with smtp_tls off is refused at start-up; production always refuses.
+    smtp_plain_login: bool = False
     mail_from: str = "chatdesk@localhost"
+
+    # Abuse limits on what visitors do (app/limits.py), per client IP and per visitor. Each is
+    # rates joined by ";": "20/minute;300/hour" allows a burst of 20, then one every 3 s, and at
+    # most 300 an hour; a period may carry a count ("5/10minute"). A refused frame gets an
+    # `error` frame `rate_limited` with `retry_after`. Counted in this process for a memory://
+    # bus, in the bus's Redis otherwise (shared by every replica).
+    rate_limits: bool = True  # false: no limits at all (load tests only; production refuses)
+    limit_hello_per_ip: str = "300/minute"  # every hello: page loads, reconnects
+    limit_hello_per_visitor: str = "30/minute"
+    limit_new_visitor_per_ip: str = "20/minute;200/hour"  # hellos without a (valid) token
+    limit_new_conversation_per_ip: str = "30/minute;300/hour"  # first visits and after close
+    limit_new_conversation_per_visitor: str = "10/hour"
+    limit_message_per_ip: str = "300/minute;3000/hour"  # messages and choices: the bot runs
+    limit_message_per_visitor: str = "20/minute;300/hour"
+    limit_handoff_per_ip: str = "60/hour"  # handoff, request_ticket, "none of these"
+    limit_handoff_per_visitor: str = "5/hour"
+    limit_email_per_ip: str = "60/hour"  # `email` frames
+    limit_email_per_visitor: str = "5/hour"
+    limit_typing_per_ip: str = "1200/minute"  # the widget sends one per 1.2 s at most
+    limit_typing_per_visitor: str = "120/minute"
+    limit_other_per_ip: str = "300/minute"  # feedback, rating, transcript
+    limit_other_per_visitor: str = "30/minute;300/hour"
+    # Proxies whose X-Forwarded-For names the client (uvicorn's --forwarded-allow-ips: a comma
+    # list of IPs or networks, or "*"); the limits count that client, not the proxy.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     # Privacy (handoff/privacy.py). Conversations closed (or left with the bot) more than this
     # many days ago are purged, with visitors left with none; unset keeps everything.
@@ -119,15 +183,77 @@ class Settings(BaseSettings):
             host=self.smtp_host,
             port=self.smtp_port,
             tls=self.smtp_tls,
+            ca_file=str(self.smtp_ca_file) if self.smtp_ca_file else None,
             user=self.smtp_user,
             password=self.smtp_password,
+            plain_login=self.smtp_plain_login,
             sender=self.mail_from,
         )
 
+    def login_policy(self) -> LoginPolicy:
+        """How failed logins are throttled; production refuses the demo accounts."""
+        return LoginPolicy(
+            window_s=self.login_window_s,
+            free_per_account=self.login_free_failures_per_account,
+            free_per_ip=self.login_free_failures_per_ip,
+            first_delay_s=self.login_first_delay_s,
+            max_delay_s=self.login_max_delay_s,
+            refuse_demo_accounts=self.env is Environment.PRODUCTION,
+        )
+
+    def limit_policies(self) -> dict[Action, Policy]:
+        """Each visitor action's rates per IP and per visitor; ValueError if one is malformed."""
+        p = Policy.parse
+        return {
+            Action.HELLO: p(self.limit_hello_per_ip, self.limit_hello_per_visitor),
+            Action.NEW_VISITOR: p(self.limit_new_visitor_per_ip),
+            Action.NEW_CONVERSATION: p(
+                self.limit_new_conversation_per_ip, self.limit_new_conversation_per_visitor
+            ),
+            Action.MESSAGE: p(self.limit_message_per_ip, self.limit_message_per_visitor),
+            Action.HANDOFF: p(self.limit_handoff_per_ip, self.limit_handoff_per_visitor),
+            Action.EMAIL: p(self.limit_email_per_ip, self.limit_email_per_visitor),
+            Action.TYPING: p(self.limit_typing_per_ip, self.limit_typing_per_visitor),
+            Action.OTHER: p(self.limit_other_per_ip, self.limit_other_per_visitor),
+        }
+
+    @model_validator(mode="after")
+    def _check_limits_and_mail(self) -> Settings:
+        self.limit_policies()  # a malformed rate fails at start-up, not on the first visitor
+        if self.smtp_user and not self.smtp_tls and not self.smtp_plain_login:
+            raise ValueError(
+                "CHATDESK_SMTP_USER with CHATDESK_SMTP_TLS off would send the password in "
+                "clear text: set CHATDESK_SMTP_TLS=true (or, for a local test mail server "
+                "only, CHATDESK_SMTP_PLAIN_LOGIN=true)"
+            )
+        return self
+
+    def transcript_limits(self) -> TranscriptLimits:
+        """How often visitors may have a transcript mailed."""
+        return TranscriptLimits(
+            period_s=self.transcript_period_s, budget_per_hour=self.mail_budget_per_hour
+        )
+
+    def serve_docs(self) -> bool:
+        """Whether /docs, /redoc and /openapi.json are served."""
+        if self.docs_enabled is None:
+            return self.env is not Environment.PRODUCTION
+        return self.docs_enabled
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
+        if self.secret_key is not None and len(self.secret_key) < MIN_SECRET_LEN:
+            raise ValueError(
+                f"CHATDESK_SECRET_KEY must be at least {MIN_SECRET_LEN} random characters "
+                "(or unset outside production: a random key is kept in the database)"
+            )
         if self.env is Environment.PRODUCTION:
-            if self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LEN:
+            if not self.allowed_origins:
+                raise ValueError(
+                    "CHATDESK_ALLOWED_ORIGINS must list the sites the chat bubble is on in "
+                    "production, e.g. '[\"https://shop.example.com\"]'"
+                )
+            if self.secret_key is None:
                 raise ValueError(
                     "CHATDESK_SECRET_KEY must be set to a random value of at least "
                     f"{MIN_SECRET_LEN} characters in production "
@@ -137,6 +263,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"CHATDESK_IDENTITY_SECRET must be at least {MIN_SECRET_LEN} characters"
                 )
+            if self.smtp_user and not self.smtp_tls:
+                raise ValueError(
+                    "CHATDESK_SMTP_USER needs CHATDESK_SMTP_TLS=true in production: "
+                    "no password in clear text"
+                )
+            if not self.rate_limits:
+                raise ValueError("CHATDESK_RATE_LIMITS=false is for load tests, not production")
         return self
 
 

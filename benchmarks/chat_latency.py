@@ -73,6 +73,7 @@ async def main() -> None:
         HF_HUB_OFFLINE="1",
         CHATDESK_PORT=str(args.port),
         CHATDESK_DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db",
+        CHATDESK_RATE_LIMITS="false",  # every simulated visitor is one loopback address
     )
     url = f"ws://127.0.0.1:{args.port}/ws/visitor"
     started = time.perf_counter()

@@ -32,6 +32,11 @@ def _holds(conv: Conversation, agent: Agent) -> bool:
     return conv.state == S.ASSIGNED and conv.assigned_agent_id == agent.id
 
 
+def may_reply(conv: Conversation, agent: Agent) -> bool:
+    """Where an agent writes to the visitor: a chat they hold, or a ticket (anyone answers)."""
+    return _holds(conv, agent) or conv.state == S.TICKET
+
+
 def agent_message(
     *, conversation_id: int, agent: Agent, client_msg_id: str, text: str, note: bool = False
 ) -> NewMessage:
@@ -77,8 +82,16 @@ async def post_agent_message(
     return await accepted(session=session, stored=stored, conversation_id=conversation_id)
 
 
-async def agent_typing(*, bus: Bus, conversation_id: int, agent: Agent) -> None:
-    """Tell the visitor (and other agents watching) that this agent is typing."""
+async def agent_typing(
+    *, session: AsyncSession, bus: Bus, conversation_id: int, agent: Agent
+) -> None:
+    """Tell the visitor (and other agents watching) that this agent is typing a reply.
+
+    Only where they may reply (`may_reply`): nobody else's visitor sees them typing.
+    """
+    conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if not may_reply(conv, agent):
+        raise Forbidden("take the conversation before typing to the visitor")
     await bus.publish_after_commit(
         conversation_channel(conversation_id),
         {
@@ -100,7 +113,9 @@ async def transfer(
     note: str | None,
     routing: Routing,
 ) -> Conversation:
-    """Hand a chat you hold to another agent, with a private note for them."""
+    """Hand a chat you hold to another agent, with a private note for them (or none: "")."""
+    if note and not note.strip():
+        raise Invalid("note: must not be blank (leave it empty for no note)")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     if not _holds(conv, agent):
         raise Forbidden("only the agent holding a conversation can transfer it")
@@ -124,7 +139,7 @@ async def transfer(
         await session.rollback()
         raise Conflict(f"conversation {conversation_id} changed meanwhile")
     messages = []
-    if note and note.strip():
+    if note:
         messages.append(
             await append_message(
                 session=session,

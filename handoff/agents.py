@@ -11,6 +11,9 @@ rows that simply go stale, so its agents stop counting as online after at most t
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -20,20 +23,59 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import audit
 from handoff.errors import Conflict, Invalid
 from handoff.models import Agent, AgentPresence, AgentStatus, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 8
+EMAIL_MAX = 320  # RFC 5321: 64 + "@" + 255
+PASSWORD_MAX = 1024  # long pass-phrases fit; a megabyte "password" is refused before hashing
 # An agent with no heartbeat for this long is offline: two missed 25 s console heartbeats
 # and a bit. The default of Settings.presence_timeout_s (and so of Routing).
 PRESENCE_TIMEOUT_S = 60
 STALE_PRESENCE_S = 3600  # rows of dead replicas are deleted after this; harmless until then
+# `chatdesk serve --demo` (app/cli.py) keeps these two; production refuses them (handoff/logins.py).
+DEMO_AGENT_EMAIL = "demo@chatdesk.local"
+DEMO_ADMIN_EMAIL = "admin@chatdesk.local"
+DEMO_EMAILS = frozenset({DEMO_AGENT_EMAIL, DEMO_ADMIN_EMAIL})
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
 
 
 def _default_socket(agent_id: int) -> str:
     # Callers that do not name a socket (scripts, tests) share one pseudo-socket per agent.
     return f"agent-{agent_id}"
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD_LEN <= len(password) <= PASSWORD_MAX:
+        raise Invalid(f"password must be {MIN_PASSWORD_LEN} to {PASSWORD_MAX} characters")
+
+
+async def hash_password(password: str) -> str:
+    """argon2 in a worker thread: ~50 ms of CPU that must not stall the event loop."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str | None, password: str) -> tuple[bool, str | None]:
+    # (matches, a rehash if the parameters changed). No account: the same work against a
+    # dummy hash, so response time does not reveal which e-mails exist.
+    try:
+        _hasher.verify(password_hash or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False, None
+    if password_hash is None:  # pragma: no cover - nobody knows the dummy's password
+        return False, None
+    rehash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
+    return True, rehash
 
 
 async def create_agent(
@@ -44,41 +86,78 @@ async def create_agent(
     password: str,
     is_admin: bool = False,
     capacity: int = 3,
+    actor_id: int | None = None,
+    via: str = "cli",
 ) -> Agent:
-    """Create an agent account with an argon2-hashed password."""
-    if len(password) < MIN_PASSWORD_LEN:
-        raise Invalid(f"password must be at least {MIN_PASSWORD_LEN} characters")
+    """Create an agent account with an argon2-hashed password; audited as agent_created."""
+    _check_password(password)
     agent = Agent(
-        email=email.strip().lower(),
+        email=normalise_email(email),
         name=name.strip(),
-        password_hash=_hasher.hash(password),
+        password_hash=await hash_password(password),
         is_admin=is_admin,
         capacity=capacity,
     )
     session.add(agent)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         raise Conflict(f"an agent with e-mail {email!r} already exists") from exc
+    audit.record(
+        session,
+        "agent_created",
+        agent_id=actor_id,
+        target_agent_id=agent.id,
+        email=agent.email,
+        is_admin=is_admin,
+        via=via,
+    )
+    await session.commit()
     return agent
 
 
-async def authenticate(*, session: AsyncSession, email: str, password: str) -> Agent | None:
-    """The agent with these credentials, or None."""
-    agent = await session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
-    if agent is None:
-        # Same work either way, so response time does not reveal which e-mails exist.
-        _hasher.hash(password)
-        return None
-    try:
-        _hasher.verify(agent.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if _hasher.check_needs_rehash(agent.password_hash):
-        agent.password_hash = _hasher.hash(password)
-        await session.commit()
+async def reset_account(
+    *,
+    session: AsyncSession,
+    agent: Agent,
+    password: str,
+    is_admin: bool,
+    actor_id: int | None = None,
+    via: str = "cli",
+) -> Agent:
+    """Give an existing agent a new password and role; audited as agent_updated."""
+    _check_password(password)
+    agent.password_hash = await hash_password(password)
+    agent.is_admin = is_admin
+    audit.record(
+        session,
+        "agent_updated",
+        agent_id=actor_id,
+        target_agent_id=agent.id,
+        email=agent.email,
+        is_admin=is_admin,
+        password_changed=True,
+        via=via,
+    )
+    await session.commit()
     return agent
+
+
+async def find_by_email(*, session: AsyncSession, email: str) -> Agent | None:
+    return await session.scalar(select(Agent).where(Agent.email == normalise_email(email)))
+
+
+async def check_password(*, session: AsyncSession, agent: Agent | None, password: str) -> bool:
+    """Whether `password` is the agent's (off the event loop); None costs the same and fails.
+
+    The caller bounds how many run at once (handoff/logins.py) and commits: a rehash with
+    newer argon2 parameters is only added to the session.
+    """
+    ok, rehash = await asyncio.to_thread(_verify, agent.password_hash if agent else None, password)
+    if ok and agent is not None and rehash is not None:
+        agent.password_hash = rehash
+    return ok and agent is not None
 
 
 async def set_presence(

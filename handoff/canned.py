@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import audit
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import CannedReply
 
@@ -29,22 +30,39 @@ async def search(*, session: AsyncSession, query: str = "") -> Sequence[CannedRe
     stmt = select(CannedReply).order_by(CannedReply.shortcut)
     q = query.strip().lstrip("/").lower()
     if q:
-        like = f"%{q}%"
+        # autoescape: the query's own % _ and / match literally ("50%" is not "50 anything").
         stmt = stmt.where(
             or_(
-                func.lower(CannedReply.shortcut).like(like),
-                func.lower(CannedReply.title).like(like),
-                func.lower(CannedReply.text).like(like),
+                func.lower(CannedReply.shortcut).contains(q, autoescape=True),
+                func.lower(CannedReply.title).contains(q, autoescape=True),
+                func.lower(CannedReply.text).contains(q, autoescape=True),
             )
         )
     return (await session.scalars(stmt)).all()
 
 
-async def create(*, session: AsyncSession, shortcut: str, title: str, text: str) -> CannedReply:
+async def create(
+    *,
+    session: AsyncSession,
+    shortcut: str,
+    title: str,
+    text: str,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> CannedReply:
     """Add a canned reply (admins)."""
     reply = CannedReply(shortcut=_check(shortcut, title, text), title=title.strip(), text=text)
     session.add(reply)
     try:
+        await session.flush()
+        audit.record(
+            session,
+            "canned_created",
+            agent_id=actor_id,
+            ip=ip,
+            reply_id=reply.id,
+            shortcut=reply.shortcut,
+        )
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
@@ -53,13 +71,28 @@ async def create(*, session: AsyncSession, shortcut: str, title: str, text: str)
 
 
 async def update(
-    *, session: AsyncSession, reply_id: int, shortcut: str, title: str, text: str
+    *,
+    session: AsyncSession,
+    reply_id: int,
+    shortcut: str,
+    title: str,
+    text: str,
+    actor_id: int | None = None,
+    ip: str | None = None,
 ) -> CannedReply:
     """Change a canned reply (admins)."""
     reply = await session.get(CannedReply, reply_id)
     if reply is None:
         raise NotFound(f"canned reply {reply_id} not found")
     reply.shortcut, reply.title, reply.text = _check(shortcut, title, text), title.strip(), text
+    audit.record(
+        session,
+        "canned_updated",
+        agent_id=actor_id,
+        ip=ip,
+        reply_id=reply_id,
+        shortcut=reply.shortcut,
+    )
     try:
         await session.commit()
     except IntegrityError as exc:
@@ -68,10 +101,20 @@ async def update(
     return reply
 
 
-async def delete(*, session: AsyncSession, reply_id: int) -> None:
+async def delete(
+    *, session: AsyncSession, reply_id: int, actor_id: int | None = None, ip: str | None = None
+) -> None:
     """Remove a canned reply (admins)."""
     reply = await session.get(CannedReply, reply_id)
     if reply is None:
         raise NotFound(f"canned reply {reply_id} not found")
     await session.delete(reply)
+    audit.record(
+        session,
+        "canned_deleted",
+        agent_id=actor_id,
+        ip=ip,
+        reply_id=reply_id,
+        shortcut=reply.shortcut,
+    )
     await session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handoff.models import Agent, Conversation, Message
+from handoff.models import Agent, Conversation, Message, MessageRow
 
 AGENTS_CHANNEL = "agents"  # queue and conversation-list changes, for every agent console
 
@@ -18,7 +18,7 @@ def author(agent: Agent) -> dict[str, Any]:
     return {"name": agent.name, "avatar_url": agent.avatar_url}
 
 
-def message_event(msg: Message) -> dict[str, Any]:
+def message_event(msg: Message | MessageRow) -> dict[str, Any]:
     """The `message` frame as every client sees it (notes are filtered out for visitors)."""
     meta = dict(msg.meta or {})
     return {

@@ -1,4 +1,7 @@
-"""After the chat: "Was this helpful?" per bot answer, star ratings, transcripts by e-mail."""
+"""After the chat: "Was this helpful?" per bot answer, star ratings, the transcript's text.
+
+Who may have a transcript mailed, and how often: handoff/transcripts.py.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import texts
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Invalid, NotFound
-from handoff.mail import MailConfig, normalised_address, send_mail
-from handoff.messages import messages_after
 from handoff.models import Conversation, Message, MessageFeedback, Rating, Sender
 from handoff.states import ConversationState
 
@@ -99,26 +100,3 @@ def render_transcript(conv: Conversation, messages: list[Message]) -> str:
         }.get(Sender(msg.sender), str(msg.sender))
         lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.text}")
     return "\n".join(lines) + "\n"
-
-
-async def email_transcript(
-    *, session: AsyncSession, mail: MailConfig, conversation_id: int, email: str
-) -> str:
-    """Mail the conversation's transcript to the visitor; returns the normalised address."""
-    to = normalised_address(email)
-    conv = await get_conversation(session=session, conversation_id=conversation_id)
-    messages = list(
-        await messages_after(
-            session=session, conversation_id=conv.id, after_seq=0, include_notes=False
-        )
-    )
-    await session.commit()  # no transaction stays open while the mail server talks
-    sent = await send_mail(
-        config=mail,
-        to=to,
-        subject=texts.text("mail.transcript.subject", conversation_id=conv.id),
-        body=render_transcript(conv, messages),
-    )
-    if not sent:
-        raise Conflict("the transcript could not be sent right now; try again later")
-    return to

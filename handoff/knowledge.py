@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Entry
+from handoff import audit
 from handoff.errors import Conflict, NotFound
 from handoff.models import FaqEntry, FaqVariant, utcnow
 
@@ -43,8 +44,14 @@ async def fingerprint(*, session: AsyncSession) -> tuple[int, str | None]:
     return int(count or 0), str(latest) if latest is not None else None
 
 
-async def replace_all(*, session: AsyncSession, entries: Sequence[Entry]) -> int:
-    """Replace the whole knowledge base in one transaction; returns the entry count."""
+async def replace_all(
+    *,
+    session: AsyncSession,
+    entries: Sequence[Entry],
+    actor_id: int | None = None,
+    via: str = "cli",
+) -> int:
+    """Replace the whole knowledge base in one transaction (audited); returns the entry count."""
     await session.execute(delete(FaqVariant))
     await session.execute(delete(FaqEntry))
     for e in entries:
@@ -56,6 +63,7 @@ async def replace_all(*, session: AsyncSession, entries: Sequence[Entry]) -> int
                 variants=[FaqVariant(text=v) for v in e.variants],
             )
         )
+    audit.record(session, "kb_replaced", agent_id=actor_id, entries=len(entries), via=via)
     await session.commit()
     return len(entries)
 
@@ -74,7 +82,14 @@ async def get_entry(*, session: AsyncSession, entry_id: str) -> FaqEntry:
 
 
 async def create_entry(
-    *, session: AsyncSession, entry_id: str, question: str, answer: str, variants: Sequence[str]
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    question: str,
+    answer: str,
+    variants: Sequence[str],
+    actor_id: int | None = None,
+    ip: str | None = None,
 ) -> FaqEntry:
     """Add an entry; Conflict if the id is taken."""
     if await session.get(FaqEntry, entry_id) is not None:
@@ -86,6 +101,7 @@ async def create_entry(
         variants=[FaqVariant(text=v) for v in variants],
     )
     session.add(row)
+    audit.record(session, "kb_entry_created", agent_id=actor_id, ip=ip, entry_id=entry_id)
     await session.commit()
     return row
 
@@ -97,6 +113,8 @@ async def update_entry(
     question: str,
     answer: str,
     variants: Sequence[str] | None,
+    actor_id: int | None = None,
+    ip: str | None = None,
 ) -> FaqEntry:
     """Replace an entry's question and answer (and its variants, when given)."""
     row = await get_entry(session=session, entry_id=entry_id)
@@ -104,28 +122,47 @@ async def update_entry(
     if variants is not None:
         row.variants = [FaqVariant(text=v) for v in variants]
     row.updated_at = utcnow()  # the fingerprint servers watch, even if only variants changed
+    audit.record(session, "kb_entry_updated", agent_id=actor_id, ip=ip, entry_id=entry_id)
     await session.commit()
     return row
 
 
-async def delete_entry(*, session: AsyncSession, entry_id: str) -> None:
+async def delete_entry(
+    *, session: AsyncSession, entry_id: str, actor_id: int | None = None, ip: str | None = None
+) -> None:
     """Remove an entry and its variants."""
     row = await get_entry(session=session, entry_id=entry_id)
     await session.delete(row)
+    audit.record(session, "kb_entry_deleted", agent_id=actor_id, ip=ip, entry_id=entry_id)
     await session.commit()
 
 
-async def add_variant(*, session: AsyncSession, entry_id: str, text: str) -> FaqVariant:
+async def add_variant(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    text: str,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> FaqVariant:
     """Add one more way of asking an entry's question."""
     row = await get_entry(session=session, entry_id=entry_id)
     variant = FaqVariant(text=text)
     row.variants.append(variant)
     row.updated_at = utcnow()
+    audit.record(session, "kb_variant_added", agent_id=actor_id, ip=ip, entry_id=entry_id)
     await session.commit()
     return variant
 
 
-async def delete_variant(*, session: AsyncSession, entry_id: str, variant_id: int) -> None:
+async def delete_variant(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    variant_id: int,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> None:
     """Remove one variant of an entry."""
     row = await get_entry(session=session, entry_id=entry_id)
     variant = next((v for v in row.variants if v.id == variant_id), None)
@@ -133,4 +170,12 @@ async def delete_variant(*, session: AsyncSession, entry_id: str, variant_id: in
         raise NotFound(f"entry {entry_id!r} has no variant {variant_id}")
     row.variants.remove(variant)
     row.updated_at = utcnow()
+    audit.record(
+        session,
+        "kb_variant_deleted",
+        agent_id=actor_id,
+        ip=ip,
+        entry_id=entry_id,
+        variant_id=variant_id,
+    )
     await session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -35,18 +36,31 @@ class MailConfig:
 
     host: str | None
     port: int = 25
-    tls: bool = False
+    tls: bool = False  # STARTTLS, the server's certificate and name verified
+    ca_file: str | None = None  # trust this CA (PEM) instead of the system's
     user: str | None = None
     password: str | None = None
+    plain_login: bool = False  # log in without TLS: a local test server only
     sender: str = "chatdesk@localhost"
+
+
+class PlainLoginRefused(smtplib.SMTPException):
+    """Logging in would send the password in clear text, and that was not allowed."""
+
+
+def tls_context(config: MailConfig) -> ssl.SSLContext:
+    """Verifies the mail server's certificate chain and host name (a private CA if given)."""
+    return ssl.create_default_context(cafile=config.ca_file)
 
 
 def _send_blocking(config: MailConfig, message: EmailMessage) -> None:
     assert config.host is not None
     with smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_S) as smtp:
         if config.tls:
-            smtp.starttls()
+            smtp.starttls(context=tls_context(config))
         if config.user:
+            if not config.tls and not config.plain_login:
+                raise PlainLoginRefused("not logging in without TLS (smtp_tls is off)")
             smtp.login(config.user, config.password or "")
         smtp.send_message(message)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -81,6 +83,13 @@ class TicketStatus(StrEnum):
 
 
 class Visitor(Base):
+    """Someone in the chat bubble: what they typed themselves, and what the site vouched for.
+
+    `name`/`email` are visitor-supplied (hello.name, the `email` frame): anyone can type
+    anything. `user_id`/`verified_name`/`verified_email` come only from an identity the
+    embedding site signed (app/identity.py); nothing the visitor types ever writes them.
+    """
+
     __tablename__ = "visitors"
     # A token names a visitor's id: never hand a deleted visitor's id to someone else.
     __table_args__ = {"sqlite_autoincrement": True}
@@ -88,6 +97,10 @@ class Visitor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # The site's own id for its signed-in user: one visitor per user, on every device.
+    user_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    verified_name: Mapped[str | None] = mapped_column(String(200))
+    verified_email: Mapped[str | None] = mapped_column(String(320))
     locale: Mapped[str | None] = mapped_column(String(35))
     page_url: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -121,6 +134,31 @@ class AuditEvent(Base):
     agent_id: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        # The login throttle counts recent failures per IP and per account (handoff/logins.py).
+        Index("ix_audit_events_action_ip_at", "action", "ip", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),
+    )
+
+
+class ServerKey(Base):
+    """A key the server made itself (the token signing key): kept so replicas and restarts agree."""
+
+    __tablename__ = "server_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RevokedToken(Base):
+    """An agent login token ended by logging out; kept until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AgentPresence(Base):
@@ -178,6 +216,21 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """A messages row as the hot path reads and writes it: SQLAlchemy Core, no ORM object."""
+
+    id: int
+    conversation_id: int
+    seq: int
+    sender: str
+    agent_id: int | None
+    client_msg_id: str | None
+    text: str
+    meta: dict[str, Any] | None
+    created_at: datetime
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
 
@@ -189,6 +242,20 @@ class Ticket(Base):
     reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SentMail(Base):
+    """One e-mail a visitor asked us to send (a transcript): the per-address and hourly limits."""
+
+    __tablename__ = "sent_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class MessageFeedback(Base):

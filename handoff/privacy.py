@@ -89,7 +89,7 @@ async def _rows_under(
 
 
 async def find_visitors(*, session: AsyncSession, email: str) -> Sequence[Visitor]:
-    """Visitors with this e-mail on their profile or on one of their tickets."""
+    """Visitors with this e-mail on their profile (typed or verified) or on a ticket of theirs."""
     address = email.strip().lower()
     on_ticket = (
         select(Conversation.visitor_id)
@@ -97,7 +97,11 @@ async def find_visitors(*, session: AsyncSession, email: str) -> Sequence[Visito
         .where(func.lower(Ticket.email) == address)
     )
     query = select(Visitor).where(
-        or_(func.lower(Visitor.email) == address, Visitor.id.in_(on_ticket))
+        or_(
+            func.lower(Visitor.email) == address,
+            func.lower(Visitor.verified_email) == address,
+            Visitor.id.in_(on_ticket),
+        )
     )
     return (await session.scalars(query.order_by(Visitor.id))).all()
 

@@ -31,14 +31,26 @@ S = ConversationState
 NEVER = datetime.min.replace(tzinfo=UTC)  # an agent never assigned has been idle the longest
 
 
+class DrainGate:
+    """One queue drain at a time in a process; a drain asked for meanwhile makes the running
+    one look at the queue once more. A burst of escalations then costs one drainer per
+    process, not one per escalation all queueing for the same agent rows (and connections).
+    """
+
+    def __init__(self) -> None:
+        self.running = False
+        self.again = False
+
+
 @dataclass(frozen=True)
 class Routing:
-    """How escalations are routed; built from the settings by the app."""
+    """How escalations are routed; built from the settings by the app, once per process."""
 
     presence_timeout_s: int = PRESENCE_TIMEOUT_S
     auto_assign: bool = True
     hours: BusinessHours = field(default_factory=BusinessHours)
     ticket_reply_within_s: int = 4 * 3600
+    gate: DrainGate = field(default_factory=DrainGate, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,8 @@ async def pick_agent(*, session: AsyncSession, presence_timeout_s: int) -> Agent
     """The agent the next queued chat should go to, or None when everyone is full or away.
 
     Locks the online agents' rows (PostgreSQL) until the caller commits, so two replicas
-    assigning at once cannot both fill an agent's last free slot.
+    assigning at once cannot both fill an agent's last free slot. FOR NO KEY UPDATE: rows
+    that merely point at an agent (a reply being stored) need not wait for it.
     """
     online = await online_agents(session=session, presence_timeout_s=presence_timeout_s)
     if not online:
@@ -109,7 +122,10 @@ async def pick_agent(*, session: AsyncSession, presence_timeout_s: int) -> Agent
     ids = sorted(a.id for a in online)
     locked = (
         await session.scalars(
-            select(Agent).where(Agent.id.in_(ids)).order_by(Agent.id).with_for_update()
+            select(Agent)
+            .where(Agent.id.in_(ids))
+            .order_by(Agent.id)
+            .with_for_update(key_share=True)
         )
     ).all()
     return best(await agent_loads(session=session, agents=locked))
@@ -174,9 +190,29 @@ async def assign(
 
 
 async def drain_queue(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
-    """Auto-assign waiting chats oldest first while an online agent has a free slot."""
+    """Auto-assign waiting chats oldest first while an online agent has a free slot.
+
+    If this process is draining already, that drain goes round once more instead (DrainGate).
+    """
+    gate = routing.gate
     if not routing.auto_assign:
         return []
+    if gate.running:
+        gate.again = True
+        return []
+    gate.running = True
+    assigned: list[int] = []
+    try:
+        while True:
+            gate.again = False
+            assigned += await _drain(session=session, bus=bus, routing=routing)
+            if not gate.again:
+                return assigned
+    finally:
+        gate.running = False
+
+
+async def _drain(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
     assigned: list[int] = []
     while True:
         first = await session.scalar(

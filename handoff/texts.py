@@ -44,6 +44,14 @@ EN: dict[str, str] = {
         "waiting for you.\n"
     ),
     "mail.transcript.subject": "Transcript of your conversation #{conversation_id}",
+    "transcript.not_confirmed": (
+        "We can only e-mail the transcript to your own address: the one you are signed in "
+        "with, or the one you left for your ticket."
+    ),
+    "transcript.already_sent": (
+        "The transcript of this conversation was already sent to {email}. Please try again later."
+    ),
+    "transcript.budget": "We can't send e-mail right now. Please try again later.",
     "transcript.heading": "Your conversation #{conversation_id}",
     "transcript.you": "You",
     "transcript.bot": "Bot",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for
-from handoff.errors import Conflict, NotFound
+from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import author
 from handoff.mail import MailConfig, send_mail
 from handoff.messages import (
@@ -72,7 +72,8 @@ async def open_ticket(
     visitor = await session.get(Visitor, conv.visitor_id)
     ticket = Ticket(
         conversation_id=conv.id,
-        email=visitor.email if visitor else None,
+        # The address the site vouched for first; else the one the visitor typed.
+        email=(visitor.verified_email or visitor.email) if visitor else None,
         reply_by=promised_reply(routing=routing, now=now),
     )
     session.add(ticket)
@@ -172,6 +173,8 @@ async def reply_to_ticket(
     text: str,
 ) -> Posted:
     """An agent answers a ticket: the visitor sees it in the widget, and by e-mail if known."""
+    if not text.strip():
+        raise Invalid("text: a reply must not be blank")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     ticket = await ticket_for(session=session, conversation_id=conversation_id)
     if conv.state != S.TICKET or ticket is None:

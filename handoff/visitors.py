@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
-from handoff.errors import NotFound
+from handoff.errors import Conflict, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, conversation_event
 from handoff.mail import normalised_address
 from handoff.messages import announce, append_message
@@ -23,10 +25,41 @@ from handoff.models import Conversation, Sender, Visitor
 from handoff.states import ConversationState
 from handoff.tickets import remember_email, reopen_on_customer_message
 from handoff.visitor_state import visitor_state
-from handoff.writer import Guard, MessageWriter, NewMessage, Stored
+from handoff.writer import Guard, MessageWriter, NewConversation, NewMessage, Stored
 
 S = ConversationState
 WITH_A_PERSON = (S.QUEUED, S.ASSIGNED, S.TICKET)  # agents' lists change when these get a message
+
+
+@dataclass(frozen=True)
+class VerifiedIdentity:
+    """Who the embedding site vouches this visitor is (its signature already checked)."""
+
+    user_id: str
+    name: str | None
+    email: str | None
+
+
+def page_url_to_store(url: str | None, *, keep_query: bool = False) -> str | None:
+    """The page a visitor is on, as agents may see it: no query or fragment unless kept.
+
+    Query strings and fragments carry reset tokens, OAuth codes and session ids; user:password@
+    is dropped always. The widget strips them too; this is the server's own guard.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return None
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
+    netloc = f"{host}:{port}" if port is not None else host
+    if keep_query:
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 async def create_visitor(
@@ -37,35 +70,60 @@ async def create_visitor(
     page_url: str | None = None,
 ) -> Visitor:
     """A new anonymous visitor."""
-    visitor = Visitor(name=name, locale=locale, page_url=page_url)
+    visitor = Visitor(name=name, locale=locale, page_url=page_url_to_store(page_url))
     session.add(visitor)
     await session.commit()
     return visitor
 
 
-async def update_visitor_profile(
-    *, session: AsyncSession, visitor_id: int, name: str | None, email: str | None
-) -> None:
-    """Put a name and e-mail the site vouched for on the visitor's profile (agents see them)."""
-    visitor = await session.get(Visitor, visitor_id)
-    if visitor is None:
-        return
-    if name:
-        visitor.name = name
-    if email:
-        visitor.email = email
-    await session.commit()
+def _vouch(visitor: Visitor, verified: VerifiedIdentity) -> None:
+    """The site's word on who this is; only a signed identity ever writes these fields."""
+    visitor.user_id = verified.user_id
+    if verified.name:
+        visitor.verified_name = verified.name
+    if verified.email:
+        visitor.verified_email = verified.email
 
 
-async def _exists(*, session: AsyncSession, visitor_id: int) -> bool:
-    return await session.scalar(select(Visitor.id).where(Visitor.id == visitor_id)) is not None
+async def visitor_for_user(
+    *,
+    session: AsyncSession,
+    verified: VerifiedIdentity,
+    token_visitor_id: int | None,
+    name: str | None,
+    locale: str | None,
+    page_url: str | None,
+) -> int:
+    """The one visitor of a signed-in user, on any device; committed.
+
+    The user's own visitor if they have one (their conversations follow them); else the
+    browser's anonymous visitor becomes theirs (the chat they began before logging in goes
+    on); else a new visitor. A token of another user's visitor is never resumed.
+    """
+    for _attempt in range(2):  # the same user saying hello on two devices at once: retry once
+        mine = await session.scalar(select(Visitor).where(Visitor.user_id == verified.user_id))
+        if mine is None and token_visitor_id is not None:
+            anonymous = await session.get(Visitor, token_visitor_id)
+            if anonymous is not None and anonymous.user_id is None:
+                mine = anonymous
+        if mine is None:
+            mine = Visitor(name=name, locale=locale, page_url=page_url)
+            session.add(mine)
+        _vouch(mine, verified)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # the other hello created or claimed it: use theirs
+            continue
+        return mine.id
+    raise Conflict("signing in on two devices at once; say hello again")
 
 
 async def open_conversation(*, session: AsyncSession, visitor_id: int) -> Conversation:
     """The visitor's open conversation, starting a new one if the last was closed."""
     conv = await current_conversation(session=session, visitor_id=visitor_id)
     if conv is None or conv.state == S.CLOSED:
-        if conv is None and not await _exists(session=session, visitor_id=visitor_id):
+        if conv is None and await session.get(Visitor, visitor_id, populate_existing=True) is None:
             raise NotFound("this visitor was deleted; reconnect to start again")
         conv = Conversation(visitor_id=visitor_id, state=S.BOT)
         session.add(conv)
@@ -101,56 +159,75 @@ class Resumed:
 async def resume(
     *,
     session: AsyncSession,
+    writer: MessageWriter,
     visitor_id: int | None,
     name: str | None,
     locale: str | None,
     page_url: str | None,
-    site_name: str | None,
-    site_email: str | None,
+    verified: VerifiedIdentity | None,
     conversation_id: int | None,
     last_seq: int,
+    keep_page_query: bool = False,
 ) -> Resumed:
     """A visitor says hello: the same visitor (or a new one) and their open conversation.
 
-    `site_name`/`site_email` come from an identity the embedding site signed (already
-    verified). Messages are resumed after `last_seq` only when the visitor names their own
-    current conversation; another visitor's conversation is refused, never shown.
+    `visitor_id` is the one the hello's token names; `verified` an identity the embedding site
+    signed (already checked). A signed-in user's visitor is resumed only under that user's
+    signed identity: another user, or nobody signed in, gets a visitor of their own and none of
+    the first user's history. Messages are resumed after `last_seq` only when the visitor names
+    their own current conversation; another visitor's conversation is refused, never shown.
+
+    `session` may be a read session (an anonymous hello only reads); a new conversation, and a
+    first visit's visitor, are written by the `writer`'s group commit.
     """
-    if visitor_id is not None and not await _exists(session=session, visitor_id=visitor_id):
-        visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
+    page_url = page_url_to_store(page_url, keep_query=keep_page_query)
+    token_visitor_id = visitor_id
+    if verified is not None:
+        visitor_id = await visitor_for_user(
+            session=session,
+            verified=verified,
+            token_visitor_id=visitor_id,
+            name=name,
+            locale=locale,
+            page_url=page_url,
+        )
+    elif visitor_id is not None:
+        row = (
+            await session.execute(select(Visitor.user_id).where(Visitor.id == visitor_id))
+        ).first()
+        if row is None:
+            visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
+        elif row.user_id is not None:
+            visitor_id = None  # a signed-in user's chat, but the site vouches for nobody now
+    # The browser's token named someone else (another user, or a signed-out one): a switch the
+    # site caused, not a visitor reaching for a conversation that is not theirs.
+    switched = token_visitor_id is not None and token_visitor_id != visitor_id
     if visitor_id is None:
-        # A first visit: the visitor and their conversation in one transaction, two INSERTs.
-        visitor_id = await session.scalar(
-            insert(Visitor)
-            .values(name=site_name or name, email=site_email, locale=locale, page_url=page_url)
-            .returning(Visitor.id)
-        )
-        assert visitor_id is not None
-        conv_id = await session.scalar(
-            insert(Conversation)
-            .values(visitor_id=visitor_id, state=S.BOT)
-            .returning(Conversation.id)
-        )
-        assert conv_id is not None
+        # A first visit: the visitor and their conversation, with every other one arriving.
+        visitor = {"name": name, "locale": locale, "page_url": page_url}
+        visitor_id, conv_id = await writer.open(NewConversation(visitor=visitor))
         conv = Conversation(
             id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
         )
-        await session.commit()
         return Resumed(
             visitor_id=visitor_id,
             conversation=conv,
             after_seq=0,
             state=await visitor_state(session=session, conv=conv),
-            refused_conversation=conversation_id is not None,
+            refused_conversation=conversation_id is not None and not switched,
             new_conversation=True,
         )
-    if site_name or site_email:
-        await update_visitor_profile(
-            session=session, visitor_id=visitor_id, name=site_name, email=site_email
+    last = await current_conversation(session=session, visitor_id=visitor_id)
+    if last is not None and last.state != S.CLOSED:
+        conv = last
+    else:  # the last one was closed: a new one
+        await session.commit()  # SQLite: hold no lock while the writer writes
+        _, conv_id = await writer.open(NewConversation(visitor_id=visitor_id))
+        conv = Conversation(
+            id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
         )
-    conv = await open_conversation(session=session, visitor_id=visitor_id)
     refused = False
-    if conversation_id is not None and conversation_id != conv.id:
+    if conversation_id is not None and conversation_id != conv.id and not switched:
         named = await session.get(Conversation, conversation_id)
         refused = named is None or named.visitor_id != visitor_id
     return Resumed(
@@ -208,12 +285,12 @@ async def visitor_typing(
 async def leave_email(
     *, session: AsyncSession, bus: Bus, visitor_id: int, conversation_id: int, email: str
 ) -> str:
-    """Remember the visitor's e-mail (and on their open ticket); returns it normalised."""
+    """Remember the e-mail the visitor typed (and on their open ticket); returns it normalised."""
     normalised = normalised_address(email)
     visitor = await session.get(Visitor, visitor_id)
     if visitor is None:
         raise NotFound("visitor not found")
-    visitor.email = normalised
+    visitor.email = normalised  # what they typed; a signed `verified_email` stays as it is
     await remember_email(session=session, conversation_id=conversation_id, email=normalised)
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     msg = await append_message(

@@ -1,21 +1,9 @@
-"""Group commit: the chat messages that arrive together are stored in one transaction.
+"""Group commit: the chat messages (and new conversations) arriving together share a transaction.
 
-The hot path of the service, in SQLAlchemy Core. Whatever was submitted while the previous
-transaction ran goes into the next one, so under load hundreds of messages share a commit,
-and with no load a message is written at once. A batch costs a few statements, whatever its
-size:
-
-0. on PostgreSQL, one SELECT ... FOR UPDATE locks the batch's conversations in id order, so
-   two replicas' batches never deadlock;
-1. one UPDATE per kind of rule (`Guard`) allocates every conversation's next seqs under its
-   row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing;
-2. one INSERT ... ON CONFLICT DO NOTHING stores the messages, once per client_msg_id;
-3. a hook a service passed runs once for its messages (a ticket reopens).
-
-A resend (a client_msg_id already stored) is rare: the batch is then rolled back and its
-messages written one at a time (`store_one`), where a resend gives its seq back and gets the
-original. Every caller hears back only after the commit; only then are the messages
-published on the bus.
+Whatever was submitted while the previous transaction ran goes into the next one, so under
+load hundreds of writes share a commit, and with no load a write is done at once. The SQL of a
+batch is in `handoff/batch_sql.py`: a few statements, whatever the batch's size. Every caller
+hears back only after the commit; only then are the messages published on the bus.
 """
 
 from __future__ import annotations
@@ -23,278 +11,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    Table,
-    and_,
-    bindparam,
-    case,
-    select,
-    type_coerce,
-    update,
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from handoff.batch_sql import (
+    Guard,
+    NewConversation,
+    NewMessage,
+    Resend,
+    Stored,
+    store_conversations,
+    store_many,
+    store_one,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from handoff.bus import Bus
 from handoff.events import conversation_channel, message_event
-from handoff.models import Conversation, Message, Sender, utcnow
-from handoff.states import ConversationState
+
+# The writer's vocabulary, for the services that submit to it.
+__all__ = ["Guard", "MessageWriter", "NewConversation", "NewMessage", "Stored"]
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH = 500  # messages per transaction: enough for a burst, short enough to hold locks
+MAX_BATCH = 500  # writes per transaction: enough for a burst, short enough to hold locks
 DRAIN_S = 5.0  # on shutdown, what was submitted gets this long to be committed
-# Core, not the ORM, on the hot path: the tables themselves.
-CONVERSATIONS = cast(Table, Conversation.__table__)
-MESSAGES = cast(Table, Message.__table__)
-ROW = CONVERSATIONS.c
-S = ConversationState
-
-
-class Guard(Enum):
-    """What must hold of the conversation for the message to be written."""
-
-    OPEN = "open"  # not closed: a visitor writing (after close they get a new conversation)
-    HELD_BY_AGENT = "held_by_agent"  # assigned to `agent_id`: an agent replying
-    BOT_LAST_WORD = "bot_last_word"  # still with the bot, `answering_seq` still the last word
-    NONE = "none"  # the conversation exists: a private note
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A stored message (or the original of a resend) and its conversation as it then stood."""
-
-    message: Message
-    duplicate: bool
-    state: ConversationState
-    last_seq: int
-    bot_misses: int
-    assigned_agent_id: int | None
-
-
-# Runs inside the transaction, once for all the batch's new messages that named it.
-AfterStore = Callable[[AsyncConnection, Sequence[Stored]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    """A message to store; `guard` says when it may be (see Guard)."""
-
-    conversation_id: int
-    sender: Sender
-    text: str
-    client_msg_id: str | None
-    guard: Guard
-    agent_id: int | None = None
-    meta: dict[str, Any] | None = None
-    answering_seq: int | None = None  # with BOT_LAST_WORD
-    missed: bool = False  # with BOT_LAST_WORD: a miss (counts up) or an answer (resets)
-    after_store: AfterStore | None = None
-
-    def row(self, seq: int) -> dict[str, Any]:
-        """The messages row for this message at `seq`."""
-        return {
-            "conversation_id": self.conversation_id,
-            "seq": seq,
-            "sender": self.sender,
-            "text": self.text,
-            "client_msg_id": self.client_msg_id,
-            "agent_id": self.agent_id,
-            "meta": self.meta,
-            "created_at": utcnow(),
-        }
-
-
-class _Resend(Exception):
-    """A message of the batch was stored before: write the batch one message at a time."""
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return (
-        insert(MESSAGES)
-        .on_conflict_do_nothing(index_elements=["conversation_id", "sender", "client_msg_id"])
-        .returning(MESSAGES.c.conversation_id, MESSAGES.c.seq, MESSAGES.c.id)
-    )
-
-
-def _rule(guard: Guard, firsts: Sequence[NewMessage]) -> ColumnElement[bool]:
-    """The guard as a WHERE clause over the conversations of `firsts` (one message each)."""
-    ids = ROW.id.in_([m.conversation_id for m in firsts])
-    if guard is Guard.OPEN:
-        return and_(ids, ROW.state != S.CLOSED)
-    if guard is Guard.HELD_BY_AGENT:
-        agent = case({m.conversation_id: m.agent_id for m in firsts}, value=ROW.id)
-        return and_(ids, ROW.state == S.ASSIGNED, ROW.assigned_agent_id == agent)
-    if guard is Guard.BOT_LAST_WORD:
-        answering = case({m.conversation_id: m.answering_seq for m in firsts}, value=ROW.id)
-        return and_(ids, ROW.state == S.BOT, ROW.last_seq == answering)
-    return ids
-
-
-async def _allocate(
-    conn: AsyncConnection, guard: Guard, runs: Sequence[Sequence[NewMessage]]
-) -> dict[int, tuple[int, S, int, int | None]]:
-    """Allocate each run's seqs (one run per conversation) where the guard holds.
-
-    Returns conversation id -> (last seq after the run, state, bot misses, assigned agent).
-    """
-    firsts = [run[0] for run in runs]
-    values: dict[str, Any] = {
-        "last_seq": ROW.last_seq + case({r[0].conversation_id: len(r) for r in runs}, value=ROW.id)
-    }
-    if guard is Guard.BOT_LAST_WORD:
-        missed = {m.conversation_id: m.missed for m in firsts}
-        values["bot_misses"] = case(
-            (type_coerce(case(missed, value=ROW.id), Boolean), ROW.bot_misses + 1), else_=0
-        )
-    rows = await conn.execute(
-        update(CONVERSATIONS)
-        .where(_rule(guard, firsts))
-        .values(values)
-        .returning(ROW.id, ROW.last_seq, ROW.state, ROW.bot_misses, ROW.assigned_agent_id)
-    )
-    return {cid: (seq, S(state), misses, agent) for cid, seq, state, misses, agent in rows}
-
-
-def _runs(batch: Sequence[NewMessage]) -> list[list[list[NewMessage]]]:
-    """The batch as rounds; a round holds at most one run per conversation.
-
-    A run is consecutive messages of one conversation under the same rule (the bot's answers
-    always alone: each names the seq it answers). Round k holds each conversation's k-th run,
-    so a conversation's messages keep their order.
-    """
-    per_conversation: dict[int, list[list[NewMessage]]] = {}
-    for new in batch:
-        runs = per_conversation.setdefault(new.conversation_id, [])
-        last = runs[-1][-1] if runs else None
-        same_rule = (
-            last is not None
-            and last.guard is new.guard
-            and last.agent_id == new.agent_id
-            and new.guard is not Guard.BOT_LAST_WORD
-        )
-        if same_rule:
-            runs[-1].append(new)
-        else:
-            runs.append([new])
-    rounds: list[list[list[NewMessage]]] = []
-    for runs in per_conversation.values():
-        for k, run in enumerate(runs):
-            if k == len(rounds):
-                rounds.append([])
-            rounds[k].append(run)
-    return rounds
-
-
-async def store_many(conn: AsyncConnection, batch: Sequence[NewMessage]) -> list[Stored | None]:
-    """Store a batch in the connection's transaction; None for each message its rule refused.
-
-    Raises _Resend when a message was stored before (nothing is then left written: the
-    caller rolls back). The caller commits.
-    """
-    placed: dict[int, tuple[NewMessage, int, tuple[int, S, int, int | None]]] = {}
-    conversations = sorted({new.conversation_id for new in batch})
-    if conn.dialect.name == "postgresql" and len(conversations) > 1:
-        # Every batch locks its conversations in one order, id order, before the rules'
-        # UPDATEs (one per kind of rule) touch them: two replicas' batches never deadlock.
-        await conn.execute(
-            select(ROW.id).where(ROW.id.in_(conversations)).order_by(ROW.id).with_for_update()
-        )
-    for round_ in _runs(batch):
-        by_guard: dict[Guard, list[list[NewMessage]]] = {}
-        for run in round_:
-            by_guard.setdefault(run[0].guard, []).append(run)
-        for guard, runs in by_guard.items():
-            allocated = await _allocate(conn, guard, runs)
-            for run in runs:
-                conv = allocated.get(run[0].conversation_id)
-                if conv is None:
-                    continue  # the rule refused this conversation
-                first_seq = conv[0] - len(run) + 1
-                for offset, new in enumerate(run):
-                    placed[id(new)] = (new, first_seq + offset, conv)
-    rows = {id(new): new.row(seq) for new, seq, _ in placed.values()}
-    inserted: dict[tuple[int, int], int] = {}
-    if rows:
-        result = await conn.execute(_insert(conn), list(rows.values()))
-        inserted = {(cid, seq): msg_id for cid, seq, msg_id in result}
-    if len(inserted) < len(rows):
-        raise _Resend
-    out: list[Stored | None] = []
-    for new in batch:
-        if id(new) not in placed:
-            out.append(None)
-            continue
-        _, seq, (last_seq, state, misses, agent) = placed[id(new)]
-        row = rows[id(new)]
-        message = Message(id=inserted[(new.conversation_id, seq)], **row)
-        out.append(Stored(message, False, state, last_seq, misses, agent))
-    await _after_store(conn, batch, out)
-    return out
-
-
-async def _after_store(
-    conn: AsyncConnection, batch: Sequence[NewMessage], out: Sequence[Stored | None]
-) -> None:
-    hooks: dict[AfterStore, list[Stored]] = {}
-    for new, stored in zip(batch, out, strict=True):
-        if new.after_store is not None and stored is not None and not stored.duplicate:
-            hooks.setdefault(new.after_store, []).append(stored)
-    for hook, stored_list in hooks.items():
-        await hook(conn, stored_list)
-
-
-_GIVE_BACK = (
-    update(CONVERSATIONS)
-    .where(ROW.id == bindparam("w_conversation_id"))
-    .values(last_seq=ROW.last_seq - 1)
-)
-
-
-async def store_one(conn: AsyncConnection, new: NewMessage) -> Stored | None:
-    """Store one message; a resend gives its seq back and returns the original (duplicate)."""
-    allocated = (await _allocate(conn, new.guard, [[new]])).get(new.conversation_id)
-    if allocated is None:
-        return None
-    seq, state, misses, agent = allocated
-    row = new.row(seq)
-    inserted = (await conn.execute(_insert(conn), row)).first()
-    if inserted is not None:
-        stored = Stored(Message(id=inserted[2], **row), False, state, seq, misses, agent)
-        await _after_store(conn, [new], [stored])
-        return stored
-    # A resend: give the seq back (we still hold the row lock) and answer with the original.
-    await conn.execute(_GIVE_BACK, {"w_conversation_id": new.conversation_id})
-    original = (
-        await conn.execute(
-            select(MESSAGES).where(
-                MESSAGES.c.conversation_id == new.conversation_id,
-                MESSAGES.c.sender == new.sender,
-                MESSAGES.c.client_msg_id == new.client_msg_id,
-            )
-        )
-    ).one()  # the conflict was with it; messages are never deleted
-    return Stored(Message(**original._asdict()), True, state, seq - 1, misses, agent)
 
 
 @dataclass
 class _Job:
-    new: NewMessage
-    future: asyncio.Future[Stored | None] = field(repr=False)
+    new: NewMessage | NewConversation
+    future: asyncio.Future[Any] = field(repr=False)
 
 
 class MessageWriter:
-    """Stores messages with group commit, then publishes them; one per process."""
+    """Stores messages and new conversations with group commit, then publishes; one per process."""
 
     def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
         self._engine = engine
@@ -332,13 +84,20 @@ class MessageWriter:
 
     async def store(self, new: NewMessage) -> Stored | None:
         """Store a message, committed and published on return; None when its rule refused."""
-        return await self.submit(new)
+        result: Stored | None = await self.submit(new)
+        return result
 
-    def submit(self, new: NewMessage) -> asyncio.Future[Stored | None]:
-        """Queue a message now (messages are stored in submission order); await the result."""
+    async def open(self, new: NewConversation) -> tuple[int, int]:
+        """Start a conversation (and a first visit's visitor), committed on return:
+        (visitor id, conversation id)."""
+        ids: tuple[int, int] = await self.submit(new)
+        return ids
+
+    def submit(self, new: NewMessage | NewConversation) -> asyncio.Future[Any]:
+        """Queue a write now (messages are stored in submission order); await the result."""
         if self._worker is None:
             raise RuntimeError("the message writer is not running")
-        future: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(new, future))
         return future
 
@@ -358,33 +117,47 @@ class MessageWriter:
                 return  # asked to stop, after everything submitted before
 
     async def _commit(self, batch: list[_Job]) -> None:
+        opened = [job for job in batch if isinstance(job.new, NewConversation)]
         # By conversation (submission order kept within one): the order rows are locked in.
-        batch = sorted(batch, key=lambda job: job.new.conversation_id)
+        messages = sorted(
+            (job for job in batch if isinstance(job.new, NewMessage)),
+            key=lambda job: job.new.conversation_id if isinstance(job.new, NewMessage) else 0,
+        )
         try:
             async with self._engine.begin() as conn:
-                results = await store_many(conn, [job.new for job in batch])
-        except Exception as exc:  # noqa: BLE001 - a resend, or one bad message: one at a time
-            if not isinstance(exc, _Resend):
-                log.warning("a batch of %d messages failed; writing them one by one", len(batch))
-            for job in batch:
+                results: list[Any] = await store_conversations(
+                    conn, [new for job in opened if isinstance(new := job.new, NewConversation)]
+                )
+                results += await store_many(
+                    conn, [new for job in messages if isinstance(new := job.new, NewMessage)]
+                )
+        except Exception as exc:  # noqa: BLE001 - a resend, or one bad write: one at a time
+            if not isinstance(exc, Resend):
+                log.warning("a batch of %d writes failed; writing them one by one", len(batch))
+            for job in [*opened, *messages]:
                 await self._write_alone(job)
             return
-        for job, stored in zip(batch, results, strict=True):
-            await self._publish(stored)
+        for job, result in zip([*opened, *messages], results, strict=True):
+            if isinstance(job.new, NewMessage):
+                await self._publish(result)
             if not job.future.done():
-                job.future.set_result(stored)
+                job.future.set_result(result)
 
     async def _write_alone(self, job: _Job) -> None:
         try:
             async with self._engine.begin() as conn:
-                stored = await store_one(conn, job.new)
+                if isinstance(job.new, NewConversation):
+                    result: Any = (await store_conversations(conn, [job.new]))[0]
+                else:
+                    result = await store_one(conn, job.new)
         except Exception as exc:  # noqa: BLE001 - the caller hears it (an error frame)
             if not job.future.done():
                 job.future.set_exception(exc)
             return
-        await self._publish(stored)
+        if isinstance(job.new, NewMessage):
+            await self._publish(result)
         if not job.future.done():
-            job.future.set_result(stored)
+            job.future.set_result(result)
 
     async def _publish(self, stored: Stored | None) -> None:
         if stored is not None and not stored.duplicate:

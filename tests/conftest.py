@@ -32,6 +32,7 @@ from app.cli import upgrade_database  # noqa: E402
 from app.db import make_engine, make_sessionmaker  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.settings import Environment, Settings  # noqa: E402
+from app.ws.frames import MAX_FRAME_BYTES  # noqa: E402
 from bot import load_entries  # noqa: E402
 from handoff import agents, knowledge  # noqa: E402
 from handoff.models import Base  # noqa: E402
@@ -150,7 +151,11 @@ async def run_server(settings: Settings) -> AsyncIterator[Server]:
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-        timeout_graceful_shutdown=SHUTDOWN_S,
+        timeout_graceful_shutdown=SHUTDOWN_S, ws_per_message_deflate=False,
+        # As `chatdesk serve` (app/cli.py): its frame limit, its trusted proxies.
+        ws_max_size=MAX_FRAME_BYTES,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -176,6 +181,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # background training stages have their own tests in tests/bot.
         "bot_improve": False,
         "bot_fine_tune": False,
+        # Tests make many visitors from one loopback address quickly; the abuse limits have
+        # their own tests (tests/e2e/test_limits.py), which turn them on.
+        "rate_limits": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -90,12 +90,23 @@ $("login").onsubmit = async (e) => {
   $("login-error").textContent = "";
   const r = await fetch("/api/agent/login", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: $("email").value, password: $("password").value }) });
+  if (r.status === 429) {
+    $("login-error").textContent = `Too many failed attempts: try again in ${r.headers.get("Retry-After") || "a few"} seconds.`;
+    return;
+  }
   if (!r.ok) { $("login-error").textContent = "Wrong e-mail or password."; return; }
   auth.token = (await r.json()).token;
   sessionStorage.setItem(TOKEN_KEY, auth.token);
   start().catch(showError);
 };
-$("logout").onclick = logout;
+$("logout").onclick = () => {
+  // End the token on the server too (every replica refuses it from now on), then here; if
+  // that request fails the token still lapses at its expiry.
+  const token = auth.token;
+  fetch("/api/agent/logout", { method: "POST", keepalive: true, headers: { Authorization: "Bearer " + token } })
+    .catch(() => {});
+  logout();
+};
 $("status").onchange = () => socket.send({ type: "status", status: $("status").value });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) delete document.body.dataset.newQueued; });
 

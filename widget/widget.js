@@ -2,6 +2,7 @@
  *   <script src="https://HOST/widget.js" data-chatdesk-url="https://HOST" async></script>
  * Options (data-* on that tag, or window.chatdeskConfig = {...} set before it):
  *   color, text-color, position (right|left), greeting, locale, title, sound (on|off),
+ *   keep-page-query (on: agents see the page's ?query and #fragment; off by default),
  *   identity (JSON made by the site's server: see docs/protocol.md "Embedding the widget").
  * Speaks docs/protocol.md over /ws/visitor. Plain JavaScript, no framework, no build step:
  * GET /widget.js serves this file and the modules it imports joined into one classic script
@@ -35,7 +36,7 @@ function main() {
   const hooks = {};
   const session = new VisitorSession({
     store, view: hooks, url: config.wsUrl, WebSocket: window.WebSocket, locale,
-    pageUrl: () => location.href, identity: config.identity,
+    pageUrl: () => location.href, keepPageQuery: config.keepPageQuery, identity: config.identity,
   });
   const messages = createMessageLog({ ui, T, session, base, locale });
   const status = createStatus({ ui, T, session, base, locale });

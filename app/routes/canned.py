@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from app.db import SessionDep
 from app.schemas import CannedIn, CannedOut, RowId
-from app.security import AdminDep, AgentDep
+from app.security import AdminDep, AgentDep, client_ip
 from handoff import canned
 
 router = APIRouter(prefix="/api/agent/canned", tags=["canned replies"])
@@ -22,16 +22,23 @@ async def search_canned(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_canned(body: CannedIn, admin: AdminDep, session: SessionDep) -> CannedOut:
+async def create_canned(
+    body: CannedIn, admin: AdminDep, session: SessionDep, request: Request
+) -> CannedOut:
     reply = await canned.create(
-        session=session, shortcut=body.shortcut, title=body.title, text=body.text
+        session=session,
+        shortcut=body.shortcut,
+        title=body.title,
+        text=body.text,
+        actor_id=admin.id,
+        ip=client_ip(request),
     )
     return CannedOut.model_validate(reply)
 
 
 @router.put("/{reply_id}")
 async def update_canned(
-    reply_id: RowId, body: CannedIn, admin: AdminDep, session: SessionDep
+    reply_id: RowId, body: CannedIn, admin: AdminDep, session: SessionDep, request: Request
 ) -> CannedOut:
     reply = await canned.update(
         session=session,
@@ -39,10 +46,16 @@ async def update_canned(
         shortcut=body.shortcut,
         title=body.title,
         text=body.text,
+        actor_id=admin.id,
+        ip=client_ip(request),
     )
     return CannedOut.model_validate(reply)
 
 
 @router.delete("/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_canned(reply_id: RowId, admin: AdminDep, session: SessionDep) -> None:
-    await canned.delete(session=session, reply_id=reply_id)
+async def delete_canned(
+    reply_id: RowId, admin: AdminDep, session: SessionDep, request: Request
+) -> None:
+    await canned.delete(
+        session=session, reply_id=reply_id, actor_id=admin.id, ip=client_ip(request)
+    )

@@ -1,8 +1,8 @@
 """Admin REST for the knowledge base: list, create, edit, delete entries and variants.
 
-Every change is committed, then the bot is told to rebuild in the background; answers keep
-coming from the current index until the new one is swapped in. Other replicas notice the
-change through the knowledge-base watcher (app/kb_watch.py).
+Every change is committed with its audit event, then the bot is told to rebuild in the
+background; answers keep coming from the current index until the new one is swapped in.
+Other replicas notice the change through the knowledge-base watcher (app/kb_watch.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, status
 
 from app.db import SessionDep
 from app.schemas import EntryIn, EntryOut, EntryUpdate, RowId, VariantIn, VariantOut
-from app.security import AdminDep
+from app.security import AdminDep, client_ip
 from handoff import knowledge
 
 router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
@@ -45,6 +45,8 @@ async def create_entry(
         question=body.question,
         answer=body.answer,
         variants=body.variants,
+        actor_id=admin.id,
+        ip=client_ip(request),
     )
     _changed(request)
     return EntryOut.model_validate(row)
@@ -65,6 +67,8 @@ async def update_entry(
         question=body.question,
         answer=body.answer,
         variants=body.variants,
+        actor_id=admin.id,
+        ip=client_ip(request),
     )
     _changed(request)
     return EntryOut.model_validate(row)
@@ -74,7 +78,9 @@ async def update_entry(
 async def delete_entry(
     entry_id: str, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
-    await knowledge.delete_entry(session=session, entry_id=entry_id)
+    await knowledge.delete_entry(
+        session=session, entry_id=entry_id, actor_id=admin.id, ip=client_ip(request)
+    )
     _changed(request)
 
 
@@ -82,7 +88,13 @@ async def delete_entry(
 async def add_variant(
     entry_id: str, body: VariantIn, admin: AdminDep, session: SessionDep, request: Request
 ) -> VariantOut:
-    variant = await knowledge.add_variant(session=session, entry_id=entry_id, text=body.text)
+    variant = await knowledge.add_variant(
+        session=session,
+        entry_id=entry_id,
+        text=body.text,
+        actor_id=admin.id,
+        ip=client_ip(request),
+    )
     _changed(request)
     return VariantOut.model_validate(variant)
 
@@ -91,5 +103,11 @@ async def add_variant(
 async def delete_variant(
     entry_id: str, variant_id: RowId, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
-    await knowledge.delete_variant(session=session, entry_id=entry_id, variant_id=variant_id)
+    await knowledge.delete_variant(
+        session=session,
+        entry_id=entry_id,
+        variant_id=variant_id,
+        actor_id=admin.id,
+        ip=client_ip(request),
+    )
     _changed(request)

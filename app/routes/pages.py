@@ -61,15 +61,16 @@ async def widget_js(request: Request) -> Response:
     )
 
 
-# What the console page loads from /static; nothing else in widget/ (the modules one by one,
-# package files, node_modules for the accessibility tests) is served.
+# What the console and demo pages load from /static; nothing else in widget/ (the modules one
+# by one, package files, node_modules for the accessibility tests) is served. Every page's
+# script is a file here: the pages' Content-Security-Policy (app/headers.py) runs no inline one.
 CONSOLE_SCRIPTS = {"console.js": CONSOLE_JS}
-CONSOLE_FILES = {"console.css": "text/css"}
+CONSOLE_FILES = {"console.css": "text/css", "demo.js": JS_MEDIA_TYPE, "demo-shop.js": JS_MEDIA_TYPE}
 
 
 @router.get("/static/{name}")
 async def console_asset(name: str, request: Request) -> Response:
-    """The agent console's stylesheet and script."""
+    """The agent console's stylesheet and script; the demo pages' scripts."""
     entry = CONSOLE_SCRIPTS.get(name)
     if entry is not None:
         return script_response(request, load_bundle(entry), {"Cache-Control": PAGE_CACHE_CONTROL})

@@ -8,14 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from app.db import SessionDep
 from app.schemas import RowId, VisitorOut
-from app.security import AdminDep
+from app.security import AdminDep, client_ip
 from handoff import privacy
 
 router = APIRouter(prefix="/api/admin/visitors", tags=["privacy"])
-
-
-def _ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.get("")
@@ -34,7 +30,7 @@ async def export_visitor(
     """Everything stored about the visitor: profile, conversations with their messages
     (private notes included), tickets, ratings and feedback. Audit-logged."""
     return await privacy.export_visitor(
-        session=session, visitor_id=visitor_id, agent_id=admin.id, ip=_ip(request)
+        session=session, visitor_id=visitor_id, agent_id=admin.id, ip=client_ip(request)
     )
 
 
@@ -49,5 +45,5 @@ async def delete_visitor(
         visitor_id=visitor_id,
         agent_id=admin.id,
         routing=request.app.state.routing,
-        ip=_ip(request),
+        ip=client_ip(request),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.identity import agent_origin_allowed
 from app.security import agent_for_token
 from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
@@ -92,17 +93,18 @@ class AgentSocket:
 
     async def _acknowledge(self, pending: Awaitable[Stored | None], conversation_id: int) -> None:
         stored = await pending
-        async with self.conn.session() as session:
-            stored = await agent_actions.accepted(
-                session=session, stored=stored, conversation_id=conversation_id
-            )
+        if stored is None:  # refused: a session only to say why
+            async with self.conn.session() as session:
+                stored = await agent_actions.accepted(
+                    session=session, stored=stored, conversation_id=conversation_id
+                )
         await self.conn.send(ack(stored))
 
     async def on_typing(self, session: AsyncSession, frame: Typing) -> None:
         if frame.conversation_id is None:
             raise FrameError("invalid_frame", "conversation_id: Field required")
         await agent_actions.agent_typing(
-            bus=self.bus, conversation_id=frame.conversation_id, agent=self.agent
+            session=session, bus=self.bus, conversation_id=frame.conversation_id, agent=self.agent
         )
 
 
@@ -120,9 +122,13 @@ HANDLERS: dict[type[Frame], Handler] = {
 
 @router.websocket("/ws/agent")
 async def agent_socket(ws: WebSocket) -> None:
-    """An agent console: refused while draining, then served."""
+    """An agent console: refused while draining or from another site's page, then served."""
     if ws.app.state.hub.draining:
         await ws.close(CLOSE_RESTART, "server restarting")
+        return
+    origin, host = ws.headers.get("origin"), ws.headers.get("host")
+    if not agent_origin_allowed(origin, host, ws.app.state.settings.console_origins):
+        await ws.close(CLOSE_POLICY, "origin not allowed")  # before accept: HTTP 403
         return
     await ws.accept()
     conn = Connection(ws, for_agent=True)

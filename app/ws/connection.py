@@ -66,6 +66,9 @@ class Connection:
         self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
+        # When the client last sent a frame; the hub closes sockets silent for IDLE_TIMEOUT_S
+        # (one check every few seconds, not a timer per frame).
+        self.last_heard = asyncio.get_running_loop().time()
         self._in_flight: set[asyncio.Task[None]] = set()
 
     def session(self) -> AsyncSession:
@@ -109,16 +112,26 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.ws.close(code, reason)
 
-    def watch(self, conversation_id: int, after_seq: int, *, new: bool = False) -> None:
+    def watch(self, conversation_id: int, after_seq: int, *, caught_up: bool = False) -> None:
         """Subscribe first, then let the pump read the database: nothing falls in between.
 
-        `new`: the conversation was created for this socket just now, so nobody else can
-        have written to it yet and there is nothing to read.
+        `caught_up`: there is nothing after `after_seq` to read: the conversation was created
+        for this socket just now, or its last seq was read after subscribing (`subscribe`).
         """
         self.sub.add(conversation_channel(conversation_id))
-        self.sub.offer(
-            {"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq, "new": new}
-        )
+        if caught_up:
+            self.last_seq[conversation_id] = after_seq  # the bus brings whatever comes next
+            return
+        self.sub.offer({"type": CATCH_UP, "conversation_id": conversation_id, "after": after_seq})
+
+    def subscribe(self, conversation_id: int) -> None:
+        """Hear a conversation's events before reading it (`watch` later, or `unsubscribe`)."""
+        self.sub.add(conversation_channel(conversation_id))
+
+    def unsubscribe(self, conversation_id: int) -> None:
+        """Stop hearing a conversation that was subscribed to but is not watched."""
+        if conversation_id not in self.last_seq:
+            self.sub.remove(conversation_channel(conversation_id))
 
     def unwatch(self, conversation_id: int) -> None:
         """Stop receiving a conversation's events."""
@@ -151,8 +164,7 @@ class Connection:
         if kind == CATCH_UP:
             cid = event["conversation_id"]
             self.last_seq[cid] = event["after"]
-            if not event["new"]:
-                await self._catch_up(cid)
+            await self._catch_up(cid)
         elif kind == BEHIND:
             await self._catch_up(event["conversation_id"])
         elif kind == RESYNC:
@@ -162,12 +174,20 @@ class Connection:
                 await self.send({"type": "resync"})
         elif kind == "message":
             await self._deliver_message(event)
+        elif self._unwatched(event):
+            return
         elif kind == "typing":
             # Each side sees the other side typing, never its own echo.
             if (event.get("sender") == "visitor") == self.for_agent:
                 await self.send(event)
         elif kind is not None and not kind.startswith("_"):
             await self.send(event)
+
+    def _unwatched(self, event: dict[str, Any]) -> bool:
+        """A visitor's event about a conversation subscribed to but not watched (being read
+        at hello): a visitor hears only the conversation they are in."""
+        cid = event.get("conversation_id")
+        return not self.for_agent and cid is not None and cid not in self.last_seq
 
     def _visible(self, sender: str) -> bool:
         return self.for_agent or sender != Sender.NOTE
@@ -245,7 +265,8 @@ class Connection:
         return frame
 
     async def serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
-        """Read frames until the peer goes; each is handled before the next is read.
+        """Read frames until the peer goes (or, silent, is closed by the hub); each is handled
+        before the next is read.
 
         A handler may leave the end of its work `in_flight` (at most MAX_IN_FLIGHT at once).
         """
@@ -259,12 +280,8 @@ class Connection:
         while not self._closed:
             if len(self._in_flight) >= MAX_IN_FLIGHT:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
-            try:
-                async with asyncio.timeout(IDLE_TIMEOUT_S):
-                    message = await self.ws.receive()
-            except TimeoutError:
-                await self.close(CLOSE_IDLE, "no heartbeat")
-                return
+            message = await self.ws.receive()
+            self.last_heard = asyncio.get_running_loop().time()
             if message["type"] == "websocket.disconnect":
                 return
             frame = None

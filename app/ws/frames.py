@@ -17,12 +17,17 @@ from handoff.messages import Posted
 from handoff.models import MESSAGE_TEXT_MAX, ROW_ID_MAX
 from handoff.writer import Stored
 
-MAX_FRAME_BYTES = 16 * 1024  # a whole frame; anything bigger is refused before parsing
+# A whole frame. The largest valid one is a message of MESSAGE_TEXT_MAX bytes that JSON escapes
+# to six bytes each (\u0001), plus its other fields. The server's websocket layer refuses bigger
+# frames before buffering them (uvicorn's ws_max_size: app/cli.py, close 1009); this check
+# holds when the app is served some other way.
+MAX_FRAME_BYTES = 64 * 1024
 # JSON can spell a NUL ("\u0000", which PostgreSQL text cannot hold) and a lone UTF-16
 # surrogate ("\ud800", which no UTF-8 text holds); only a frame with such an escape is walked.
 ODD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 PositiveSeq = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]
 RowId = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]  # bigger numbers would fail in the database
+MAX_DEPTH = 64  # no frame nests this deep; walking deeper is refused, not recursed
 
 
 class Frame(BaseModel):
@@ -164,7 +169,9 @@ def parse_frame(raw: str | bytes | None, adapter: TypeAdapter[Any]) -> Frame:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise FrameError("bad_json", f"not JSON: {exc.msg}") from exc
-    if ODD_ESCAPE.search(raw) and not _storable(data):
+    except RecursionError as exc:  # [[[[...]]]] deeper than the parser recurses
+        raise FrameError("bad_json", "not JSON: nested too deeply") from exc
+    if ODD_ESCAPE.search(raw) and not _storable(data, depth=0):
         raise FrameError("bad_json", "a string holds a NUL or a lone surrogate")
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'")
@@ -186,12 +193,16 @@ def parse_frame(raw: str | bytes | None, adapter: TypeAdapter[Any]) -> Frame:
     return frame
 
 
-def _storable(data: Any) -> bool:
-    """No string (key or value) holds a NUL or a lone surrogate."""
+def _storable(data: Any, *, depth: int) -> bool:
+    """No string (key or value) holds a NUL or a lone surrogate (nor is it absurdly deep)."""
+    if depth > MAX_DEPTH:
+        return False
     if isinstance(data, dict):
-        return all(_storable(k) and _storable(v) for k, v in data.items())
+        return all(
+            _storable(k, depth=depth) and _storable(v, depth=depth + 1) for k, v in data.items()
+        )
     if isinstance(data, list):
-        return all(_storable(v) for v in data)
+        return all(_storable(v, depth=depth + 1) for v in data)
     if isinstance(data, str):
         try:
             data.encode()

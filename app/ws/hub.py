@@ -13,7 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
-from app.ws.connection import BEHIND, CLOSE_NORMAL, CLOSE_RESTART, CLOSE_TOO_SLOW, Connection
+from app.ws.connection import (
+    BEHIND,
+    CLOSE_IDLE,
+    CLOSE_NORMAL,
+    CLOSE_RESTART,
+    CLOSE_TOO_SLOW,
+    IDLE_TIMEOUT_S,
+    Connection,
+)
 from handoff.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,7 @@ class Hub:
         self.connections: set[Connection] = set()
         self.replica_id = uuid.uuid4().hex  # names this process in the presence table
         self.draining = False  # set on shutdown: readiness fails, new sockets are refused
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
@@ -68,10 +77,20 @@ class Hub:
             return_exceptions=True,
         )
 
+    def close_idle(self) -> None:
+        """Close every socket whose client has sent nothing (not even a ping) for too long."""
+        silent_since = asyncio.get_running_loop().time() - IDLE_TIMEOUT_S
+        for conn in [c for c in self.connections if c.last_heard < silent_since]:
+            # In a task of its own: a close waits for a frame being sent, never the sweep.
+            task = asyncio.create_task(conn.close(CLOSE_IDLE, "no heartbeat"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
     async def sweep_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        """Wake every socket that is behind the database (see SWEEP_S)."""
+        """Close silent sockets, and wake every socket that is behind the database (SWEEP_S)."""
         while True:
             await asyncio.sleep(SWEEP_S)
+            self.close_idle()
             try:
                 await self.sweep(sessions)
             except Exception:  # noqa: BLE001 - the database may be restarting; try again

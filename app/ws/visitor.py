@@ -9,12 +9,14 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity import origin_allowed, verify_identity
+from app.limits import Action, Limiter, RateLimited
 from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
     Choice,
     Feedback,
     Frame,
     Handoff,
+    Hello,
     LeaveEmail,
     Rate,
     RequestTicket,
@@ -22,11 +24,14 @@ from app.ws.frames import (
     Transcript,
     Typing,
     ack,
+    ref_of,
     visitor_frames,
 )
-from handoff import bot_turn, escalation, feedback, tickets, visitors
+from handoff import bot_turn, escalation, feedback, tickets, transcripts, visitors
+from handoff.conversations import get_conversation
 from handoff.errors import Conflict
 from handoff.routing import Routing
+from handoff.states import ConversationState
 from handoff.writer import MessageWriter, Stored
 
 router = APIRouter()
@@ -43,9 +48,16 @@ class VisitorSocket:
         self.routing: Routing = conn.app.state.routing
         self.bus = conn.bus
         self.writer: MessageWriter = conn.app.state.writer
+        self.limiter: Limiter = conn.app.state.limiter
+        self.ip = client_ip(conn)
 
     async def welcome(
-        self, conversation_id: int, after_seq: int, state: dict[str, Any], *, new: bool = False
+        self,
+        conversation_id: int,
+        after_seq: int,
+        state: dict[str, Any],
+        *,
+        caught_up: bool = False,
     ) -> None:
         """Tell the client its token and conversation, then stream it from `after_seq`."""
         self.conn.unwatch_all()
@@ -59,18 +71,32 @@ class VisitorSocket:
                 "state": state,
             }
         )
-        self.conn.watch(conversation_id, after_seq, new=new)
+        self.conn.watch(conversation_id, after_seq, caught_up=caught_up)
         self.conversation_id = conversation_id
 
     async def handle(self, frame: Frame) -> None:
-        """Dispatch one parsed frame to its handler, in one database session."""
+        """Dispatch one parsed frame to its handler, in one database session, within limits.
+
+        A frame over a limit gets `rate_limited` and is not handled: nothing is stored.
+        """
         handler = HANDLERS.get(type(frame))
-        if handler is not None:
+        if handler is None:
+            return
+        try:
+            await self._spend(limited_actions(frame))
             async with self.conn.session() as session:
                 await handler(self, session, frame)
+        except RateLimited as refused:
+            await self.conn.send(refused.frame(ref_of(frame)))
+
+    async def _spend(self, actions: tuple[Action, ...]) -> None:
+        await self.limiter.check(actions, ip=self.ip, visitor_id=self.visitor_id)
 
     async def _open_conversation(self, session: AsyncSession) -> int:
         """A message after close starts a new conversation, announced with a fresh welcome."""
+        current = await get_conversation(session=session, conversation_id=self.conversation_id)
+        if current.state == ConversationState.CLOSED:  # this frame starts a new conversation
+            await self._spend((Action.NEW_CONVERSATION,))
         conv, new_state = await visitors.conversation_for_message(
             session=session, visitor_id=self.visitor_id, current_id=self.conversation_id
         )
@@ -164,9 +190,11 @@ class VisitorSocket:
         await self.conn.send(ack(posted))
 
     async def on_transcript(self, session: AsyncSession, frame: Transcript) -> None:
-        email = await feedback.email_transcript(
+        email = await transcripts.email_transcript(
             session=session,
             mail=self.settings.mail(),
+            limits=self.settings.transcript_limits(),
+            visitor_id=self.visitor_id,
             conversation_id=self.conversation_id,
             email=frame.email,
         )
@@ -179,6 +207,18 @@ class VisitorSocket:
 
 
 Handler = Callable[[VisitorSocket, AsyncSession, Any], Awaitable[None]]
+# What each frame spends of the abuse limits (app/limits.py), counted before it is handled.
+LIMITS: dict[type[Frame], tuple[Action, ...]] = {
+    SendMessage: (Action.MESSAGE,),
+    Choice: (Action.MESSAGE,),
+    Handoff: (Action.HANDOFF,),
+    RequestTicket: (Action.HANDOFF,),
+    LeaveEmail: (Action.EMAIL,),
+    Typing: (Action.TYPING,),
+    Feedback: (Action.OTHER,),
+    Rate: (Action.OTHER,),
+    Transcript: (Action.OTHER,),
+}
 # Ping is answered by the connection itself; a second hello is refused there.
 HANDLERS: dict[type[Frame], Handler] = {
     SendMessage: VisitorSocket.on_message,
@@ -191,6 +231,18 @@ HANDLERS: dict[type[Frame], Handler] = {
     Transcript: VisitorSocket.on_transcript,
     Typing: VisitorSocket.on_typing,
 }
+
+
+def limited_actions(frame: Frame) -> tuple[Action, ...]:
+    """The limits a frame counts against ("none of these" also asks for a person)."""
+    if isinstance(frame, Choice) and frame.entry_id is None:
+        return (Action.MESSAGE, Action.HANDOFF)
+    return LIMITS.get(type(frame), (Action.OTHER,))
+
+
+def client_ip(conn: Connection) -> str | None:
+    """The visitor's IP: the socket's peer, or whom a trusted proxy forwarded (app/cli.py)."""
+    return conn.ws.client.host if conn.ws.client else None
 
 
 @router.websocket("/ws/visitor")
@@ -213,39 +265,72 @@ async def _serve_visitor(conn: Connection) -> None:
         await conn.serve(socket.handle, visitor_frames)
 
 
+async def _hello_within_limits(conn: Connection) -> tuple[Hello, int | None] | None:
+    """The hello and the visitor its token names; a hello over the limits is refused, and the
+    client may say hello again. None if it never said one."""
+    while True:
+        hello = await conn.receive_hello(visitor_frames)
+        if hello is None:
+            return None
+        tokens = conn.app.state.tokens
+        visitor_id = tokens.visitor_id(hello.token) if hello.token else None
+        if hello.token and visitor_id is None:
+            await conn.send_error("invalid_token", "unknown visitor token; starting a new visitor")
+        # A first visit stores a visitor and a conversation.
+        first = (Action.NEW_VISITOR, Action.NEW_CONVERSATION) if visitor_id is None else ()
+        try:
+            await conn.app.state.limiter.check(
+                (Action.HELLO, *first), ip=client_ip(conn), visitor_id=visitor_id
+            )
+        except RateLimited as refused:
+            await conn.send(refused.frame(None))
+            continue
+        return hello, visitor_id
+
+
 async def _say_hello(conn: Connection) -> VisitorSocket | None:
     """Hello -> welcome; the socket, or None if the client never said hello.
 
     Apart from serving, so that nothing of the hello (frame, rows) stays alive with the socket.
     """
-    hello = await conn.receive_hello(visitor_frames)
-    if hello is None:
+    received = await _hello_within_limits(conn)
+    if received is None:
         return None
+    hello, visitor_id = received
     app = conn.app
-    visitor_id = app.state.tokens.visitor_id(hello.token) if hello.token else None
-    if hello.token and visitor_id is None:
-        await conn.send_error("invalid_token", "unknown visitor token; starting a new visitor")
     site = None
     if hello.identity is not None:
         site = verify_identity(hello.identity, secret=app.state.settings.identity_secret)
         if site is None:
             await conn.send_error("invalid_identity", "identity did not verify; ignored")
-    async with conn.session() as session:
+    named = hello.conversation_id
+    if named is not None:
+        # Heard from before it is read: if the read finds nothing after the client's last seq,
+        # there is nothing to catch up (whatever comes later arrives on the bus).
+        conn.subscribe(named)
+    # An anonymous hello only reads (new rows go through the writer): on SQLite it then
+    # takes no write lock. A signed identity may update its visitor: a writing session.
+    async with conn.session() if site else conn.read_session() as session:
         resumed = await visitors.resume(
             session=session,
+            writer=app.state.writer,
             visitor_id=visitor_id,
             name=hello.name,
             locale=hello.locale,
             page_url=hello.page_url,
-            site_name=site.name if site else None,
-            site_email=site.email if site else None,
+            verified=site,
             conversation_id=hello.conversation_id,
             last_seq=hello.last_seq,
+            keep_page_query=app.state.settings.keep_page_query,
         )
     if resumed.refused_conversation:
         await conn.send_error("forbidden", "that conversation is not yours")
-    socket = VisitorSocket(conn, resumed.visitor_id)
-    await socket.welcome(
-        resumed.conversation.id, resumed.after_seq, resumed.state, new=resumed.new_conversation
+    conv = resumed.conversation
+    if named is not None and named != conv.id:
+        conn.unsubscribe(named)
+    caught_up = resumed.new_conversation or (
+        conv.id == named and conv.last_seq <= resumed.after_seq
     )
+    socket = VisitorSocket(conn, resumed.visitor_id)
+    await socket.welcome(conv.id, resumed.after_seq, resumed.state, caught_up=caught_up)
     return socket

@@ -10,7 +10,7 @@ kept). Its rows are copied aside, the table dropped and created again, the rows 
 foreign keys that point at it are checked at the commit, when every row is back.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-02 12:00:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from app.identity import sign_identity
 from tests.browser.widget_page import (
+    UI_TIMEOUT_MS,
     bubbles,
     db_rows,
     db_scalar,
@@ -22,6 +26,8 @@ from tests.browser.widget_page import (
     take_queued,
 )
 from tests.conftest import Inbox, Server, make_settings, run_server, seed_kb
+
+IDENTITY_SECRET = "site-secret-" + "d" * 32
 
 NEVER_SURE = 1.01  # an answer threshold above any score: the bot clarifies whatever it is asked
 
@@ -199,10 +205,25 @@ async def test_transcript_by_email_after_close(
 ) -> None:
     inbox, port = smtp
     await seed_kb(database_url)
-    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=port)
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=port, identity_secret=IDENTITY_SECRET
+    )
     async with run_server(settings) as server:
         alice, token = await online_agent(server, "Alice")
-        context, page = await open_shop(browser, server)
+        # Dana is signed in to the shop, which vouches for her address: a transcript may go there.
+        context = await browser.new_context()
+        context.set_default_timeout(UI_TIMEOUT_MS)
+        expires = int(time.time()) + 600
+        identity = {
+            "user_id": "dana", "email": "dana@example.com", "expires": expires,
+            "signature": sign_identity(
+                secret=IDENTITY_SECRET, user_id="dana", email="dana@example.com", expires=expires
+            ),
+        }
+        config = json.dumps({"identity": identity})
+        await context.add_init_script(f"window.chatdeskConfig = {config};")
+        page = await context.new_page()
+        await page.goto(server.base_url + "/")
         await open_panel(page)
         await say(page, "how much is postage?")
         await expect(bubbles(page, "bot").last).to_contain_text("€4.95")
@@ -217,7 +238,15 @@ async def test_transcript_by_email_after_close(
         await rating.get_by_role("radio", name="5 of 5 stars").check()
         await rating.get_by_role("button", name="Send rating").click()
         form = page.locator("chatdesk-widget .tr")
-        await form.get_by_label("E-mail me this conversation").fill("dana@example.com")
+        address = form.get_by_label("E-mail me this conversation")
+        await expect(address).to_have_value("dana@example.com")  # her signed address, offered
+        # Anyone else's address is refused, with a reason the visitor can read.
+        await address.fill("someone@else.example")
+        await form.get_by_role("button", name="Save").click()
+        await expect(page.locator("chatdesk-widget p.err[role=alert]")).to_contain_text(
+            "your own address"
+        )
+        await address.fill("dana@example.com")
         await form.get_by_role("button", name="Save").click()
         await expect(form).to_contain_text("We sent the conversation to dana@example.com")
 

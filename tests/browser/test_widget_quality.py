@@ -206,8 +206,11 @@ async def test_hostile_host_css_cross_origin_embed_and_signed_identity(
 
     # The signed identity reached the visitor's profile; the unsigned visitor stays anonymous.
     rows = await eventually(lambda: db_rows(
-        server, "SELECT name, email FROM visitors WHERE name IS NOT NULL"))
-    assert [(r.name, r.email) for r in rows] == [("Ann Example", "ann@example.com")]
+        server, "SELECT verified_name, verified_email FROM visitors"
+                " WHERE verified_name IS NOT NULL"))
+    assert [(r.verified_name, r.verified_email) for r in rows] == [
+        ("Ann Example", "ann@example.com")
+    ]
 
 
 async def test_accessibility_keyboard_only_and_axe(server: Server, browser: Browser) -> None:
@@ -255,10 +258,12 @@ async def test_mobile_full_screen_and_no_zoom_on_focus(
     )
     await page.screenshot(path=str(artifacts / "widget-mobile-closed.png"))
     await open_panel(page)
-    await page.wait_for_function(  # the opening slide-in has finished
+    # The opening slide-in has finished (polled from the test: wait_for_function would eval
+    # in the page, which its Content-Security-Policy does not allow).
+    assert await eventually(lambda: page.evaluate(
         "!document.querySelector('chatdesk-widget').shadowRoot"
         ".querySelector('.panel').getAnimations().length"
-    )
+    ))
     box = await panel(page).bounding_box()
     assert box == {"x": 0, "y": 0, "width": 375, "height": 740}
     await expect(launcher(page)).to_be_hidden()

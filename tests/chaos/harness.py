@@ -684,7 +684,9 @@ async def run(cfg: Config) -> Report:
         emails = await seed(url, cfg.agents, capacity=2 * math.ceil(cfg.visitors / cfg.agents))
         env = dict(os.environ, CHATDESK_DATABASE_URL=url, CHATDESK_ENV="test",
                    CHATDESK_SECRET_KEY=SECRET, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-                   CHATDESK_BUS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/0#{workdir.name}")
+                   CHATDESK_BUS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/0#{workdir.name}",
+                   # Every simulated visitor comes from loopback: no per-IP abuse limits.
+                   CHATDESK_RATE_LIMITS="false")
         ports = [cfg.base_port + i if cfg.base_port else free_port()
                  for i in range(cfg.replicas)]
         replicas = [Replica(port, env, workdir / f"replica-{i}.log")

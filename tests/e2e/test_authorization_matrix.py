@@ -12,7 +12,7 @@ and an admin each send the request or frame and the test asserts whether it went
 - Agent frames are about a conversation held by "agent".
 
 A new route fails `test_every_route_and_frame_type_has_a_row` until it has a row here: one
-line, e.g. `("POST", "/api/auth/logout"): Rest(AGENTS, fresh_token=True),`.
+line, e.g. `("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),`.
 """
 
 from __future__ import annotations
@@ -197,6 +197,7 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/healthz"): Rest(EVERYONE),
     ("GET", "/readyz"): Rest(EVERYONE),
     ("POST", "/api/agent/login"): Rest(EVERYONE, W.login),
+    ("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),
     ("GET", "/api/agent/me"): Rest(AGENTS),
     ("GET", "/api/agent/conversations"): Rest(AGENTS),
     ("GET", CONV): Rest(AGENTS, W.any_chat),
@@ -262,7 +263,7 @@ AGENT_SOCKET: dict[str, frozenset[str]] = {
     "unwatch": AGENTS,
     "message": HOLDER,  # a reply: only in a conversation you took (`forbidden` otherwise)
     "note": AGENTS,  # private notes in any conversation
-    "typing": AGENTS,
+    "typing": HOLDER,  # typing shows the visitor someone is coming: only where one may reply
     "status": AGENTS,  # one's own status
     # Visitor frames on the agent socket: `unknown_type` for everyone.
     "choice": NOBODY,
@@ -463,8 +464,11 @@ async def visitor_a(world: World, kind: str) -> VisitorA:
     cid = welcome["conversation_id"]
     changes = {"rating": {"state": S.CLOSED, "closed_at": utcnow()}}
     changes["request_ticket"] = {"state": S.QUEUED, "queued_at": utcnow()}
-    if kind in changes:
-        async with world.sessions() as s:
+    async with world.sessions() as s:
+        if kind == "transcript":  # transcripts go only to a confirmed address: a ticket's
+            s.add(Ticket(conversation_id=cid, email=A_EMAIL))
+            await s.commit()
+        if kind in changes:
             await s.execute(
                 update(Conversation).where(Conversation.id == cid).values(changes[kind])
             )

@@ -41,8 +41,11 @@ def errors(client: ChatClient) -> list[str]:
 
 
 async def profiles(server: Server) -> list[tuple[str | None, str | None]]:
-    rows = await db_rows(server, "SELECT name, email FROM visitors ORDER BY id")
-    return [(r.name, r.email) for r in rows]
+    """What the site vouched for on each visitor (verified name and e-mail)."""
+    rows = await db_rows(
+        server, "SELECT verified_name, verified_email FROM visitors ORDER BY id"
+    )
+    return [(r.verified_name, r.verified_email) for r in rows]
 
 
 async def test_a_signed_identity_names_the_visitor(site: Server) -> None:

@@ -17,6 +17,8 @@ from tests.conftest import Server
 # arrive together: handoff/writer.py).
 VISITOR_MESSAGE_IN_A_TICKET = 3  # seq + insert + the ticket's "customer replied"
 QUESTION_THE_BOT_ANSWERS = 4  # seq + insert for the question, the same for the answer
+NEW_HELLO = 2  # the visitor and their conversation (shared with the hellos arriving together)
+RETURNING_HELLO = 3  # reads only
 SWEEP = "SELECT conversations.id, conversations.last_seq FROM conversations"
 
 
@@ -75,3 +77,31 @@ async def test_a_question_the_bot_answers_costs_four_statements(server: Server) 
         counter.stop()
     assert len(statements) <= QUESTION_THE_BOT_ANSWERS, statements
     await client.close()
+
+
+async def test_hellos_cost_two_statements_new_and_three_returning(server: Server) -> None:
+    counter = StatementCounter(server)
+    try:
+        first, welcome = await visitor(server)
+        await first.drain(0.3)
+        new_hello = counter.take()
+        await first.send({"type": "handoff", "client_msg_id": "h1"})  # nobody online: a ticket
+        seq = (await first.expect_type("state", state="ticket"))["conversation_id"]
+        await first.drain(0.3)
+        last_seq = max(m["seq"] for m in first.messages(seq))
+        await first.close()
+        counter.take()
+        again, _ = await visitor(
+            server,
+            token=welcome["token"],
+            conversation_id=welcome["conversation_id"],
+            last_seq=last_seq,
+        )
+        await again.drain(0.3)
+        returning_hello = counter.take()
+    finally:
+        counter.stop()
+    assert len(new_hello) <= NEW_HELLO, new_hello  # the visitor, their conversation
+    # who the token's visitor is signed in as, their conversation, its ticket; no catch-up read
+    assert len(returning_hello) <= RETURNING_HELLO, returning_hello
+    await again.close()

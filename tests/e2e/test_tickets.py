@@ -121,6 +121,13 @@ async def test_transcript_is_mailed_without_private_notes(
         {"type": "note", "conversation_id": cid, "client_msg_id": "n1", "text": "SECRET NOTE"}
     )
     await console.expect_type("ack")
+    # We are closed: the chat becomes a ticket, and the address left on it is the visitor's.
+    await client.send({"type": "handoff", "client_msg_id": "h1"})
+    await client.expect_type("state", state="ticket")
+    await client.send({"type": "email", "email": "dana@example.com"})
+    await client.expect(
+        lambda f: f.get("type") == "message" and (f.get("meta") or {}).get("kind") == "email"
+    )
     await client.send({"type": "transcript", "email": "dana@example.com"})
     sent = await client.expect_type("transcript_sent")
     assert sent["email"] == "dana@example.com"

@@ -70,9 +70,8 @@ def new_chat(session: AsyncSession) -> Callable[..., Awaitable[Conversation]]:
     async def make(email: str | None = None) -> Conversation:
         visitor = await visitors.create_visitor(session=session)
         if email is not None:
-            await visitors.update_visitor_profile(
-                session=session, visitor_id=visitor.id, name=None, email=email
-            )
+            visitor.email = email  # as if they had typed it into the `email` frame
+            await session.commit()
         return await visitors.open_conversation(session=session, visitor_id=visitor.id)
 
     return make

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import make_engine, make_read_sessionmaker
 from bot import Reason
 from handoff import agent_actions, audit, feedback, privacy, visitors
 from handoff.conversations import get_conversation
@@ -57,9 +58,10 @@ async def history(session: AsyncSession, visitor_email: str) -> Visitor:
     conv = await visitors.open_conversation(
         session=session, visitor_id=(await visitors.create_visitor(session=session, name="Eve")).id
     )
-    await visitors.update_visitor_profile(
-        session=session, visitor_id=conv.visitor_id, name=None, email=visitor_email
-    )
+    visitor = await session.get(Visitor, conv.visitor_id)
+    assert visitor is not None
+    visitor.email = visitor_email
+    await session.commit()
     for sender, text in [(Sender.VISITOR, "my order 42?"), (Sender.BOT, "It ships today.")]:
         await append_message(session=session, conversation_id=conv.id, sender=sender, text=text)
     await append_message(
@@ -218,22 +220,29 @@ async def test_find_by_the_email_on_the_profile_or_on_a_ticket(session) -> None:
     assert await privacy.find_visitors(session=session, email="nobody@example.com") == []
 
 
-async def test_a_deleted_visitors_token_never_reaches_a_newer_visitor(session, bus) -> None:
+async def test_a_deleted_visitors_token_never_reaches_a_newer_visitor(
+    session, bus, writer, database_url
+) -> None:
     eve = await history(session, "eve@example.com")
     await privacy.delete_visitor(session=session, bus=bus, visitor_id=eve.id, agent_id=None)
     newcomer = await visitors.create_visitor(session=session, name="Newcomer")
 
-    back = await visitors.resume(
-        session=session,
-        visitor_id=eve.id,  # what Eve's old token still says
-        name=None,
-        locale=None,
-        page_url=None,
-        site_name=None,
-        site_email=None,
-        conversation_id=None,
-        last_seq=0,
-    )
+    engine = make_engine(database_url)  # a hello reads in a read session, as the app does
+    try:
+        async with make_read_sessionmaker(engine)() as reading:
+            back = await visitors.resume(
+                session=reading,
+                writer=writer,
+                visitor_id=eve.id,  # what Eve's old token still says
+                name=None,
+                locale=None,
+                page_url=None,
+                verified=None,
+                conversation_id=None,
+                last_seq=0,
+            )
+    finally:
+        await engine.dispose()
 
     assert newcomer.id != eve.id, "ids of deleted visitors are never handed out again"
     assert back.visitor_id not in (eve.id, newcomer.id)

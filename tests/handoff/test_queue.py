@@ -157,3 +157,29 @@ async def test_of_two_agents_taking_a_chat_at_once_exactly_one_wins(
     conv = await get_conversation(session=session, conversation_id=conv.id)
     assert conv.assigned_agent_id == winners[0]
     assert len(await joined(session, conv.id)) == 1, "the visitor is told once who joined"
+
+
+async def test_a_burst_of_drains_is_served_by_one_drainer_that_goes_round_again(
+    session, bus, database_url, new_agent, queued
+) -> None:
+    await new_agent("Ann", capacity=10)
+    chats = await queued(6)
+    await session.commit()  # SQLite: this session must not hold the write lock meanwhile
+    engine = make_engine(database_url)
+    sessions = make_sessionmaker(engine)
+    auto = Routing()  # one process: one gate
+
+    async def drain() -> list[int]:
+        async with sessions() as s:
+            return await drain_queue(session=s, bus=bus, routing=auto)
+
+    try:
+        results = await asyncio.gather(*(drain() for _ in range(5)))
+    finally:
+        await engine.dispose()
+
+    assert sorted(len(r) for r in results) == [0, 0, 0, 0, 6], "one drainer assigned them all"
+    for conv in chats:
+        fresh = await get_conversation(session=session, conversation_id=conv.id)
+        assert fresh.state == S.ASSIGNED
+    assert not auto.gate.running

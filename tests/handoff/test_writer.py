@@ -8,9 +8,9 @@ from sqlalchemy import event
 
 from app.db import make_engine
 from handoff.conversations import get_conversation
-from handoff.models import Sender
+from handoff.models import Sender, Visitor
 from handoff.states import ConversationState
-from handoff.writer import Guard, MessageWriter, NewMessage
+from handoff.writer import Guard, MessageWriter, NewConversation, NewMessage
 
 
 def visitor_says(conversation_id: int, cmid: str, text: str = "hello") -> NewMessage:
@@ -188,3 +188,39 @@ async def close_now(session, conversation_id: int) -> None:
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     conv.state = ConversationState.CLOSED
     await session.commit()
+
+
+async def test_conversations_opened_together_share_a_commit(
+    session, bus, database_url, new_chat
+) -> None:
+    returning = await new_chat()  # a visitor whose next conversation opens alongside
+    await session.commit()
+    engine = make_engine(database_url)
+    commits = []
+    event.listen(engine.sync_engine, "commit", lambda conn: commits.append(1))
+    try:
+        async with MessageWriter(engine, bus) as writer:
+            ids = await asyncio.gather(
+                *(
+                    writer.open(
+                        NewConversation(visitor={"name": f"v{n}", "locale": "cs"} if n % 2 else {})
+                    )
+                    for n in range(40)
+                ),
+                writer.open(NewConversation(visitor_id=returning.visitor_id)),
+                writer.store(visitor_says(999_999, "nowhere")),  # no such conversation: refused
+            )
+            first_message = await writer.store(visitor_says(ids[3][1], "first"))
+    finally:
+        await engine.dispose()
+    first_visits, (again, next_conversation), refused = ids[:-2], ids[-2], ids[-1]
+    assert refused is None
+    assert again == returning.visitor_id and next_conversation != returning.id
+    assert len({v for v, _ in first_visits}) == len({c for _, c in first_visits}) == 40
+    assert len(commits) < 10, f"{len(commits)} commits for 41 new conversations"
+    for n, (visitor_id, conversation_id) in enumerate(first_visits):
+        conv = await get_conversation(session=session, conversation_id=conversation_id)
+        assert conv.visitor_id == visitor_id and conv.state == ConversationState.BOT
+        visitor = await session.get(Visitor, visitor_id)
+        assert visitor is not None and visitor.name == (f"v{n}" if n % 2 else None)
+    assert first_message is not None and first_message.message.seq == 1

@@ -4,16 +4,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { DRAFT_PREVIEW_CHARS, KEEP_MESSAGES, VisitorSession } from "../../widget/bubble/session.js";
+import { DRAFT_PREVIEW_CHARS, KEEP_MESSAGES, VisitorSession, pageUrlToSend } from "../../widget/bubble/session.js";
 import { FakeClock, fakeSockets, memoryStore } from "./fakes.mjs";
 
 const CONV = 41;
 
-function visitor({ store = memoryStore(), net = fakeSockets(), clock = new FakeClock(), identity = () => null } = {}) {
+const LONG_PATH = "/cart/" + "y".repeat(3000);
+
+function visitor({ store = memoryStore(), net = fakeSockets(), clock = new FakeClock(), identity = () => null,
+  pageUrl = () => "https://shop.test" + LONG_PATH, keepPageQuery = false } = {}) {
   const seen = { shown: [], acked: [], failed: [], errors: [], states: 0, changed: 0, typing: [], status: [] };
   const session = new VisitorSession({
     store, url: "ws://chat.test/ws/visitor", WebSocket: net.FakeWebSocket, timers: clock, random: () => 0.5,
-    locale: "de-AT", pageUrl: () => "https://shop.test/cart?x=" + "y".repeat(3000), identity,
+    locale: "de-AT", pageUrl, keepPageQuery, identity,
     view: {
       shown: (r) => seen.shown.push(r), acked: (r) => seen.acked.push(r), failed: (r) => seen.failed.push(r),
       error: (t) => seen.errors.push(t), stateChanged: () => seen.states++, conversationChanged: () => seen.changed++,
@@ -52,12 +55,50 @@ describe("VisitorSession", () => {
     const [, hello] = connect(t);
     assert.deepEqual(hello, {
       type: "hello", token: null, conversation_id: null, last_seq: 0, locale: "de-AT",
-      page_url: ("https://shop.test/cart?x=" + "y".repeat(3000)).slice(0, 2048),
+      page_url: ("https://shop.test" + LONG_PATH).slice(0, 2048),
       identity: { user_id: "u1", signature: "ab" },
     });
     assert.equal(t.store.get("token"), "tok-1");
     assert.equal(t.store.get("conv"), CONV);
     assert.deepEqual(t.seen.status, ["connecting", "online"]);
+  });
+
+  it("sends the page without its query, fragment or credentials unless the site keeps them", () => {
+    const page = () => "https://ann:pw@shop.test/reset?token=SECRET-123&code=oauth#access_token=XYZ";
+    const [, stripped] = connect(visitor({ pageUrl: page }));
+    assert.equal(stripped.page_url, "https://shop.test/reset");
+    const [, kept] = connect(visitor({ pageUrl: page, keepPageQuery: true }));
+    assert.equal(kept.page_url, "https://shop.test/reset?token=SECRET-123&code=oauth#access_token=XYZ");
+    assert.equal(pageUrlToSend("not a url"), "");
+  });
+
+  it("forgets the chat of another signed-in user kept in this browser; a new login keeps its own", () => {
+    const store = memoryStore();
+    const ann = visitor({ store, identity: () => ({ user_id: "ann", signature: "ab" }) });
+    const [s] = connect(ann);
+    s.receive(msg(1, { text: "Ann's private answer" }));
+    ann.session.message("Ann's unsent question");
+    // Bob signs in on the same browser: nothing of Ann's is shown, resumed or sent.
+    const bob = visitor({ store, identity: () => ({ user_id: "bob", signature: "cd" }) });
+    assert.deepEqual(bob.session.records, []);
+    const [bs, hello] = connect(bob);
+    assert.equal(hello.token, null);
+    assert.equal(hello.conversation_id, null);
+    assert.deepEqual(bs.framesOf("message"), []);
+    // Bob signs out on the same page (a single-page app): forgotten before the next hello.
+    bs.receive(msg(2, { text: "Bob's answer" }));
+    let who = { user_id: "bob", signature: "cd" };
+    bob.session.identity = () => who;
+    who = null;
+    const [, anon] = reconnect(bob);
+    assert.equal(anon.token, null, "signed out: Bob's token is not sent");
+    assert.equal(anon.conversation_id, null);
+    assert.deepEqual(bob.session.records, []);
+    // An anonymous visitor who signs in keeps their chat (the server makes it theirs).
+    const mine = visitor({ store: memoryStore({ token: "tok-anon", conv: CONV, user: null }),
+      identity: () => ({ user_id: "cy", signature: "ef" }) });
+    const [, signedIn] = connect(mine);
+    assert.equal(signedIn.token, "tok-anon");
   });
 
   it("shows a message sent at once; its ack marks it sent with its seq", () => {

@@ -26,6 +26,9 @@ export function readConfig(script, win) {
     side: opt("position", "", "right") === "left" ? "left" : "right",
     soundDefault: opt("sound", "", "off") === "on",
     identity: () => parseIdentity(opt("identity", "identity", null)),
+    // The page's ?query and #fragment reach agents only when the site says so (they carry
+    // reset tokens and OAuth codes): data-keep-page-query="on" or keepPageQuery: true.
+    keepPageQuery: [true, "on", "true"].includes(opt("keepPageQuery", "keepPageQuery", false)),
   };
 }
 

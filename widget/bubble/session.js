@@ -14,6 +14,25 @@ const PAGE_URL_MAX = 2048; // the server's limit on `hello.page_url`
 const QUIET_ERRORS = new Set(["invalid_token", "unknown_type"]);
 
 const bySeq = (a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity); // unsent ones last
+// What this browser keeps of one visitor's chat (localStorage): forgotten when the site's
+// signed-in user changes, so the next person on this browser never sees it.
+const EMPTY_CHAT = { token: null, conv: null, msgs: [], pending: [], read: 0, state: { state: "bot" }, votes: {}, rated: {} };
+
+/**
+ * The page's address as agents see it: without ?query and #fragment (reset tokens, OAuth codes,
+ * session ids live there) unless the site keeps them, never with user:password@.
+ */
+export function pageUrlToSend(href, keepQuery = false) {
+  try {
+    const u = new URL(href);
+    u.username = ""; u.password = "";
+    if (!keepQuery) { u.search = ""; u.hash = ""; }
+    return u.href;
+  } catch (e) { return ""; }
+}
+
+/** The signed-in user a site's identity claim names, or null. */
+const userOf = (id) => (id && typeof id.user_id === "string" ? id.user_id : null);
 
 /**
  * store: {get(key, fallback), set(key, value)}, shared by the site's pages (localStorage).
@@ -23,21 +42,15 @@ const bySeq = (a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity); // unsent one
  * message's "sending" | "sent" | "failed".
  */
 export class VisitorSession {
-  constructor({ store, view = {}, url, WebSocket, timers, random, locale, pageUrl = () => "", identity = () => null }) {
+  constructor({ store, view = {}, url, WebSocket, timers, random, locale, pageUrl = () => "", keepPageQuery = false, identity = () => null }) {
     this.store = store;
     this.view = view;
     this.locale = locale;
     this.pageUrl = pageUrl;
+    this.keepPageQuery = keepPageQuery;
     this.identity = identity;
-    this.token = store.get("token", null);
-    this.conversationId = store.get("conv", null);
-    this.records = store.get("msgs", []);
-    this.seqs = new SeqTracker(this.records.map((r) => r.seq)); // resume after what we show
-    this.outbox = new Outbox(store.get("pending", []), () => this.save());
-    this.readSeq = store.get("read", 0);
-    this.state = store.get("state", { state: "bot" }); // the last `state` frame
-    this.votes = store.get("votes", {}); // "conversation:seq" -> helpful
-    this.rated = store.get("rated", {}); // conversation id -> true
+    this.forgetOtherUser();
+    this.load();
     this.connection = new Connection({
       url, WebSocket, timers, random, silentBeats: SILENT_BEATS_DEAD,
       hello: () => this.hello(),
@@ -47,6 +60,35 @@ export class VisitorSession {
   }
 
   get lastSeq() { return this.seqs.last; }
+
+  /** This browser's chat as the store keeps it. */
+  load() {
+    const { store } = this;
+    this.token = store.get("token", null);
+    this.conversationId = store.get("conv", null);
+    this.records = store.get("msgs", []);
+    this.seqs = new SeqTracker(this.records.map((r) => r.seq)); // resume after what we show
+    this.outbox = new Outbox(store.get("pending", []), () => this.save());
+    this.readSeq = store.get("read", 0);
+    this.state = store.get("state", { state: "bot" }); // the last `state` frame
+    this.votes = store.get("votes", {}); // "conversation:seq" -> helpful
+    this.rated = store.get("rated", {}); // conversation id -> true
+  }
+
+  /**
+   * Another signed-in user than the one whose chat is kept here, or nobody now: forget that
+   * chat (token, messages, unsent frames), so the next person on this browser never sees it.
+   * A visitor who only now signs in keeps theirs (the server makes it their user's).
+   * True when something was forgotten.
+   */
+  forgetOtherUser() {
+    const user = userOf(this.identity());
+    const kept = this.store.get("user", null);
+    const other = kept !== null && kept !== user;
+    if (other) for (const [k, empty] of Object.entries(EMPTY_CHAT)) this.store.set(k, empty);
+    if (kept !== user) this.store.set("user", user);
+    return other;
+  }
 
   save() {
     const { store } = this;
@@ -65,10 +107,11 @@ export class VisitorSession {
   offline() { this.connection.drop(); }
 
   hello() {
+    if (this.forgetOtherUser()) { this.load(); this.tell("conversationChanged"); } // a new user, same page
     const hello = {
       type: "hello", token: this.token, conversation_id: this.conversationId,
       last_seq: this.conversationId ? this.lastSeq : 0, locale: this.locale,
-      page_url: this.pageUrl().slice(0, PAGE_URL_MAX),
+      page_url: pageUrlToSend(this.pageUrl(), this.keepPageQuery).slice(0, PAGE_URL_MAX),
     };
     const id = this.identity();
     if (id) hello.identity = id;
@@ -103,6 +146,8 @@ export class VisitorSession {
   choose(entryId, label) { return this.say("choice", label, { entry_id: entryId }); }
   requestTicket() { return this.say("request_ticket", null); }
   setEmail(email) { this.send({ type: "email", email }); }
+  /** The e-mail the site signed for its logged-in user: where a transcript may go. */
+  signedEmail() { const id = this.identity(); return id && typeof id.email === "string" ? id.email : null; }
   requestTranscript(email) { this.send({ type: "transcript", email }); }
 
   /** The draft reaches agents only while a person holds the chat. */

@@ -40,7 +40,7 @@ export function createStatus({ ui, T, session, base, locale }) {
     } else if (s.state === "closed") {
       extra.append(session.hasRated() ? h("p", "", T.rated + " " + T.newChat) : ratingForm());
       const tr = h("div", "tr");
-      tr.append(h("p", "", T.transcript), emailForm(s.ticket && s.ticket.email, (email) => session.requestTranscript(email), T.transcript));
+      tr.append(h("p", "", T.transcript), emailForm((s.ticket && s.ticket.email) || session.signedEmail(), (email) => session.requestTranscript(email), T.transcript));
       extra.append(tr);
     }
     // The control the visitor was on went away with the old state: keep focus in the panel.

@@ -30,6 +30,23 @@ function describeMeta(m) {
   return parts.length ? el("span", { className: "meta" }, ...parts) : null;
 }
 
+const MARK_TITLE = {
+  verified: "Signed by the website the visitor is logged in to",
+  unverified: "Typed by the visitor: anyone can type anything",
+};
+
+/** Name, e-mail and user id: what the website signed ("verified") apart from what was typed. */
+function identityRows(v) {
+  const rows = [];
+  if (v.user_id) rows.push(["User id", v.user_id, "verified"]);
+  for (const [label, signed, typed] of [["Name", v.verified_name, v.name], ["E-mail", v.verified_email, v.email]]) {
+    if (signed) rows.push([label, signed, "verified"]);
+    if (typed && typed !== signed) rows.push([signed ? label + " (typed)" : label, typed, "unverified"]);
+    if (!signed && !typed) rows.push([label, null, null]);
+  }
+  return rows;
+}
+
 function whoIs(m) {
   const author = m.author || (m.meta || {}).author || {};
   if (m.sender === "agent") return author.name || "Agent";
@@ -133,7 +150,7 @@ export function createConversation({ api, socket, auth, roster, onOpened }) {
   function renderProfile(v, c, ctx) {
     const dl = $("profile");
     dl.textContent = "";
-    const rows = [["Name", v.name], ["E-mail", v.email], ["Page", v.page_url], ["Locale", v.locale],
+    const rows = [...identityRows(v), ["Page", v.page_url], ["Locale", v.locale],
       ["First seen", fmtDate(v.created_at)], ["Escalation", spaced(c.escalation_reason)]];
     if (ctx.ticket) {
       rows.push(["Ticket", `#${ctx.ticket.id} · ${ctx.ticket.status}`]);
@@ -142,7 +159,11 @@ export function createConversation({ api, socket, auth, roster, onOpened }) {
     }
     const r = ctx.rating;
     if (r) rows.push(["Rating", "★".repeat(r.stars) + "☆".repeat(STARS - r.stars) + (r.comment ? ` “${r.comment}”` : "")]);
-    for (const [k, val] of rows) dl.append(el("dt", { textContent: k }), el("dd", { textContent: val || "—" }));
+    for (const [k, val, mark] of rows) {
+      const dd = el("dd", { textContent: val || "—" });
+      if (val && mark) dd.append(" ", el("span", { className: mark, textContent: mark, title: MARK_TITLE[mark] }));
+      dl.append(el("dt", { textContent: k }), dd);
+    }
     historyList($("history"), ctx.earlier_conversations, (e) => `#${e.id} · ${e.state} · ${fmtDate(e.created_at)}`, (e) => e.id);
     historyList($("visitor-tickets"), ctx.tickets, (t) => `#${t.id} · ${t.status} · ${fmtDate(t.created_at)}`, (t) => t.conversation_id);
   }
