@@ -249,6 +249,91 @@ def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
     return int(eval_main(rest) or 0)
 
 
+# --- privacy: find, export and delete one visitor (handoff/privacy.py) ------------------------
+def _privacy(work: Callable[[Any, Any, Settings], Awaitable[Any]]) -> Any:
+    """Run `work(session, bus, settings)`; the bus tells running servers (Redis) what changed."""
+    from handoff.bus import make_bus
+
+    settings = get_settings()
+
+    async def run() -> Any:
+        bus = make_bus(settings.bus_url)
+        await bus.start()
+        try:
+            return await _with_session(settings, lambda session: work(session, bus, settings))
+        finally:
+            await bus.stop()
+
+    return asyncio.run(run())
+
+
+def cmd_visitor_find(args: argparse.Namespace) -> int:
+    from handoff import privacy
+
+    async def work(session: Any, bus: Any, settings: Settings) -> Any:
+        return await privacy.find_visitors(session=session, email=args.email)
+
+    for v in _privacy(work):
+        print(f"{v.id}\t{v.name or ''}\t{v.email or ''}\t{v.created_at.isoformat()}")
+    return 0
+
+
+def cmd_visitor_export(args: argparse.Namespace) -> int:
+    import json
+
+    from handoff import privacy
+    from handoff.errors import NotFound
+
+    async def work(session: Any, bus: Any, settings: Settings) -> Any:
+        return await privacy.export_visitor(session=session, visitor_id=args.id, agent_id=None)
+
+    try:
+        data = _privacy(work)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_visitor_delete(args: argparse.Namespace) -> int:
+    from handoff import privacy
+    from handoff.errors import NotFound
+
+    async def work(session: Any, bus: Any, settings: Settings) -> Any:
+        return await privacy.delete_visitor(
+            session=session,
+            bus=bus,
+            visitor_id=args.id,
+            agent_id=None,
+            routing=settings.routing(),
+        )
+
+    try:
+        rows = _privacy(work)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    deleted = ", ".join(f"{n} {table}" for table, n in sorted(rows.items()))
+    print(f"deleted visitor {args.id}: {deleted}")
+    return 0
+
+
+def add_visitor_commands(sub: Any) -> None:
+    """`chatdesk visitor find|export|delete` (privacy requests)."""
+    visitor = sub.add_parser("visitor", help="privacy: find, export or delete one visitor")
+    commands = visitor.add_subparsers(dest="visitor", required=True)
+    find = commands.add_parser("find", help="visitors with this e-mail (profile or ticket)")
+    find.add_argument("email")
+    find.set_defaults(func=cmd_visitor_find)
+    export = commands.add_parser("export", help="print everything about the visitor as JSON")
+    export.add_argument("id", type=int)
+    export.set_defaults(func=cmd_visitor_export)
+    delete = commands.add_parser("delete", help="delete the visitor and everything about them")
+    delete.add_argument("id", type=int)
+    delete.set_defaults(func=cmd_visitor_delete)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatdesk", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--admin", action="store_true")
     create.add_argument("--capacity", type=int, default=3)
     create.set_defaults(func=cmd_agent_create)
+
+    add_visitor_commands(sub)
 
     sub.add_parser(
         "eval", help="measure the bot: --kb KB.jsonl --queries Q.jsonl [--json]", add_help=False

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
-from app.errors import DOMAIN_ERRORS, domain_error
+from app.errors import install_error_handlers
 from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
-from app.routes import audit, auth, canned, conversations, health, kb, pages, team, tickets
+from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
 from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
@@ -21,6 +21,7 @@ from app.ws.hub import Hub
 from bot import Brain
 from handoff import knowledge
 from handoff.bus import make_bus
+from handoff.privacy import purge_forever
 from handoff.writer import MessageWriter
 
 
@@ -58,6 +59,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            if settings.retention_days is not None:
+                purge = purge_forever(
+                    sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
+                )
+                background.append(asyncio.create_task(purge, name="retention-purge"))
             try:
                 yield
             finally:
@@ -92,9 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.routing = settings.routing()  # settings are fixed for the process's life
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
-    for error in DOMAIN_ERRORS:
-        app.add_exception_handler(error, domain_error)
-    for module in (health, auth, conversations, tickets, canned, team, kb, audit, pages):
+    install_error_handlers(app)
+    for module in (health, auth, conversations, tickets, canned, team, kb, audit, privacy, pages):
         app.include_router(module.router)
     app.include_router(ws_router)
     return app

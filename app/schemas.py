@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from handoff import agents, knowledge
-from handoff.models import CLIENT_MSG_ID_MAX, MESSAGE_TEXT_MAX
+from handoff.models import CLIENT_MSG_ID_MAX, MESSAGE_TEXT_MAX, ROW_ID_MAX
 
+RowId = Annotated[int, Interval(ge=0, le=ROW_ID_MAX)]  # ids are INTEGER: none is bigger
 ClientMsgId = Annotated[str, Field(min_length=1, max_length=CLIENT_MSG_ID_MAX)]
 MessageText = Annotated[str, Field(min_length=1, max_length=MESSAGE_TEXT_MAX)]
 KBText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
@@ -136,7 +138,7 @@ class AgentSummary(BaseModel):
 
 
 class TransferIn(BaseModel):
-    to_agent_id: int
+    to_agent_id: RowId
     note: Annotated[str, Field(max_length=MESSAGE_TEXT_MAX)] | None = None
 
 

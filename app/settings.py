@@ -150,6 +150,10 @@ class Settings(BaseSettings):
     # list of IPs or networks, or "*"); the limits count that client, not the proxy.
     forwarded_allow_ips: str = "127.0.0.1"
 
+    # Privacy (handoff/privacy.py). Conversations closed (or left with the bot) more than this
+    # many days ago are purged, with visitors left with none; unset keeps everything.
+    retention_days: int | None = Field(default=None, ge=1)
+
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.hours()  # fail at start-up, not on the first after-hours visitor

@@ -62,3 +62,14 @@ def conversation_event(
         "state": state,
         "assigned_agent_id": assigned_agent_id,
     }
+
+
+def conversation_deleted_event(conversation_id: int) -> dict[str, Any]:
+    """The `state` frame of a conversation deleted for privacy (handoff/privacy.py)."""
+    return {
+        "type": "state",
+        "conversation_id": conversation_id,
+        "state": "closed",
+        "escalation_reason": None,
+        "deleted": True,
+    }

@@ -32,6 +32,7 @@ NAMING = {
 }
 CLIENT_MSG_ID_MAX = 64  # a UUID is 36; leave room for client prefixes
 MESSAGE_TEXT_MAX = 8 * 1024  # the protocol's limit on a chat message (docs/protocol.md)
+ROW_ID_MAX = 2**31 - 1  # ids and seqs are INTEGER (32 bits on PostgreSQL): no row has more
 
 
 def utcnow() -> datetime:
@@ -90,6 +91,8 @@ class Visitor(Base):
     """
 
     __tablename__ = "visitors"
+    # A token names a visitor's id: never hand a deleted visitor's id to someone else.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(String(200))

@@ -123,6 +123,8 @@ async def open_conversation(*, session: AsyncSession, visitor_id: int) -> Conver
     """The visitor's open conversation, starting a new one if the last was closed."""
     conv = await current_conversation(session=session, visitor_id=visitor_id)
     if conv is None or conv.state == S.CLOSED:
+        if conv is None and await session.get(Visitor, visitor_id, populate_existing=True) is None:
+            raise NotFound("this visitor was deleted; reconnect to start again")
         conv = Conversation(visitor_id=visitor_id, state=S.BOT)
         session.add(conv)
         await session.commit()
@@ -190,8 +192,12 @@ async def resume(
             page_url=page_url,
         )
     elif visitor_id is not None:
-        bound = await session.scalar(select(Visitor.user_id).where(Visitor.id == visitor_id))
-        if bound is not None:
+        row = (
+            await session.execute(select(Visitor.user_id).where(Visitor.id == visitor_id))
+        ).first()
+        if row is None:
+            visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
+        elif row.user_id is not None:
             visitor_id = None  # a signed-in user's chat, but the site vouches for nobody now
     # The browser's token named someone else (another user, or a signed-out one): a switch the
     # site caused, not a visitor reaching for a conversation that is not theirs.

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.db import SessionDep
-from app.schemas import CannedIn, CannedOut
+from app.schemas import CannedIn, CannedOut, RowId
 from app.security import AdminDep, AgentDep, client_ip
 from handoff import canned
 
@@ -38,7 +38,7 @@ async def create_canned(
 
 @router.put("/{reply_id}")
 async def update_canned(
-    reply_id: int, body: CannedIn, admin: AdminDep, session: SessionDep, request: Request
+    reply_id: RowId, body: CannedIn, admin: AdminDep, session: SessionDep, request: Request
 ) -> CannedOut:
     reply = await canned.update(
         session=session,
@@ -54,7 +54,7 @@ async def update_canned(
 
 @router.delete("/{reply_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_canned(
-    reply_id: int, admin: AdminDep, session: SessionDep, request: Request
+    reply_id: RowId, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
     await canned.delete(
         session=session, reply_id=reply_id, actor_id=admin.id, ip=client_ip(request)

@@ -13,6 +13,7 @@ from app.schemas import (
     FeedbackOut,
     MessageOut,
     RatingOut,
+    RowId,
     TicketDetail,
     TranscriptOut,
     TransferIn,
@@ -50,7 +51,7 @@ async def conversations(
 
 
 @router.get("/{conversation_id}")
-async def transcript(conversation_id: int, agent: AgentDep, session: SessionDep) -> TranscriptOut:
+async def transcript(conversation_id: RowId, agent: AgentDep, session: SessionDep) -> TranscriptOut:
     shown = await profile.transcript(session=session, conversation_id=conversation_id)
     return TranscriptOut(
         conversation=ConversationOut.model_validate(shown.conversation),
@@ -60,7 +61,7 @@ async def transcript(conversation_id: int, agent: AgentDep, session: SessionDep)
 
 
 @router.get("/{conversation_id}/context")
-async def context(conversation_id: int, agent: AgentDep, session: SessionDep) -> ContextOut:
+async def context(conversation_id: RowId, agent: AgentDep, session: SessionDep) -> ContextOut:
     ctx = await profile.conversation_context(session=session, conversation_id=conversation_id)
     return ContextOut(
         ticket=TicketDetail.model_validate(ctx.ticket) if ctx.ticket else None,
@@ -75,7 +76,7 @@ async def context(conversation_id: int, agent: AgentDep, session: SessionDep) ->
 
 @router.post("/{conversation_id}/take")
 async def take(
-    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+    conversation_id: RowId, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
     conv = await agent_actions.take(
         session=session, bus=request.app.state.bus, conversation_id=conversation_id, agent=agent
@@ -85,7 +86,7 @@ async def take(
 
 @router.post("/{conversation_id}/transfer")
 async def transfer(
-    conversation_id: int, body: TransferIn, agent: AgentDep, session: SessionDep, request: Request
+    conversation_id: RowId, body: TransferIn, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
     conv = await agent_actions.transfer(
         session=session,
@@ -101,7 +102,7 @@ async def transfer(
 
 @router.post("/{conversation_id}/reopen")
 async def reopen(
-    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+    conversation_id: RowId, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
     conv = await agent_actions.reopen(
         session=session, bus=request.app.state.bus, conversation_id=conversation_id, agent=agent
@@ -111,7 +112,7 @@ async def reopen(
 
 @router.post("/{conversation_id}/close")
 async def close(
-    conversation_id: int, agent: AgentDep, session: SessionDep, request: Request
+    conversation_id: RowId, agent: AgentDep, session: SessionDep, request: Request
 ) -> ConversationOut:
     conv = await agent_actions.close(
         session=session,

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 
 from app.db import SessionDep
-from app.schemas import EntryIn, EntryOut, EntryUpdate, VariantIn, VariantOut
+from app.schemas import EntryIn, EntryOut, EntryUpdate, RowId, VariantIn, VariantOut
 from app.security import AdminDep, client_ip
 from handoff import knowledge
 
@@ -101,7 +101,7 @@ async def add_variant(
 
 @router.delete("/{entry_id}/variants/{variant_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_variant(
-    entry_id: str, variant_id: int, admin: AdminDep, session: SessionDep, request: Request
+    entry_id: str, variant_id: RowId, admin: AdminDep, session: SessionDep, request: Request
 ) -> None:
     await knowledge.delete_variant(
         session=session,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, status
 
 from app.db import SessionDep
-from app.schemas import TicketDetail, TicketOut, TicketReplyIn, TicketStatusIn
+from app.schemas import RowId, TicketDetail, TicketOut, TicketReplyIn, TicketStatusIn
 from app.security import AgentDep
 from handoff import tickets
 from handoff.models import TicketStatus
@@ -38,7 +38,7 @@ async def list_tickets(
 
 @router.patch("/tickets/{ticket_id}")
 async def set_ticket_status(
-    ticket_id: int, body: TicketStatusIn, agent: AgentDep, session: SessionDep, request: Request
+    ticket_id: RowId, body: TicketStatusIn, agent: AgentDep, session: SessionDep, request: Request
 ) -> TicketDetail:
     ticket = await tickets.set_status(
         session=session,
@@ -51,7 +51,7 @@ async def set_ticket_status(
 
 @router.post("/conversations/{conversation_id}/ticket-reply", status_code=status.HTTP_201_CREATED)
 async def ticket_reply(
-    conversation_id: int,
+    conversation_id: RowId,
     body: TicketReplyIn,
     agent: AgentDep,
     session: SessionDep,

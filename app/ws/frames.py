@@ -7,13 +7,14 @@ services (handoff/events.py) and by `ack` below.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.schemas import ClientMsgId, IdentityClaim
 from handoff.messages import Posted
-from handoff.models import MESSAGE_TEXT_MAX
+from handoff.models import MESSAGE_TEXT_MAX, ROW_ID_MAX
 from handoff.writer import Stored
 
 # A whole frame. The largest valid one is a message of MESSAGE_TEXT_MAX bytes that JSON escapes
@@ -21,7 +22,12 @@ from handoff.writer import Stored
 # frames before buffering them (uvicorn's ws_max_size: app/cli.py, close 1009); this check
 # holds when the app is served some other way.
 MAX_FRAME_BYTES = 64 * 1024
-PositiveSeq = Annotated[int, Field(ge=0)]
+# JSON can spell a NUL ("\u0000", which PostgreSQL text cannot hold) and a lone UTF-16
+# surrogate ("\ud800", which no UTF-8 text holds); only a frame with such an escape is walked.
+ODD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+PositiveSeq = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]
+RowId = Annotated[int, Field(ge=0, le=ROW_ID_MAX)]  # bigger numbers would fail in the database
+MAX_DEPTH = 64  # no frame nests this deep; walking deeper is refused, not recursed
 
 
 class Frame(BaseModel):
@@ -31,7 +37,7 @@ class Frame(BaseModel):
 class Hello(Frame):
     type: Literal["hello"]
     token: str | None = None
-    conversation_id: int | None = None
+    conversation_id: RowId | None = None
     last_seq: PositiveSeq = 0
     name: Annotated[str, Field(max_length=200)] | None = None
     locale: Annotated[str, Field(max_length=35)] | None = None
@@ -47,14 +53,14 @@ class SendMessage(Frame):
     type: Literal["message"]
     client_msg_id: ClientMsgId
     text: str
-    conversation_id: int | None = None  # agents name the conversation; visitors have one
+    conversation_id: RowId | None = None  # agents name the conversation; visitors have one
 
 
 class Note(Frame):
     type: Literal["note"]
     client_msg_id: ClientMsgId
     text: str
-    conversation_id: int
+    conversation_id: RowId
 
 
 class Choice(Frame):
@@ -77,7 +83,7 @@ class Feedback(Frame):
     """ "Was this helpful?" on a bot answer."""
 
     type: Literal["feedback"]
-    seq: Annotated[int, Field(ge=1)]
+    seq: Annotated[int, Field(ge=1, le=ROW_ID_MAX)]
     helpful: bool
 
 
@@ -102,7 +108,7 @@ class Transcript(Frame):
 class Typing(Frame):
     type: Literal["typing"]
     draft: Annotated[str, Field(max_length=MESSAGE_TEXT_MAX)] | None = None
-    conversation_id: int | None = None
+    conversation_id: RowId | None = None
 
 
 class SetStatus(Frame):
@@ -114,13 +120,13 @@ class SetStatus(Frame):
 
 class Watch(Frame):
     type: Literal["watch"]
-    conversation_id: int
+    conversation_id: RowId
     last_seq: PositiveSeq = 0
 
 
 class Unwatch(Frame):
     type: Literal["unwatch"]
-    conversation_id: int
+    conversation_id: RowId
 
 
 VisitorFrame = Annotated[
@@ -165,6 +171,8 @@ def parse_frame(raw: str | bytes | None, adapter: TypeAdapter[Any]) -> Frame:
         raise FrameError("bad_json", f"not JSON: {exc.msg}") from exc
     except RecursionError as exc:  # [[[[...]]]] deeper than the parser recurses
         raise FrameError("bad_json", "not JSON: nested too deeply") from exc
+    if ODD_ESCAPE.search(raw) and not _storable(data, depth=0):
+        raise FrameError("bad_json", "a string holds a NUL or a lone surrogate")
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'")
     ref = data.get("client_msg_id") if isinstance(data.get("client_msg_id"), str) else None
@@ -183,6 +191,25 @@ def parse_frame(raw: str | bytes | None, adapter: TypeAdapter[Any]) -> Frame:
         if not text.strip():
             raise FrameError("invalid_frame", "text: must not be empty", ref)
     return frame
+
+
+def _storable(data: Any, *, depth: int) -> bool:
+    """No string (key or value) holds a NUL or a lone surrogate (nor is it absurdly deep)."""
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(data, dict):
+        return all(
+            _storable(k, depth=depth) and _storable(v, depth=depth + 1) for k, v in data.items()
+        )
+    if isinstance(data, list):
+        return all(_storable(v, depth=depth + 1) for v in data)
+    if isinstance(data, str):
+        try:
+            data.encode()
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in data
+    return True
 
 
 def ref_of(frame: Frame | None) -> str | None:

@@ -1,0 +1,589 @@
+"""The authorisation matrix: who may use which REST route and which websocket frame.
+
+The tables below are the data (docs/security.md prints them, from `matrix_markdown()`).
+Every cell is tried against a real server: anonymous, two visitors, an agent, another agent
+and an admin each send the request or frame and the test asserts whether it went through.
+
+- REST: allowed means any status below 400, denied means 401 or 403. Each cell gets fresh
+  objects (a conversation, a canned reply, ...), so an allowed cell really is a success.
+- Visitor frames are about visitor A's conversation: every principal says hello naming it
+  (with their own credential) and sends the frame; allowed means the frame acted on A's
+  conversation (a row of A changed, or A's agent saw it), denied means A's rows are unchanged.
+- Agent frames are about a conversation held by "agent".
+
+A new route fails `test_every_route_and_frame_type_has_a_row` until it has a row here: one
+line, e.g. `("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),`.
+"""
+
+from __future__ import annotations
+
+import typing
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import fastapi.routing
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.db import make_engine, make_sessionmaker
+from app.main import create_app
+from app.settings import Settings
+from app.ws.frames import AgentFrame, VisitorFrame
+from handoff import canned, knowledge, visitors
+from handoff.messages import append_message
+from handoff.models import (
+    Agent,
+    Conversation,
+    MessageFeedback,
+    Rating,
+    Sender,
+    Ticket,
+    Visitor,
+    utcnow,
+)
+from handoff.states import ConversationState as S
+from tests.client import ChatClient, agent, visitor
+from tests.conftest import (
+    AGENT_PASSWORD,
+    TEST_SECRET,
+    Inbox,
+    Server,
+    make_settings,
+    run_server,
+    seed_kb,
+)
+from tests.e2e.test_privacy import admin_token
+
+ANON, VISITOR_A, VISITOR_B = "anonymous", "visitor A", "visitor B"
+AGENT, OTHER_AGENT, ADMIN = "agent", "other agent", "admin"
+PRINCIPALS = (ANON, VISITOR_B, AGENT, OTHER_AGENT, ADMIN, VISITOR_A)  # A last: A's cell changes A
+EVERYONE = frozenset(PRINCIPALS)
+AGENTS = frozenset({AGENT, OTHER_AGENT, ADMIN})
+ADMINS = frozenset({ADMIN})
+HOLDER = frozenset({AGENT})  # only the agent holding the conversation
+OWNER = frozenset({VISITOR_A})  # only the visitor whose conversation it is
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Req:
+    path: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+    params: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Rest:
+    """Who may call a route; `make` builds one cell's request from fresh objects."""
+
+    allowed: frozenset[str]
+    make: Callable[[World], Awaitable[Req]] | None = None
+    fresh_token: bool = False  # the call spends the caller's token (e.g. logout)
+
+
+def _id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class World:
+    """Objects for the cells, created straight in the server's database."""
+
+    def __init__(self, server: Server, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.server, self.sessions = server, sessions
+        self.tokens: dict[str, str | None] = {}
+        self.ids: dict[str, int] = {}
+        self.inbox: Inbox | None = None
+
+    async def chat(self, state: S = S.BOT, agent: str | None = None) -> int:
+        """A new visitor's conversation in `state` with one message (and a ticket if one)."""
+        async with self.sessions() as s:
+            v = await visitors.create_visitor(session=s, name="Vic")
+            now = utcnow()
+            conv = Conversation(visitor_id=v.id, state=state, queued_at=now)
+            if agent is not None:
+                conv.assigned_agent_id, conv.assigned_at = self.ids[agent], now
+            if state == S.CLOSED:
+                conv.closed_at = now
+            s.add(conv)
+            await s.flush()
+            await append_message(
+                session=s, conversation_id=conv.id, sender=Sender.VISITOR, text="hello?"
+            )
+            if state == S.TICKET:
+                s.add(Ticket(conversation_id=conv.id, email="vic@example.com"))
+            await s.commit()
+            return conv.id
+
+    async def queued(self) -> Req:
+        return Req({"conversation_id": await self.chat(S.QUEUED)})
+
+    async def held(self) -> Req:
+        return Req({"conversation_id": await self.chat(S.ASSIGNED, AGENT)})
+
+    async def any_chat(self) -> Req:
+        return Req({"conversation_id": await self.chat(S.BOT)})
+
+    async def transfer(self) -> Req:
+        cid = await self.chat(S.ASSIGNED, AGENT)
+        return Req({"conversation_id": cid}, {"to_agent_id": self.ids[OTHER_AGENT]})
+
+    async def closed(self) -> Req:
+        return Req({"conversation_id": await self.chat(S.CLOSED)})
+
+    async def ticket_reply(self) -> Req:
+        cid = await self.chat(S.TICKET)
+        return Req({"conversation_id": cid}, {"client_msg_id": _id(), "text": "On it."})
+
+    async def ticket_status(self) -> Req:
+        cid = await self.chat(S.TICKET)
+        async with self.sessions() as s:
+            ticket_id = await s.scalar(select(Ticket.id).where(Ticket.conversation_id == cid))
+        return Req({"ticket_id": ticket_id}, {"status": "pending"})
+
+    async def canned_body(self) -> Req:
+        return Req(json={"shortcut": _id(), "title": "Hi", "text": "Hello there"})
+
+    async def canned_reply(self) -> Req:
+        async with self.sessions() as s:
+            reply = await canned.create(session=s, shortcut=_id(), title="Hi", text="Hello")
+        return Req({"reply_id": reply.id}, {"shortcut": _id(), "title": "Hi", "text": "Hey"})
+
+    async def kb_body(self) -> Req:
+        return Req(json={"id": f"e-{_id()}", "question": "Do you sell hats?", "answer": "Yes."})
+
+    async def kb_entry(self) -> Req:
+        entry_id = f"e-{_id()}"
+        async with self.sessions() as s:
+            await knowledge.create_entry(
+                session=s, entry_id=entry_id, question="Hats?", answer="Yes.", variants=[]
+            )
+        return Req({"entry_id": entry_id}, {"question": "Caps?", "answer": "No.", "text": "Hat?"})
+
+    async def kb_variant(self) -> Req:
+        req = await self.kb_entry()
+        async with self.sessions() as s:
+            variant = await knowledge.add_variant(
+                session=s, entry_id=req.path["entry_id"], text="Any hats?"
+            )
+        return Req({**req.path, "variant_id": variant.id})
+
+    async def visitor(self) -> Req:
+        async with self.sessions() as s:
+            return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
+
+    async def login(self) -> Req:
+        return Req(json={"email": "agent@example.com", "password": AGENT_PASSWORD})
+
+    async def console_js(self) -> Req:
+        return Req({"name": "console.js"})
+
+    async def email_query(self) -> Req:
+        return Req(params={"email": "vic@example.com"})
+
+
+W = World
+CONV = "/api/agent/conversations/{conversation_id}"
+KB_ENTRY = "/api/admin/kb/{entry_id}"
+REST: dict[tuple[str, str], Rest] = {
+    ("GET", "/openapi.json"): Rest(EVERYONE),
+    ("GET", "/docs"): Rest(EVERYONE),
+    ("GET", "/docs/oauth2-redirect"): Rest(EVERYONE),
+    ("GET", "/redoc"): Rest(EVERYONE),
+    ("GET", "/api/health"): Rest(EVERYONE),
+    ("GET", "/healthz"): Rest(EVERYONE),
+    ("GET", "/readyz"): Rest(EVERYONE),
+    ("POST", "/api/agent/login"): Rest(EVERYONE, W.login),
+    ("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),
+    ("GET", "/api/agent/me"): Rest(AGENTS),
+    ("GET", "/api/agent/conversations"): Rest(AGENTS),
+    ("GET", CONV): Rest(AGENTS, W.any_chat),
+    ("GET", CONV + "/context"): Rest(AGENTS, W.any_chat),
+    ("POST", CONV + "/take"): Rest(AGENTS, W.queued),
+    ("POST", CONV + "/transfer"): Rest(HOLDER, W.transfer),
+    ("POST", CONV + "/reopen"): Rest(AGENTS, W.closed),
+    ("POST", CONV + "/close"): Rest(HOLDER, W.held),
+    ("POST", CONV + "/ticket-reply"): Rest(AGENTS, W.ticket_reply),
+    ("GET", "/api/agent/tickets"): Rest(AGENTS),
+    ("GET", "/api/agent/tickets/list"): Rest(AGENTS),
+    ("PATCH", "/api/agent/tickets/{ticket_id}"): Rest(AGENTS, W.ticket_status),
+    ("GET", "/api/agent/canned"): Rest(AGENTS),
+    ("POST", "/api/agent/canned"): Rest(ADMINS, W.canned_body),
+    ("PUT", "/api/agent/canned/{reply_id}"): Rest(ADMINS, W.canned_reply),
+    ("DELETE", "/api/agent/canned/{reply_id}"): Rest(ADMINS, W.canned_reply),
+    ("GET", "/api/agent/agents"): Rest(AGENTS),
+    ("GET", "/api/agent/hours"): Rest(AGENTS),
+    ("GET", "/api/admin/kb"): Rest(ADMINS),
+    ("GET", "/api/admin/kb/status"): Rest(ADMINS),
+    ("POST", "/api/admin/kb"): Rest(ADMINS, W.kb_body),
+    ("GET", KB_ENTRY): Rest(ADMINS, W.kb_entry),
+    ("PUT", KB_ENTRY): Rest(ADMINS, W.kb_entry),
+    ("DELETE", KB_ENTRY): Rest(ADMINS, W.kb_entry),
+    ("POST", KB_ENTRY + "/variants"): Rest(ADMINS, W.kb_entry),
+    ("DELETE", KB_ENTRY + "/variants/{variant_id}"): Rest(ADMINS, W.kb_variant),
+    ("GET", "/api/admin/audit"): Rest(ADMINS),
+    ("GET", "/api/admin/visitors"): Rest(ADMINS, W.email_query),
+    ("GET", "/api/admin/visitors/{visitor_id}/export"): Rest(ADMINS, W.visitor),
+    ("DELETE", "/api/admin/visitors/{visitor_id}"): Rest(ADMINS, W.visitor),
+    ("GET", "/widget.js"): Rest(EVERYONE),
+    ("GET", "/static/{name}"): Rest(EVERYONE, W.console_js),
+    ("GET", "/"): Rest(EVERYONE),
+    ("GET", "/demo"): Rest(EVERYONE),
+    ("GET", "/agent"): Rest(EVERYONE),
+    ("GET", "/console"): Rest(EVERYONE),
+}
+
+# Websocket frames, by socket and frame type: who may make the frame act on its target
+# (visitor A's conversation on /ws/visitor; a conversation "agent" holds on /ws/agent).
+VISITOR_SOCKET: dict[str, frozenset[str]] = {
+    "hello": OWNER,  # resuming A's conversation; anyone else gets `forbidden` and their own
+    "ping": EVERYONE,
+    "message": OWNER,
+    "choice": OWNER,
+    "handoff": OWNER,
+    "email": OWNER,
+    "typing": OWNER,
+    "feedback": OWNER,
+    "rating": OWNER,
+    "request_ticket": OWNER,
+    "transcript": OWNER,
+    # Agent frames on the visitor socket: `unknown_type` for everyone.
+    "note": NOBODY,
+    "watch": NOBODY,
+    "unwatch": NOBODY,
+    "status": NOBODY,
+}
+AGENT_SOCKET: dict[str, frozenset[str]] = {
+    "hello": AGENTS,  # anyone else: `invalid_token` and the socket closed (1008)
+    "ping": AGENTS,
+    "watch": AGENTS,
+    "unwatch": AGENTS,
+    "message": HOLDER,  # a reply: only in a conversation you took (`forbidden` otherwise)
+    "note": AGENTS,  # private notes in any conversation
+    "typing": HOLDER,  # typing shows the visitor someone is coming: only where one may reply
+    "status": AGENTS,  # one's own status
+    # Visitor frames on the agent socket: `unknown_type` for everyone.
+    "choice": NOBODY,
+    "handoff": NOBODY,
+    "email": NOBODY,
+    "feedback": NOBODY,
+    "rating": NOBODY,
+    "request_ticket": NOBODY,
+    "transcript": NOBODY,
+}
+SOCKETS = {"/ws/visitor": VISITOR_SOCKET, "/ws/agent": AGENT_SOCKET}
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every route the app serves; websockets as ("WS", path)."""
+    contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    routes = [c for c in contexts(app.routes)] if contexts else list(app.routes)
+    out = set()
+    for route in routes:
+        methods = getattr(route, "methods", None)
+        if methods:
+            out |= {(m, route.path) for m in methods if m != "HEAD"}
+        else:
+            out.add(("WS", route.path))
+    return out
+
+
+def frame_types(frames: Any) -> set[str]:
+    union = typing.get_args(frames)[0]  # Annotated[A | B | ..., Field(discriminator="type")]
+    return {typing.get_args(m.model_fields["type"].annotation)[0] for m in typing.get_args(union)}
+
+
+def matrix_markdown() -> str:
+    """The tables as docs/security.md prints them."""
+
+    def table(title: str, rows: list[tuple[str, frozenset[str]]]) -> list[str]:
+        order = (ANON, VISITOR_A, VISITOR_B, AGENT, OTHER_AGENT, ADMIN)
+        lines = [f"| {title} | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
+        for name, allowed in rows:
+            cells = ["allow" if p in allowed else "deny" for p in order]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        return lines
+
+    rest = [(f"`{m} {p}`", r.allowed) for (m, p), r in REST.items()]
+    out = table("REST route", rest) + [""]
+    for path, frames in SOCKETS.items():
+        out += table(f"`{path}` frame", [(f"`{t}`", a) for t, a in frames.items()]) + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def test_every_route_and_frame_type_has_a_row() -> None:
+    app = create_app(Settings(secret_key=TEST_SECRET))
+    assert app_routes(app) == set(REST) | {("WS", p) for p in SOCKETS}
+    visitor, agent = frame_types(VisitorFrame), frame_types(AgentFrame)
+    assert set(VISITOR_SOCKET) == visitor | agent
+    assert set(AGENT_SOCKET) == visitor | agent
+    assert {t for t, a in VISITOR_SOCKET.items() if a} == visitor
+    assert {t for t, a in AGENT_SOCKET.items() if a} == agent
+
+
+def test_docs_print_this_matrix() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+    if not doc.exists():
+        pytest.skip("docs/security.md is not written yet")
+    assert matrix_markdown() in doc.read_text()
+
+
+@pytest.fixture
+async def matrix_server(database_url: str, smtp: tuple[Inbox, int]) -> Any:
+    """The test server, mailing through a local SMTP server (for `transcript`)."""
+    await seed_kb(database_url)
+    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=smtp[1])
+    async with run_server(settings) as srv:
+        yield srv
+
+
+@pytest.fixture
+async def world(matrix_server: Server, smtp: tuple[Inbox, int]) -> Any:
+    server = matrix_server
+    engine = make_engine(server.settings.database_url)
+    w = World(server, make_sessionmaker(engine))
+    w.inbox = smtp[0]
+    try:
+        w.tokens[AGENT] = await server.create_agent("agent@example.com", "Agnes")
+        w.tokens[OTHER_AGENT] = await server.create_agent("other@example.com", "Otto")
+        w.tokens[ADMIN] = await admin_token(server)
+        async with w.sessions() as s:
+            for who, email in (
+                (AGENT, "agent@example.com"),
+                (OTHER_AGENT, "other@example.com"),
+                (ADMIN, "admin@example.com"),
+            ):
+                w.ids[who] = int(await s.scalar(select(Agent.id).where(Agent.email == email)))
+        w.tokens[ANON] = None
+        for who in (VISITOR_A, VISITOR_B):
+            client = await ChatClient.connect(server.ws_url + "/ws/visitor")
+            await client.send({"type": "hello"})
+            w.tokens[who] = (await client.expect_type("welcome"))["token"]
+            await client.close()
+        yield w
+    finally:
+        await engine.dispose()
+
+
+async def test_rest_routes(world: World) -> None:
+    wrong = []
+    async with world.server.http() as http:
+        for (method, path), rule in REST.items():
+            for who in PRINCIPALS:
+                req = await rule.make(world) if rule.make else Req()
+                token = world.tokens[who]
+                if rule.fresh_token and who in AGENTS:
+                    token = await fresh_login(world, who)
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                r = await http.request(
+                    method,
+                    path.format(**req.path),
+                    json=req.json,
+                    params=req.params,
+                    headers=headers,
+                )
+                assert r.status_code < 500, (method, path, who, r.text)
+                allowed = who in rule.allowed
+                if allowed != (r.status_code < 400) or (
+                    not allowed and r.status_code not in (401, 403)
+                ):
+                    wrong.append(f"{method} {path} as {who}: {r.status_code} {r.text[:80]}")
+    assert wrong == []
+
+
+async def fresh_login(world: World, who: str) -> str:
+    email = {AGENT: "agent", OTHER_AGENT: "other", ADMIN: "admin"}[who] + "@example.com"
+    async with world.server.http() as http:
+        r = await http.post("/api/agent/login", json={"email": email, "password": AGENT_PASSWORD})
+        return str(r.json()["token"])
+
+
+# --- websocket frames ----------------------------------------------------------------------
+QUESTION = "How much does shipping cost?"
+A_EMAIL = "alice@example.com"
+
+
+def frame(kind: str, cid: int, bot_seq: int = 1) -> dict[str, Any]:
+    """A well-formed frame of `kind` about conversation `cid` (where a frame names one)."""
+    cmid = {"client_msg_id": _id()}
+    return {
+        "ping": {},
+        "message": {**cmid, "text": "Is it free?", "conversation_id": cid},
+        "note": {**cmid, "text": "a note", "conversation_id": cid},
+        "choice": {**cmid, "entry_id": "shipping-time"},
+        "handoff": cmid,
+        "request_ticket": cmid,
+        "email": {"email": "mallory@example.com"},
+        "typing": {"draft": "psst", "conversation_id": cid},
+        "feedback": {"seq": bot_seq, "helpful": False},
+        "rating": {"stars": 1, "comment": "bad"},
+        "transcript": {"email": A_EMAIL},
+        "watch": {"conversation_id": cid, "last_seq": 0},
+        "unwatch": {"conversation_id": cid},
+        "status": {"status": "online"},
+    }[kind] | {"type": kind}
+
+
+async def settled(client: ChatClient) -> list[dict[str, Any]]:
+    """Every frame up to the answer to a marker frame: the frame sent before it was handled.
+
+    The marker is a blank message, refused with an error naming its client_msg_id, so it
+    stores nothing and cannot be confused with the answer to any other frame.
+    """
+    start, marker = len(client.frames), f"marker-{_id()}"
+    await client.send({"type": "message", "client_msg_id": marker, "text": " "})
+    await client.expect(lambda f: f.get("type") == "error" and f.get("ref") == marker)
+    seen = [f for f in client.frames[start:] if f.get("ref") != marker]
+    assert not [f for f in seen if f.get("code") == "internal_error"], seen
+    return seen
+
+
+def refused(seen: list[dict[str, Any]]) -> bool:
+    return any(f.get("type") == "error" for f in seen)
+
+
+@dataclass
+class VisitorA:
+    token: str
+    visitor_id: int
+    conversation_id: int
+    bot_seq: int
+
+
+async def visitor_a(world: World, kind: str) -> VisitorA:
+    """A fresh visitor A: asked the bot once, left an e-mail; closed or queued if `kind` needs."""
+    client, welcome = await visitor(world.server)
+    await client.say(QUESTION)
+    bot = await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "bot")
+    await client.send({"type": "email", "email": A_EMAIL})
+    await client.expect(lambda f: f.get("type") == "message" and f["meta"].get("kind") == "email")
+    await client.close()
+    cid = welcome["conversation_id"]
+    changes = {"rating": {"state": S.CLOSED, "closed_at": utcnow()}}
+    changes["request_ticket"] = {"state": S.QUEUED, "queued_at": utcnow()}
+    async with world.sessions() as s:
+        if kind == "transcript":  # transcripts go only to a confirmed address: a ticket's
+            s.add(Ticket(conversation_id=cid, email=A_EMAIL))
+            await s.commit()
+        if kind in changes:
+            await s.execute(
+                update(Conversation).where(Conversation.id == cid).values(changes[kind])
+            )
+            await s.commit()
+    return VisitorA(welcome["token"], welcome["visitor_id"], cid, bot["seq"])
+
+
+async def rows_of_a(world: World, a: VisitorA) -> tuple[Any, ...]:
+    """Everything stored about visitor A that a frame could change."""
+    async with world.sessions() as s:
+        convs = select(Conversation.id).where(Conversation.visitor_id == a.visitor_id)
+        return (
+            await s.scalar(select(Visitor.email).where(Visitor.id == a.visitor_id)),
+            (
+                await s.execute(
+                    select(Conversation.id, Conversation.state, Conversation.last_seq)
+                    .where(Conversation.visitor_id == a.visitor_id)
+                    .order_by(Conversation.id)
+                )
+            ).all(),
+            await s.scalar(select(func.count()).where(MessageFeedback.conversation_id.in_(convs))),
+            await s.scalar(select(func.count()).where(Rating.conversation_id.in_(convs))),
+            (await s.execute(select(Ticket.status).where(Ticket.conversation_id.in_(convs)))).all(),
+        )
+
+
+async def visitor_cell(world: World, kind: str, who: str, a: VisitorA) -> bool:
+    """Did `who`'s frame of `kind` act on visitor A's conversation?"""
+    token = a.token if who == VISITOR_A else world.tokens[who]
+    hello = {"conversation_id": a.conversation_id} | ({"token": token} if token else {})
+    client, welcome = await visitor(world.server, **hello)
+    try:
+        if kind == "hello":
+            return bool(welcome["conversation_id"] == a.conversation_id)
+        console = None
+        if kind == "typing":  # A's agent watches A's chat: does the typing reach them?
+            console = await agent(world.server, str(world.tokens[AGENT]))
+            await console.send({"type": "watch", "conversation_id": a.conversation_id})
+            await settled(console)
+        before = await rows_of_a(world, a)
+        await client.send(frame(kind, a.conversation_id, a.bot_seq))
+        seen = await settled(client)
+        if kind == "ping":
+            return not refused(seen)
+        if console is not None:
+            marker = frame("note", a.conversation_id)
+            await console.send(marker)
+            await console.expect_type("message", client_msg_id=marker["client_msg_id"])
+            await console.close()
+            return any(
+                f.get("type") == "typing" and f["conversation_id"] == a.conversation_id
+                for f in console.frames
+            )
+        if kind == "transcript":
+            if refused(seen):
+                return False
+            assert world.inbox is not None
+            return QUESTION in str((await world.inbox.next()).get_body(("plain",)))
+        if kind not in VISITOR_TYPES:  # an agent's frame: refused, or it would have acted
+            return not refused(seen)
+        return before != await rows_of_a(world, a)
+    finally:
+        await client.close()
+
+
+VISITOR_TYPES = frame_types(VisitorFrame)
+
+
+async def test_visitor_socket_frames(world: World) -> None:
+    wrong = []
+    for kind, allowed in VISITOR_SOCKET.items():
+        a = await visitor_a(world, kind)
+        for who in PRINCIPALS:
+            if await visitor_cell(world, kind, who, a) != (who in allowed):
+                wrong.append(f"/ws/visitor {kind} as {who}: expected {who in allowed}")
+    assert wrong == []
+
+
+async def agent_cell(world: World, kind: str, who: str, cid: int) -> bool:
+    """Did `who`'s frame of `kind` act on the conversation `agent` holds?"""
+    client = await ChatClient.connect(world.server.ws_url + "/ws/agent")
+    try:
+        token = world.tokens[who]
+        await client.send({"type": "hello"} | ({"token": token} if token else {}))
+        first = await client.expect(lambda f: f.get("type") in ("welcome", "error"))
+        if first["type"] == "error":
+            assert first["code"] == "invalid_token"
+            return False
+        if kind == "hello":
+            return True
+        sent = frame(kind, cid)
+        await client.send(sent)
+        if kind in ("message", "note"):  # acknowledged after the commit, maybe after a pong
+            ref = sent["client_msg_id"]
+            answer = await client.expect(
+                lambda f: (
+                    f.get("type") in ("ack", "error")
+                    and ref in (f.get("client_msg_id"), f.get("ref"))
+                )
+            )
+            assert answer.get("code") != "internal_error", answer
+            return bool(answer["type"] == "ack")
+        seen = await settled(client)
+        if kind == "status":
+            return any(f.get("type") == "status" for f in seen)
+        return not refused(seen)
+    finally:
+        await client.close()
+
+
+async def test_agent_socket_frames(world: World) -> None:
+    wrong = []
+    for kind, allowed in AGENT_SOCKET.items():
+        cid = (await world.held()).path["conversation_id"]
+        for who in PRINCIPALS:
+            if await agent_cell(world, kind, who, cid) != (who in allowed):
+                wrong.append(f"/ws/agent {kind} as {who}: expected {who in allowed}")
+    assert wrong == []
