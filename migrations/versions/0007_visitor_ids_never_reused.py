@@ -9,7 +9,7 @@ The table is rebuilt from what is in the database (so columns added by other mig
 kept). Its rows are copied aside, the table dropped and created again, the rows put back; the
 foreign keys that point at it are checked at the commit, when every row is back.
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 12:00:00
 """
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
