@@ -19,7 +19,12 @@ VISITOR_MESSAGE_IN_A_TICKET = 3  # seq + insert + the ticket's "customer replied
 QUESTION_THE_BOT_ANSWERS = 4  # seq + insert for the question, the same for the answer
 NEW_HELLO = 2  # the visitor and their conversation (shared with the hellos arriving together)
 RETURNING_HELLO = 3  # reads only
-SWEEP = "SELECT conversations.id, conversations.last_seq FROM conversations"
+# Background queries on timers, not a message's or a hello's: the delivery sweep (app/ws/hub.py)
+# and the knowledge-base watcher (app/kb_watch.py).
+BACKGROUND = (
+    "SELECT conversations.id, conversations.last_seq FROM conversations",
+    "SELECT count(*) AS count_1, max(faq_entries.updated_at)",
+)
 
 
 class StatementCounter:
@@ -31,8 +36,8 @@ class StatementCounter:
     def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if statement.split()[0].upper() in ("BEGIN", "COMMIT"):
             return
-        if statement.startswith(SWEEP):
-            return  # the delivery sweep's one query every few seconds, not a message's
+        if statement.startswith(BACKGROUND):
+            return
         self.statements.append(statement)
 
     def take(self) -> list[str]:
