@@ -156,6 +156,13 @@ class Resumed:
     new_conversation: bool  # created by this hello: nobody else has written to it yet
 
 
+def _with_the_bot(visitor_id: int, conversation_id: int) -> Conversation:
+    """The conversation the writer just opened, as it stands: with the bot, nothing in it."""
+    return Conversation(
+        id=conversation_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
+    )
+
+
 async def resume(
     *,
     session: AsyncSession,
@@ -205,12 +212,9 @@ async def resume(
     if visitor_id is None:
         # A first visit: the visitor and their conversation, with every other one arriving.
         visitor = {"name": name, "locale": locale, "page_url": page_url}
-        visitor_id, conv_id = await writer.open(NewConversation(visitor=visitor))
-        conv = Conversation(
-            id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
-        )
+        conv = _with_the_bot(*await writer.open(NewConversation(visitor=visitor)))
         return Resumed(
-            visitor_id=visitor_id,
+            visitor_id=conv.visitor_id,
             conversation=conv,
             after_seq=0,
             state=await visitor_state(session=session, conv=conv),
@@ -222,10 +226,7 @@ async def resume(
         conv = last
     else:  # the last one was closed: a new one
         await session.commit()  # SQLite: hold no lock while the writer writes
-        _, conv_id = await writer.open(NewConversation(visitor_id=visitor_id))
-        conv = Conversation(
-            id=conv_id, visitor_id=visitor_id, state=S.BOT, last_seq=0, bot_misses=0
-        )
+        conv = _with_the_bot(*await writer.open(NewConversation(visitor_id=visitor_id)))
     refused = False
     if conversation_id is not None and conversation_id != conv.id and not switched:
         named = await session.get(Conversation, conversation_id)

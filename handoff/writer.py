@@ -117,31 +117,25 @@ class MessageWriter:
                 return  # asked to stop, after everything submitted before
 
     async def _commit(self, batch: list[_Job]) -> None:
-        opened = [job for job in batch if isinstance(job.new, NewConversation)]
+        opened = [(job, new) for job in batch if isinstance(new := job.new, NewConversation)]
         # By conversation (submission order kept within one): the order rows are locked in.
         messages = sorted(
-            (job for job in batch if isinstance(job.new, NewMessage)),
-            key=lambda job: job.new.conversation_id if isinstance(job.new, NewMessage) else 0,
+            ((job, new) for job in batch if isinstance(new := job.new, NewMessage)),
+            key=lambda pair: pair[1].conversation_id,
         )
+        jobs = [job for job, _ in (*opened, *messages)]
         try:
             async with self._engine.begin() as conn:
-                results: list[Any] = await store_conversations(
-                    conn, [new for job in opened if isinstance(new := job.new, NewConversation)]
-                )
-                results += await store_many(
-                    conn, [new for job in messages if isinstance(new := job.new, NewMessage)]
-                )
+                results: list[Any] = await store_conversations(conn, [new for _, new in opened])
+                results += await store_many(conn, [new for _, new in messages])
         except Exception as exc:  # noqa: BLE001 - a resend, or one bad write: one at a time
             if not isinstance(exc, Resend):
                 log.warning("a batch of %d writes failed; writing them one by one", len(batch))
-            for job in [*opened, *messages]:
+            for job in jobs:
                 await self._write_alone(job)
             return
-        for job, result in zip([*opened, *messages], results, strict=True):
-            if isinstance(job.new, NewMessage):
-                await self._publish(result)
-            if not job.future.done():
-                job.future.set_result(result)
+        for job, result in zip(jobs, results, strict=True):
+            await self._done(job, result)
 
     async def _write_alone(self, job: _Job) -> None:
         try:
@@ -154,6 +148,10 @@ class MessageWriter:
             if not job.future.done():
                 job.future.set_exception(exc)
             return
+        await self._done(job, result)
+
+    async def _done(self, job: _Job, result: Any) -> None:
+        """Committed: publish a new message, then let its caller go on."""
         if isinstance(job.new, NewMessage):
             await self._publish(result)
         if not job.future.done():
