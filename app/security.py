@@ -125,6 +125,11 @@ def client_ip(conn: HTTPConnection) -> str | None:
 
 _bearer = HTTPBearer(auto_error=False)
 
+# The login token again, as an HttpOnly cookie that only GET /admin reads (Path=/admin): it lets
+# that page answer 403 to an agent who is not an admin. No API accepts it, so a cross-site
+# request can never act with it; the API takes the bearer header only.
+PAGE_COOKIE = "chatdesk_login"
+
 
 async def current_login(
     request: Request,

@@ -28,6 +28,7 @@ from pathlib import Path
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 WIDGET_JS = WIDGET_DIR / "widget.js"
 CONSOLE_JS = WIDGET_DIR / "console.js"
+ADMIN_JS = WIDGET_DIR / "admin.js"
 
 
 # --- joining ES modules into one classic script ----------------------------------------------

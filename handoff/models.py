@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -120,6 +121,36 @@ class Agent(Base):
     status: Mapped[AgentStatus] = mapped_column(String(16), default=AgentStatus.OFFLINE)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by an admin: the agent cannot log in, their tokens and open consoles end at once.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentAvatar(Base):
+    """An agent's uploaded picture, kept by the server (no remote URL is ever fetched)."""
+
+    __tablename__ = "agent_avatars"
+
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServiceSetting(Base):
+    """A setting an admin changed in the console (business hours, the widget's look, ...).
+
+    One row per group (`key`), its value a JSON object. The environment's settings are the
+    initial values; a row here overrides them on every replica.
+    """
+
+    __tablename__ = "service_settings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

@@ -68,11 +68,19 @@ async function start() {
   $("me-name").textContent = auth.me.name + (auth.me.is_admin ? " (admin)" : "");
   $("me").hidden = false; $("login").hidden = true; $("app").hidden = false;
   $("canned-form").hidden = !auth.me.is_admin;
+  $("admin-link").hidden = !auth.me.is_admin;
+  if (auth.me.is_admin && new URLSearchParams(location.search).get("next") === "/admin") return toAdmin();
   api("/agent/hours").then((h) => {
     $("hours").textContent = (h.open_now ? "Open now" : "Closed · opens " + fmtDate(h.next_opening)) + ` · routing: ${h.routing_mode}`;
   }).catch(() => {});
   socket.connect();
   cannedAdmin.load().catch(showError);
+}
+
+/** To /admin with this tab's login (the page checks it by the cookie /page-login sets). */
+async function toAdmin() {
+  await api("/agent/page-login", { method: "POST" });
+  location.assign("/admin");
 }
 
 function logout() {
@@ -107,6 +115,7 @@ $("logout").onclick = () => {
     .catch(() => {});
   logout();
 };
+$("admin-link").onclick = (e) => { e.preventDefault(); toAdmin().catch(showError); };
 $("status").onchange = () => socket.send({ type: "status", status: $("status").value });
 document.addEventListener("visibilitychange", () => { if (!document.hidden) delete document.body.dataset.newQueued; });
 

@@ -4,9 +4,11 @@ its assets, the demo shop."""
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from app.widget_bundle import CONSOLE_JS, WIDGET_DIR, WIDGET_JS, Asset, load_bundle
+from app.db import SessionDep
+from app.security import PAGE_COOKIE, login_for_token
+from app.widget_bundle import ADMIN_JS, CONSOLE_JS, WIDGET_DIR, WIDGET_JS, Asset, load_bundle
 
 # The script URL is unversioned (customers paste it once), so browsers keep it only briefly and
 # then revalidate with the ETag: a release reaches every site within five minutes, and a
@@ -64,13 +66,18 @@ async def widget_js(request: Request) -> Response:
 # What the console and demo pages load from /static; nothing else in widget/ (the modules one
 # by one, package files, node_modules for the accessibility tests) is served. Every page's
 # script is a file here: the pages' Content-Security-Policy (app/headers.py) runs no inline one.
-CONSOLE_SCRIPTS = {"console.js": CONSOLE_JS}
-CONSOLE_FILES = {"console.css": "text/css", "demo.js": JS_MEDIA_TYPE, "demo-shop.js": JS_MEDIA_TYPE}
+CONSOLE_SCRIPTS = {"console.js": CONSOLE_JS, "admin.js": ADMIN_JS}
+CONSOLE_FILES = {
+    "console.css": "text/css",
+    "admin.css": "text/css",
+    "demo.js": JS_MEDIA_TYPE,
+    "demo-shop.js": JS_MEDIA_TYPE,
+}
 
 
 @router.get("/static/{name}")
 async def console_asset(name: str, request: Request) -> Response:
-    """The agent console's stylesheet and script; the demo pages' scripts."""
+    """The agent and admin consoles' stylesheets and scripts; the demo pages' scripts."""
     entry = CONSOLE_SCRIPTS.get(name)
     if entry is not None:
         return script_response(request, load_bundle(entry), {"Cache-Control": PAGE_CACHE_CONTROL})
@@ -105,3 +112,28 @@ async def agent_page() -> FileResponse:
 @router.get("/console")
 async def console_redirect() -> RedirectResponse:
     return RedirectResponse("/agent")
+
+
+FORBIDDEN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>403 · chatdesk</title><link rel="stylesheet" href="/static/console.css"></head>
+<body><main class="card login"><h1>403: admins only</h1>
+<p>This page is for chatdesk admins. <a href="/agent">Back to the console</a></p></main>
+</body></html>
+"""
+
+
+@router.get("/admin", response_model=None)
+async def admin_page(request: Request, session: SessionDep) -> Response:
+    """The admin console, for admins only: the login cookie the console's log in set decides.
+
+    No login (or an ended one): to the console's log in, which comes back here. An agent who
+    is not an admin: 403. The page's own calls carry the bearer token like the console's.
+    """
+    login = await login_for_token(
+        session=session, tokens=request.app.state.tokens, token=request.cookies.get(PAGE_COOKIE)
+    )
+    if login is None:
+        return RedirectResponse("/agent?next=/admin", status_code=303)
+    if not login.agent.is_admin:
+        return HTMLResponse(FORBIDDEN_PAGE, status_code=403)
+    return FileResponse(WIDGET_DIR / "admin.html", headers={"Cache-Control": PAGE_CACHE_CONTROL})

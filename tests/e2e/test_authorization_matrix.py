@@ -5,7 +5,9 @@ Every cell is tried against a real server: anonymous, two visitors, an agent, an
 and an admin each send the request or frame and the test asserts whether it went through.
 
 - REST: allowed means any status below 400, denied means 401 or 403. Each cell gets fresh
-  objects (a conversation, a canned reply, ...), so an allowed cell really is a success.
+  objects (a conversation, a canned reply, ...), so an allowed cell really is a success. A
+  page read with the login cookie (/admin): allowed is below 300, denied a 303 to the log in
+  or a 403.
 - Visitor frames are about visitor A's conversation: every principal says hello naming it
   (with their own credential) and sends the frame; allowed means the frame acted on A's
   conversation (a row of A changed, or A's agent saw it), denied means A's rows are unchanged.
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import make_engine, make_sessionmaker
 from app.main import create_app
+from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
 from handoff import canned, knowledge, visitors
@@ -83,6 +86,7 @@ class Rest:
     allowed: frozenset[str]
     make: Callable[[World], Awaitable[Req]] | None = None
     fresh_token: bool = False  # the call spends the caller's token (e.g. logout)
+    cookie: bool = False  # a page: the token goes as the login cookie; denied = 303 to log in, 403
 
 
 def _id() -> str:
@@ -199,6 +203,7 @@ REST: dict[tuple[str, str], Rest] = {
     ("POST", "/api/agent/login"): Rest(EVERYONE, W.login),
     ("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),
     ("GET", "/api/agent/me"): Rest(AGENTS),
+    ("POST", "/api/agent/page-login"): Rest(AGENTS),
     ("GET", "/api/agent/conversations"): Rest(AGENTS),
     ("GET", CONV): Rest(AGENTS, W.any_chat),
     ("GET", CONV + "/context"): Rest(AGENTS, W.any_chat),
@@ -234,6 +239,7 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/demo"): Rest(EVERYONE),
     ("GET", "/agent"): Rest(EVERYONE),
     ("GET", "/console"): Rest(EVERYONE),
+    ("GET", "/admin"): Rest(ADMINS, cookie=True),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
@@ -378,6 +384,9 @@ async def test_rest_routes(world: World) -> None:
                 if rule.fresh_token and who in AGENTS:
                     token = await fresh_login(world, who)
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
+                if rule.cookie:
+                    headers = {"Cookie": f"{PAGE_COOKIE}={token}"} if token else {}
+                http.cookies.clear()  # only what this principal sends (no cookie from a login)
                 r = await http.request(
                     method,
                     path.format(**req.path),
@@ -387,8 +396,9 @@ async def test_rest_routes(world: World) -> None:
                 )
                 assert r.status_code < 500, (method, path, who, r.text)
                 allowed = who in rule.allowed
-                if allowed != (r.status_code < 400) or (
-                    not allowed and r.status_code not in (401, 403)
+                denied = (303, 401, 403) if rule.cookie else (401, 403)
+                if allowed != (r.status_code < 300 if rule.cookie else r.status_code < 400) or (
+                    not allowed and r.status_code not in denied
                 ):
                     wrong.append(f"{method} {path} as {who}: {r.status_code} {r.text[:80]}")
     assert wrong == []
