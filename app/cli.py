@@ -13,24 +13,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from app.preflight import (
+    PreflightError,
+    count_admins,
+    no_admin_hint,
+    prepare_database,
+    upgrade_database,
+)
 from app.settings import Environment, Settings, get_settings
 from handoff.agents import DEMO_ADMIN_EMAIL, DEMO_AGENT_EMAIL
 
 # The demo accounts get new random passwords on every `serve --demo` (printed): a demo left
 # listening on a public address has no password anyone could look up.
 DEMO_PASSWORD_BYTES = 12
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def upgrade_database(url: str) -> None:
-    """Apply every Alembic migration to the database at `url`."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["database_url"] = url
-    command.upgrade(config, "head")
 
 
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -122,16 +117,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("error: --workers > 1 needs a shared bus: set CHATDESK_BUS_URL=redis://...",
               file=sys.stderr)
         return 2
+    if args.demo and settings.env is Environment.PRODUCTION:
+        print(
+            "refusing --demo in production (it creates demo agent and admin accounts)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        prepare_database(settings.database_url, migrate=args.demo)
+    except PreflightError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    base = f"http://{host}:{port}"
     if args.demo:
-        if settings.env is Environment.PRODUCTION:
-            print(
-                "refusing --demo in production (it creates demo agent and admin accounts)",
-                file=sys.stderr,
-            )
-            return 2
-        upgrade_database(settings.database_url)
         accounts = asyncio.run(seed_demo(settings))
-        print(demo_banner(f"http://{host}:{port}", accounts), flush=True)
+        print(demo_banner(base, accounts), flush=True)
+    elif count_admins(settings.database_url) == 0:
+        print(no_admin_hint(base), flush=True)
     from app.ws.frames import MAX_FRAME_BYTES
 
     uvicorn.run(
