@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
-from handoff.models import Conversation, Ticket
+from handoff.models import Conversation, Ticket, Visitor
 from handoff.states import ConversationState
 
 
@@ -28,6 +28,25 @@ async def current_conversation(*, session: AsyncSession, visitor_id: int) -> Con
         .order_by(Conversation.id.desc())
         .limit(1)
     )
+
+
+async def returning_visitor(
+    *, session: AsyncSession, visitor_id: int
+) -> tuple[bool, str | None, Conversation | None]:
+    """In one query: whether the visitor exists, the user they are signed in as (if any),
+    and their most recent conversation (as `current_conversation`)."""
+    row = (
+        await session.execute(
+            select(Visitor.user_id, Conversation)
+            .outerjoin(Conversation, Conversation.visitor_id == Visitor.id)
+            .where(Visitor.id == visitor_id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return False, None, None
+    return True, row.user_id, row.Conversation
 
 
 async def ticket_for(*, session: AsyncSession, conversation_id: int) -> Ticket | None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
-from handoff.conversations import current_conversation, get_conversation
+from handoff.conversations import current_conversation, get_conversation, returning_visitor
 from handoff.errors import Conflict, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, conversation_event
 from handoff.mail import normalised_address
@@ -189,6 +189,8 @@ async def resume(
     """
     page_url = page_url_to_store(page_url, keep_query=keep_page_query)
     token_visitor_id = visitor_id
+    last: Conversation | None = None
+    known_last = False  # `last` was read with the visitor (the usual returning hello)
     if verified is not None:
         visitor_id = await visitor_for_user(
             session=session,
@@ -199,12 +201,11 @@ async def resume(
             page_url=page_url,
         )
     elif visitor_id is not None:
-        row = (
-            await session.execute(select(Visitor.user_id).where(Visitor.id == visitor_id))
-        ).first()
-        if row is None:
+        exists, user_id, last = await returning_visitor(session=session, visitor_id=visitor_id)
+        known_last = exists and user_id is None
+        if not exists:
             visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
-        elif row.user_id is not None:
+        elif user_id is not None:
             visitor_id = None  # a signed-in user's chat, but the site vouches for nobody now
     # The browser's token named someone else (another user, or a signed-out one): a switch the
     # site caused, not a visitor reaching for a conversation that is not theirs.
@@ -221,7 +222,8 @@ async def resume(
             refused_conversation=conversation_id is not None and not switched,
             new_conversation=True,
         )
-    last = await current_conversation(session=session, visitor_id=visitor_id)
+    if not known_last:
+        last = await current_conversation(session=session, visitor_id=visitor_id)
     if last is not None and last.state != S.CLOSED:
         conv = last
     else:  # the last one was closed: a new one
