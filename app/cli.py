@@ -134,6 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(demo_banner(base, accounts), flush=True)
     elif count_admins(settings.database_url) == 0:
         print(no_admin_hint(base), flush=True)
+    from app.logs import log_config
     from app.ws.frames import MAX_FRAME_BYTES
 
     uvicorn.run(
@@ -142,7 +143,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         workers=args.workers,
-        log_level="info",
+        log_config=log_config(settings.log_format, settings.log_level.upper()),
+        log_level=settings.log_level,
         timeout_graceful_shutdown=10,
         # Chat frames are a few hundred bytes: compressing each costs more CPU than it saves
         # bandwidth, and its zlib state costs memory on every idle socket.

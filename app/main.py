@@ -13,6 +13,7 @@ from app.errors import install_error_handlers
 from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
+from app.logs import RequestIds
 from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
 from app.security import make_tokens
 from app.settings import Settings, get_settings
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     app.state.settings = settings
     # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
     app.state.login_slots = asyncio.Semaphore(settings.login_hash_concurrency)

@@ -6,6 +6,7 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -149,6 +150,10 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For names the client (uvicorn's --forwarded-allow-ips: a comma
     # list of IPs or networks, or "*"); the limits count that client, not the proxy.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Logs: "text" lines for people, or "json": one object per line with request and
+    # conversation ids, for a log store (app/logs.py).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     # Privacy (handoff/privacy.py). Conversations closed (or left with the bot) more than this
     # many days ago are purged, with visitors left with none; unset keeps everything.

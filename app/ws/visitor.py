@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import logs
 from app.identity import origin_allowed, verify_identity
 from app.limits import Action, Limiter, RateLimited
 from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
@@ -82,6 +83,7 @@ class VisitorSocket:
         handler = HANDLERS.get(type(frame))
         if handler is None:
             return
+        logs.conversation_id.set(self.conversation_id)
         try:
             await self._spend(limited_actions(frame))
             async with self.conn.session() as session:
