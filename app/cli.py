@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import getpass
 import os
-import secrets
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from app.db import with_session
+from app.demo import demo_banner, seed_demo
 from app.preflight import (
     PreflightError,
     count_admins,
@@ -21,90 +22,6 @@ from app.preflight import (
     upgrade_database,
 )
 from app.settings import Environment, Settings, get_settings
-from handoff.agents import DEMO_ADMIN_EMAIL, DEMO_AGENT_EMAIL
-
-# The demo accounts get new random passwords on every `serve --demo` (printed): a demo left
-# listening on a public address has no password anyone could look up.
-DEMO_PASSWORD_BYTES = 12
-
-
-async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
-    from app.db import make_engine, make_sessionmaker
-
-    engine = make_engine(settings.database_url)
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return await work(session)
-    finally:
-        await engine.dispose()
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    email: str
-    name: str
-    is_admin: bool
-    password: str = ""
-
-
-DEMO_ACCOUNTS = (
-    DemoAccount(DEMO_AGENT_EMAIL, "Alex (demo agent)", is_admin=False),
-    DemoAccount(DEMO_ADMIN_EMAIL, "Sam (demo admin)", is_admin=True),
-)
-
-
-async def seed_demo(settings: Settings) -> list[DemoAccount]:
-    """Load the demo FAQ into an empty knowledge base; (re)set the demo agent and admin.
-
-    Both get a fresh random password each time (returned, to print). An older install's demo
-    agent that was an admin becomes an ordinary agent.
-    """
-    from bot import load_entries
-    from handoff import agents, knowledge
-
-    accounts = [
-        replace(a, password=secrets.token_urlsafe(DEMO_PASSWORD_BYTES)) for a in DEMO_ACCOUNTS
-    ]
-
-    async def work(session: Any) -> None:
-        if await knowledge.count_entries(session=session) == 0:
-            count = await knowledge.replace_all(
-                session=session, entries=load_entries(settings.demo_kb), via="demo"
-            )
-            print(f"Loaded the demo knowledge base: {count} entries.")
-        for a in accounts:
-            agent = await agents.find_by_email(session=session, email=a.email)
-            if agent is None:
-                await agents.create_agent(
-                    session=session,
-                    email=a.email,
-                    name=a.name,
-                    password=a.password,
-                    is_admin=a.is_admin,
-                    via="demo",
-                )
-            else:
-                await agents.reset_account(
-                    session=session,
-                    agent=agent,
-                    password=a.password,
-                    is_admin=a.is_admin,
-                    via="demo",
-                )
-
-    await _with_session(settings, work)
-    return accounts
-
-
-def demo_banner(base: str, accounts: list[DemoAccount]) -> str:
-    """What `serve --demo` prints: where to go and how to log in."""
-    logins = "".join(
-        f"\n    {'admin' if a.is_admin else 'agent'}:  {a.email} / {a.password}" for a in accounts
-    )
-    return (
-        f"\n  Demo page:      {base}/\n  Agent console:  {base}/agent   (log in as one of"
-        f" these; new passwords on every start){logins}\n  API docs:       {base}/docs\n"
-    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -135,6 +52,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     elif count_admins(settings.database_url) == 0:
         print(no_admin_hint(base), flush=True)
     from app.logs import log_config
+
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker writes its metrics here and /metrics sums them (app/routes/metrics.py).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="chatdesk-metrics-")
     from app.ws.frames import MAX_FRAME_BYTES
 
     uvicorn.run(
@@ -183,7 +104,7 @@ def cmd_kb_import(args: argparse.Namespace) -> int:
     async def work(session: Any) -> int:
         return int(await knowledge.replace_all(session=session, entries=entries))
 
-    count = asyncio.run(_with_session(settings, work))
+    count = asyncio.run(with_session(settings.database_url, work))
     print(
         f"imported {count} entries; running servers rebuild their index in the background "
         "within seconds (answers continue meanwhile), then train and fine-tune on it"
@@ -215,7 +136,7 @@ def cmd_kb_export(args: argparse.Namespace) -> int:
     async def work(session: Any) -> Any:
         return await knowledge.load_entries(session=session)
 
-    entries = asyncio.run(_with_session(get_settings(), work))
+    entries = asyncio.run(with_session(get_settings().database_url, work))
     dump_jsonl(entries, Path(args.file))
     print(f"exported {len(entries)} entries to {args.file}")
     return 0
@@ -239,7 +160,7 @@ def cmd_agent_create(args: argparse.Namespace) -> int:
         )
 
     try:
-        agent = asyncio.run(_with_session(get_settings(), work))
+        agent = asyncio.run(with_session(get_settings().database_url, work))
     except (Conflict, Invalid) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -264,7 +185,9 @@ def _privacy(work: Callable[[Any, Any, Settings], Awaitable[Any]]) -> Any:
         bus = make_bus(settings.bus_url)
         await bus.start()
         try:
-            return await _with_session(settings, lambda session: work(session, bus, settings))
+            return await with_session(
+                settings.database_url, lambda session: work(session, bus, settings)
+            )
         finally:
             await bus.stop()
 

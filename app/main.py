@@ -14,7 +14,19 @@ from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
 from app.logs import RequestIds
-from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
+from app.routes import (
+    audit,
+    auth,
+    canned,
+    conversations,
+    health,
+    kb,
+    metrics,
+    pages,
+    privacy,
+    team,
+    tickets,
+)
 from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
@@ -101,7 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     install_error_handlers(app)
-    for module in (health, auth, conversations, tickets, canned, team, kb, audit, privacy, pages):
+    routes = (
+        health, auth, conversations, tickets, canned, team, kb, audit, privacy, metrics, pages
+    )
+    for module in routes:
         app.include_router(module.router)
     app.include_router(ws_router)
     return app

@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     # conversation ids, for a log store (app/logs.py).
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # /metrics (Prometheus): with a token, scrapers send it as a bearer token; without one,
+    # only loopback clients may scrape.
+    metrics_token: str | None = None
 
     # Privacy (handoff/privacy.py). Conversations closed (or left with the bot) more than this
     # many days ago are purged, with visitors left with none; unset keeps everything.

@@ -18,6 +18,7 @@ from handoff.conversations import get_conversation
 from handoff.errors import Invalid
 from handoff.escalation import escalate
 from handoff.messages import Posted, announce, append_message, store_client_message
+from handoff.metrics import BOT_DECISION_SECONDS, BOT_DECISIONS
 from handoff.models import Conversation, Sender
 from handoff.routing import Routing
 from handoff.states import ConversationState
@@ -61,7 +62,9 @@ async def bot_turn(
     answering = stored.message.seq
     if stored.state != S.BOT or stored.last_seq != answering:
         return None
-    decision = await brain.decide(text, misses=stored.bot_misses)
+    with BOT_DECISION_SECONDS.time():
+        decision = await brain.decide(text, misses=stored.bot_misses)
+    BOT_DECISIONS.labels(str(decision.action)).inc()
     candidates = _candidates(decision, brain)
     score = round(decision.score, SCORE_DIGITS)
     said: tuple[str, dict[str, Any], bool] | None = None  # text, meta, whether a miss

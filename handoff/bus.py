@@ -15,6 +15,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from handoff.metrics import BUS_RECONNECTS
+
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_QUEUE_MAX = 256  # per socket; a consumer this far behind is cut and resumes by seq
@@ -218,6 +220,7 @@ class RedisBus:
                 raise
             except Exception as exc:  # noqa: BLE001 - any loss: back off and resubscribe
                 self._connected.clear()
+                BUS_RECONNECTS.inc()
                 log.warning("redis bus lost (%s); reconnecting in %.1fs", exc, delay)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, RECONNECT_MAX_S)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
+from handoff.metrics import MESSAGES_STORED
 from handoff.models import Conversation, Message, MessageRow, Sender
 from handoff.visitor_state import visitor_state
 
@@ -156,6 +157,7 @@ async def announce(
     """After the commit: publish the new messages, the visitor's state and the queue change."""
     channel = conversation_channel(conv.id)
     for msg in messages:
+        MESSAGES_STORED.labels(msg.sender).inc()
         await bus.publish_after_commit(channel, message_event(msg))
     if state:
         await bus.publish_after_commit(channel, await visitor_state(session=session, conv=conv))

@@ -7,6 +7,7 @@ its head.
 from __future__ import annotations
 
 import statistics
+from datetime import datetime
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,18 @@ async def queue_position(*, session: AsyncSession, conv: Conversation) -> int | 
         )
     )
     return int(ahead or 0) + 1
+
+
+async def queue_summary(*, session: AsyncSession) -> tuple[int, datetime | None]:
+    """How many conversations are queued, and since when the longest-waiting one waits."""
+    count, oldest = (
+        await session.execute(
+            select(func.count(), func.min(Conversation.queued_at)).where(
+                Conversation.state == ConversationState.QUEUED
+            )
+        )
+    ).one()
+    return int(count), oldest
 
 
 async def recent_wait_s(*, session: AsyncSession) -> float | None:

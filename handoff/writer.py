@@ -29,6 +29,7 @@ from handoff.batch_sql import (
 )
 from handoff.bus import Bus
 from handoff.events import conversation_channel, message_event
+from handoff.metrics import MESSAGES_STORED
 
 # The writer's vocabulary, for the services that submit to it.
 __all__ = ["Guard", "MessageWriter", "NewConversation", "NewMessage", "Stored"]
@@ -160,6 +161,7 @@ class MessageWriter:
     async def _publish(self, stored: Stored | None) -> None:
         if stored is not None and not stored.duplicate:
             msg = stored.message
+            MESSAGES_STORED.labels(msg.sender).inc()
             await self._bus.publish_after_commit(
                 conversation_channel(msg.conversation_id), message_event(msg)
             )

@@ -22,6 +22,7 @@ from app.ws.connection import (
     IDLE_TIMEOUT_S,
     Connection,
 )
+from handoff.metrics import OPEN_SOCKETS
 from handoff.models import Conversation
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Hub:
     async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
         self.connections.add(conn)
+        sockets = OPEN_SOCKETS.labels("agent" if conn.for_agent else "visitor")
+        sockets.inc()
         pump: asyncio.Task[None] | None = None
         try:
             pump = asyncio.create_task(conn.pump(), name="socket-pump")
@@ -65,6 +68,7 @@ class Hub:
                     with contextlib.suppress(WebSocketDisconnect):
                         task.result()
         finally:
+            sockets.dec()
             conn.sub.close()
             self.connections.discard(conn)
             await conn.close(CLOSE_NORMAL, "bye")

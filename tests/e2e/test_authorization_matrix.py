@@ -240,6 +240,7 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/agent"): Rest(EVERYONE),
     ("GET", "/console"): Rest(EVERYONE),
     ("GET", "/admin"): Rest(ADMINS, cookie=True),
+    ("GET", "/metrics"): Rest(EVERYONE),  # this machine (the test's loopback), or a token
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

@@ -10,8 +10,8 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from app.cli import DEMO_ACCOUNTS, demo_banner, seed_demo
 from app.db import make_engine, make_sessionmaker
+from app.demo import DEMO_ACCOUNTS, demo_banner, seed_demo
 from app.settings import Environment, Settings
 from handoff import agents, audit
 from tests.conftest import AGENT_PASSWORD, TEST_SECRET, Server, make_settings, run_server
