@@ -10,7 +10,14 @@ from pathlib import Path
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.admin_page import open_admin, seed_team
-from tests.browser.widget_page import bubbles, db_scalar, online_agent, open_panel, open_shop
+from tests.browser.widget_page import (
+    bubbles,
+    db_scalar,
+    online_agent,
+    open_panel,
+    open_shop,
+    run_axe,
+)
 from tests.client import visitor
 from tests.conftest import Server
 
@@ -101,6 +108,7 @@ async def test_admin_previews_and_saves_the_look_that_visitors_then_see(
     await page.click("#look-save")
     await expect(page.locator("#look-status")).to_contain_text("Saved")
     await expect(page.locator("#look-source")).to_contain_text("Saved in the console")
+    assert await run_axe(page) == []  # the section's form, labels and contrast
     await page.screenshot(
         path=str(artifacts / "admin-settings-widget.png"), full_page=True, animations="disabled"
     )
