@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from fastapi import FastAPI
 
@@ -27,12 +28,13 @@ from app.routes import (
     team,
     tickets,
 )
+from app.routes.settings_admin import router as settings_router
 from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge
+from handoff import knowledge, service_settings
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.writer import MessageWriter
@@ -54,6 +56,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         await bus.start()
         app.state.tokens = await make_tokens(settings, app.state.sessions)
+        async with app.state.read_sessions() as session:  # the admin's saved settings, if any
+            await service_settings.refresh(session=session, current=app.state.service_settings)
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
         brain = await Brain.create(
@@ -67,6 +71,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with brain, MessageWriter(engine, bus) as writer:
             app.state.writer = writer
             background.append(asyncio.create_task(watch_knowledge_base(app), name="kb-watch"))
+            follow = service_settings.follow_forever(
+                sessions=app.state.read_sessions, bus=bus, current=app.state.service_settings
+            )
+            background.append(asyncio.create_task(follow, name="settings-follow"))
             background.append(
                 asyncio.create_task(
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
@@ -109,7 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
     app.state.login_slots = asyncio.Semaphore(settings.login_hash_concurrency)
-    app.state.routing = settings.routing()  # settings are fixed for the process's life
+    # The environment's business hours until an admin saves others (handoff/service_settings.py):
+    # routing holds the one LiveHours object that is kept current on every replica.
+    app.state.service_settings = service_settings.Current(settings.hours())
+    app.state.routing = replace(settings.routing(), hours=app.state.service_settings.hours)
     app.state.hub = Hub()
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     install_error_handlers(app)
@@ -118,5 +129,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for module in routes:
         app.include_router(module.router)
+    app.include_router(settings_router)
     app.include_router(ws_router)
     return app

@@ -125,9 +125,9 @@ def client_ip(conn: HTTPConnection) -> str | None:
 
 _bearer = HTTPBearer(auto_error=False)
 
-# The login token again, as an HttpOnly cookie that only GET /admin reads (Path=/admin): it lets
-# that page answer 403 to an agent who is not an admin. No API accepts it, so a cross-site
-# request can never act with it; the API takes the bearer header only.
+# The login token again, as an HttpOnly cookie (Path=/admin) that only the admin pages read
+# (GET /admin and its widget preview): they answer 403 to an agent who is not an admin. No API
+# accepts it, so a cross-site request can never act with it; the API takes the bearer only.
 PAGE_COOKIE = "chatdesk_login"
 
 

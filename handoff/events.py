@@ -73,3 +73,11 @@ def conversation_deleted_event(conversation_id: int) -> dict[str, Any]:
         "escalation_reason": None,
         "deleted": True,
     }
+
+
+SETTINGS_CHANNEL = "settings"  # an admin changed the service's settings: every replica re-reads
+
+
+def settings_event(key: str) -> dict[str, Any]:
+    """Tells every replica that the saved settings group `key` changed (service_settings.py)."""
+    return {"type": "settings", "key": key}

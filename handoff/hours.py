@@ -2,20 +2,31 @@
 
 Pure functions of the clock: no database, no I/O. A day's spec is "09:00-17:00", several spans
 "09:00-12:00,13:00-17:30", "" (closed), "00:00-24:00" (all day) or an overnight span like
-"22:00-02:00" which runs past midnight into the next day.
+"22:00-02:00" which runs past midnight into the next day. The admin console edits them as
+`HoursSettings` (`check_hours` validates them); handoff/service_settings.py stores those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from handoff.errors import Invalid
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 # How far ahead we look for the next opening: a year covers any holiday list we accept.
 SEARCH_DAYS = 366 + 7
+MAX_SPANS_PER_DAY = 4  # "09:00-12:00, 13:00-17:00" and a few more; not a timetable
+MAX_HOLIDAYS = 200  # next_opening looks a year ahead: a longer list could hide every opening
+TIME_RE = re.compile(r"^\d{2}:\d{2}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Span = tuple[str, str]  # ("09:00", "17:00"): opens, closes; closes after it opens, 24:00 at most
 
 
 class HoursError(ValueError):
@@ -117,3 +128,158 @@ def _wall(midnight: datetime, minutes: int) -> datetime:
     day = midnight.date() + timedelta(days=minutes // MINUTES_PER_DAY)
     rest = minutes % MINUTES_PER_DAY
     return datetime.combine(day, time(rest // 60, rest % 60), midnight.tzinfo)
+
+
+class LiveHours:
+    """The business hours in force in this process, swapped whole when an admin saves new ones.
+
+    Routing holds this one object for the process's life (handoff/service_settings.py keeps it
+    current on every replica), so an escalation always reads the hours of this moment. It also
+    carries the admin's wording of the ticket promise made from these hours, if they saved one.
+    """
+
+    def __init__(self, hours: BusinessHours, promise: str | None = None) -> None:
+        self.current = hours
+        self.promise = promise
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return self.current.timezone
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """As BusinessHours.next_opening, for the hours in force now."""
+        return self.current.next_opening(at)
+
+    def is_open(self, at: datetime) -> bool:
+        """As BusinessHours.is_open, for the hours in force now."""
+        return self.current.is_open(at)
+
+
+@lru_cache(maxsize=1)
+def timezones() -> tuple[str, ...]:
+    """Every IANA time zone name this system knows, sorted (read once: it scans tzdata)."""
+    return tuple(sorted(available_timezones()))
+
+
+@dataclass(frozen=True)
+class HoursSettings:
+    """Business hours as the console edits them; `updated_at` None: the environment's values."""
+
+    always_open: bool
+    days: Mapping[str, tuple[Span, ...]]  # every weekday of WEEKDAYS; no spans: closed
+    timezone: str
+    holidays: tuple[date, ...]
+    updated_at: datetime | None = None
+    updated_by: int | None = None
+
+    def business_hours(self) -> BusinessHours:
+        """The hours routing uses."""
+        weekly = None
+        if not self.always_open:
+            weekly = {d: ",".join(f"{a}-{b}" for a, b in self.days[d]) for d in WEEKDAYS}
+        return BusinessHours.parse(weekly, self.timezone, self.holidays)
+
+    def stored(self) -> dict[str, Any]:
+        """The row's JSON value."""
+        return {
+            "always_open": self.always_open,
+            "days": {d: [list(s) for s in self.days[d]] for d in WEEKDAYS},
+            "timezone": self.timezone,
+            "holidays": [h.isoformat() for h in self.holidays],
+        }
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def hours_settings_from(hours: BusinessHours) -> HoursSettings:
+    """The environment's hours as the console shows them; an overnight span "22:00-02:00" is
+    shown as 22:00-24:00 and 00:00-02:00 the next day."""
+    days: dict[str, list[Span]] = {d: [] for d in WEEKDAYS}
+    for i, spans in enumerate(hours.weekly or ()):
+        for start, end in spans:
+            days[WEEKDAYS[i]].append((_hhmm(start), _hhmm(min(end, MINUTES_PER_DAY))))
+            if end > MINUTES_PER_DAY:
+                days[WEEKDAYS[(i + 1) % 7]].append(("00:00", _hhmm(end - MINUTES_PER_DAY)))
+    return HoursSettings(
+        always_open=hours.weekly is None,
+        days={d: tuple(sorted(s)) for d, s in days.items()},
+        timezone=hours.timezone.key,
+        holidays=tuple(sorted(hours.holidays)),
+    )
+
+
+def _time_or_none(text: str) -> int | None:
+    if not TIME_RE.match(text):
+        return None
+    hh, mm = int(text[:2]), int(text[3:])
+    if mm >= 60 or hh > 24 or (hh == 24 and mm):
+        return None
+    return hh * 60 + mm
+
+
+def _day_problems(day: str, spans: Sequence[Sequence[str]]) -> list[str]:
+    problems = []
+    if len(spans) > MAX_SPANS_PER_DAY:
+        problems.append(f"{day}: at most {MAX_SPANS_PER_DAY} opening spans a day")
+    parsed = []
+    for span in spans:
+        if len(span) != 2:
+            problems.append(f"{day}: a span is an opening and a closing time")
+            continue
+        opens, closes = _time_or_none(span[0]), _time_or_none(span[1])
+        for name, text, value in (("opening", span[0], opens), ("closing", span[1], closes)):
+            if value is None:
+                problems.append(f"{day}: {name} time {text!r} is not a time from 00:00 to 24:00")
+        if opens is not None and closes is not None:
+            if closes <= opens:
+                problems.append(f"{day}: closes at {span[1]}, not after it opens at {span[0]}")
+            else:
+                parsed.append((opens, closes))
+    parsed.sort()
+    for (_, end), (start, _) in zip(parsed, parsed[1:], strict=False):
+        if start < end:
+            problems.append(f"{day}: opening spans overlap at {_hhmm(start)}")
+    return problems
+
+
+def check_hours(
+    *,
+    always_open: bool,
+    days: Mapping[str, Sequence[Sequence[str]]],
+    timezone: str,
+    holidays: Iterable[str],
+) -> HoursSettings:
+    """Validated hours, or Invalid naming every problem: times, spans, zone and dates."""
+    problems = []
+    unknown = sorted(set(days) - set(WEEKDAYS))
+    if unknown:
+        problems.append(f"unknown weekday(s) {', '.join(unknown)}: use {', '.join(WEEKDAYS)}")
+    for day in WEEKDAYS:
+        problems += _day_problems(day, days.get(day, ()))
+    if timezone not in timezones():
+        problems.append(f"unknown time zone {timezone!r}: use an IANA name like Europe/Berlin")
+    dates = set()
+    for text in holidays:
+        try:
+            if not DATE_RE.match(text):
+                raise ValueError
+            dates.add(date.fromisoformat(text))
+        except ValueError:
+            problems.append(f"holiday {text!r} is not a real date (YYYY-MM-DD)")
+    if len(dates) > MAX_HOLIDAYS:
+        problems.append(f"at most {MAX_HOLIDAYS} holidays")
+    if problems:
+        raise Invalid("; ".join(problems))
+    checked = HoursSettings(
+        always_open=always_open,
+        days={d: tuple(sorted((a, b) for a, b in days.get(d, ()))) for d in WEEKDAYS},
+        timezone=timezone,
+        holidays=tuple(sorted(dates)),
+    )
+    try:
+        checked.business_hours()
+    except HoursError as exc:  # the checks above should have caught it; never store it
+        raise Invalid(str(exc)) from exc
+    return checked

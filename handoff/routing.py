@@ -21,7 +21,7 @@ from handoff.bus import Bus
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict
 from handoff.events import author
-from handoff.hours import BusinessHours
+from handoff.hours import BusinessHours, LiveHours
 from handoff.messages import announce, append_message
 from handoff.models import Agent, AgentStatus, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
@@ -48,7 +48,7 @@ class Routing:
 
     presence_timeout_s: int = PRESENCE_TIMEOUT_S
     auto_assign: bool = True
-    hours: BusinessHours = field(default_factory=BusinessHours)
+    hours: BusinessHours | LiveHours = field(default_factory=BusinessHours)  # the app: LiveHours
     ticket_reply_within_s: int = 4 * 3600
     gate: DrainGate = field(default_factory=DrainGate, compare=False, repr=False)
 

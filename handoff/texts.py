@@ -7,6 +7,7 @@ inline.
 
 from __future__ import annotations
 
+import string
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -59,9 +60,46 @@ EN: dict[str, str] = {
 }
 
 
+# Sentences an admin may reword in the console (handoff/service_settings.py), with the
+# placeholders a rewording must keep: the promise is only honest with its time in it.
+CUSTOMISABLE: dict[str, frozenset[str]] = {"ticket.opened": frozenset({"when"})}
+
+
 def text(message_id: str, **values: object) -> str:
     """The visitor-facing sentence `message_id`, with its placeholders filled in."""
     return EN[message_id].format(**values)
+
+
+def custom_text(message_id: str, template: str | None, **values: object) -> str:
+    """The admin's wording of `message_id` (already checked) if they saved one, else ours."""
+    return template.format(**values) if template else text(message_id, **values)
+
+
+def placeholders(message_id: str) -> list[str]:
+    """The {placeholders} our own wording of `message_id` uses, in order."""
+    return [name for _, name, _, _ in string.Formatter().parse(EN[message_id]) if name]
+
+
+def template_problems(message_id: str, template: str) -> list[str]:
+    """Why `template` cannot reword `message_id` (empty if it can): unknown, malformed or
+    missing {placeholders}. Only plain {name} is allowed: no {name.attr}, {name[0]}, {name!r}."""
+    allowed = set(placeholders(message_id))
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return [f"{exc} (write a literal brace as {{{{ or }}}})"]
+    known = ", ".join("{" + name + "}" for name in sorted(allowed))
+    problems = []
+    used = set()
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in allowed or spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            problems.append(f"unknown placeholder {{{shown}}}: use {known}")
+        used.add(name)
+    missing = sorted(CUSTOMISABLE[message_id] - used)
+    return problems + [f"the text must contain {{{name}}}" for name in missing]
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:

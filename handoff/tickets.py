@@ -20,6 +20,7 @@ from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import author
+from handoff.hours import LiveHours
 from handoff.mail import MailConfig, send_mail
 from handoff.messages import (
     Posted,
@@ -64,10 +65,13 @@ def promised_reply(*, routing: Routing, now: datetime) -> datetime:
 
 
 def promise(*, routing: Routing, ticket: Ticket, why: Why) -> str:
-    """The honest promise the visitor reads when their chat becomes a ticket."""
+    """The honest promise the visitor reads when their chat becomes a ticket (in the admin's
+    wording when they saved one)."""
     assert ticket.reply_by is not None
-    return texts.text(
+    wording = routing.hours.promise if isinstance(routing.hours, LiveHours) else None
+    return texts.custom_text(
         "ticket.opened",
+        wording,
         why=texts.text(f"ticket.why.{why}"),
         ticket_id=ticket.id,
         when=texts.local_time(ticket.reply_by, routing.hours.timezone),

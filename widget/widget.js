@@ -4,15 +4,18 @@
  *   color, text-color, position (right|left), greeting, locale, title, sound (on|off),
  *   keep-page-query (on: agents see the page's ?query and #fragment; off by default),
  *   identity (JSON made by the site's server: see docs/protocol.md "Embedding the widget").
+ * The title, greeting and colour an admin saved (/admin, GET /api/widget/config) apply where
+ * the page sets none of its own. preview (on: the admin console's preview frame, see
+ * app/routes/settings_admin.py) connects only once someone types in it.
  * Speaks docs/protocol.md over /ws/visitor. Plain JavaScript, no framework, no build step:
  * GET /widget.js serves this file and the modules it imports joined into one classic script
  * (app/widget_routes.py says how). Message data only ever reaches the page through textContent
  * and validated href/src. */
 import { createAlerts } from "./bubble/alerts.js";
 import { createComposer } from "./bubble/composer.js";
-import { readConfig } from "./bubble/config.js";
+import { fetchSavedLook, lookFrom, readConfig } from "./bubble/config.js";
 import { createMessageLog } from "./bubble/messages.js";
-import { buildPanel } from "./bubble/panel.js";
+import { applyLook, buildPanel } from "./bubble/panel.js";
 import { VisitorSession } from "./bubble/session.js";
 import { createStatus } from "./bubble/status.js";
 import { openStore } from "./bubble/storage.js";
@@ -21,17 +24,22 @@ import { themeFrom } from "./bubble/theme.js";
 import { createTyping } from "./bubble/typing.js";
 
 const script = document.currentScript; // only set while this script first runs
+const LOOK_WAIT_MS = 1500; // the saved look usually arrives well before; never hide the bubble longer
 
 function main() {
   const config = readConfig(script, window);
   const { locale } = config;
   const T = textsFor(locale, config.strings);
-  const prefix = "chatdesk:" + config.root + ":"; // one chatdesk server's keys on the site
+  // One chatdesk server's keys on the site; the admin's preview keeps apart from real visits.
+  const prefix = (config.preview ? "chatdesk-preview:" : "chatdesk:") + config.root + ":";
   const store = openStore(window, "localStorage", prefix); // every page of the site
   const tabStore = openStore(window, "sessionStorage", prefix); // this tab
   const base = config.root + "/"; // relative links and avatars resolve against the server
   const ui = buildPanel({ T, theme: themeFrom(config), title: config.title, greeting: config.greeting });
-  let isOpen = tabStore.get("open", false);
+  // The look saved in the admin console, under the page's own values (a preview shows its draft).
+  const looked = config.preview ? Promise.resolve()
+    : fetchSavedLook(config, (...a) => window.fetch(...a)).then((saved) => applyLook(ui, T, lookFrom(config, saved)));
+  let isOpen = config.preview || tabStore.get("open", false);
 
   const hooks = {};
   const session = new VisitorSession({
@@ -94,8 +102,10 @@ function main() {
     messages.settleOptions();
     status.show();
     setOpen(isOpen, false);
-    document.body.append(ui.host);
-    session.connect();
+    Promise.race([looked, new Promise((r) => setTimeout(r, LOOK_WAIT_MS))]).then(() => document.body.append(ui.host));
+    // A preview creates no visitor until the admin types in it (or asks for a person).
+    if (!config.preview) session.connect();
+    else for (const [el, ev] of [[ui.input, "input"], [ui.human, "click"]]) el.addEventListener(ev, () => session.connect(), { once: true });
   }
   if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
 
@@ -104,6 +114,7 @@ function main() {
     open: () => setOpen(true, true),
     close: () => setOpen(false, false),
     toggle: () => setOpen(!isOpen, true),
+    preview: config.preview ? (draft) => applyLook(ui, T, { ...config, ...draft }) : undefined,
   };
 }
 

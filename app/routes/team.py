@@ -34,9 +34,9 @@ async def list_agents(agent: AgentDep, session: SessionDep, request: Request) ->
 
 @router.get("/hours")
 async def hours(agent: AgentDep, request: Request) -> HoursOut:
-    """Whether we are open now, and when we next open."""
+    """Whether we are open now, and when we next open (the hours in force, as admins set them)."""
     settings = request.app.state.settings
-    business = settings.hours()
+    business = request.app.state.routing.hours
     now = utcnow()
     return HoursOut(
         open_now=business.is_open(now),

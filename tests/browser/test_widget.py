@@ -46,7 +46,8 @@ async def test_bot_answers_with_links_feedback_and_clarification(
     context, page = await open_shop(browser, server)
     await expect(panel(page)).to_be_hidden()
     await open_panel(page)
-    await expect(page.locator("chatdesk-widget .greet")).to_contain_text("Northwind assistant")
+    # The demo page sets its title only: the greeting is the saved one (/admin), else ours.
+    await expect(page.locator("chatdesk-widget .greet")).to_contain_text("Ask us anything")
 
     await say(page, "how much is postage?")
     mine = bubbles(page, "visitor").last

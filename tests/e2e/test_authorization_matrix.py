@@ -188,6 +188,14 @@ class World:
     async def email_query(self) -> Req:
         return Req(params={"email": "vic@example.com"})
 
+    # The hours and widget section of /admin (app/routes/settings_admin.py).
+    async def hours_body(self) -> Req:
+        day = {"mon": [{"open": "09:00", "close": "17:00"}]}
+        return Req(json={"days": day, "timezone": "Europe/Berlin", "holidays": ["2030-12-25"]})
+
+    async def widget_body(self) -> Req:
+        return Req(json={"title": "Help", "greeting": "Hi!", "color": "#2456d3"})
+
 
 W = World
 CONV = "/api/agent/conversations/{conversation_id}"
@@ -241,6 +249,16 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/console"): Rest(EVERYONE),
     ("GET", "/admin"): Rest(ADMINS, cookie=True),
     ("GET", "/metrics"): Rest(EVERYONE),  # this machine (the test's loopback), or a token
+    ("GET", "/api/admin/settings/hours"): Rest(ADMINS),
+    ("PUT", "/api/admin/settings/hours"): Rest(ADMINS, W.hours_body),
+    ("DELETE", "/api/admin/settings/hours"): Rest(ADMINS),
+    ("GET", "/api/admin/settings/timezones"): Rest(ADMINS),
+    ("GET", "/api/admin/settings/widget"): Rest(ADMINS),
+    ("PUT", "/api/admin/settings/widget"): Rest(ADMINS, W.widget_body),
+    ("DELETE", "/api/admin/settings/widget"): Rest(ADMINS),
+    ("GET", "/api/widget/config"): Rest(EVERYONE),
+    ("GET", "/admin/widget-preview"): Rest(ADMINS, cookie=True),
+    ("GET", "/admin/widget-preview.js"): Rest(EVERYONE),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

@@ -19,11 +19,12 @@ VISITOR_MESSAGE_IN_A_TICKET = 3  # seq + insert + the ticket's "customer replied
 QUESTION_THE_BOT_ANSWERS = 4  # seq + insert for the question, the same for the answer
 NEW_HELLO = 2  # the visitor and their conversation (shared with the hellos arriving together)
 RETURNING_HELLO = 2  # reads only
-# Background queries on timers, not a message's or a hello's: the delivery sweep (app/ws/hub.py)
-# and the knowledge-base watcher (app/kb_watch.py).
+# Background queries on timers, not a message's or a hello's: the delivery sweep (app/ws/hub.py),
+# the knowledge-base watcher (app/kb_watch.py), the settings re-read (handoff/service_settings.py).
 BACKGROUND = (
     "SELECT conversations.id, conversations.last_seq FROM conversations",
     "SELECT count(*) AS count_1, max(faq_entries.updated_at)",
+    "SELECT service_settings.key, service_settings.value",
 )
 
 

@@ -29,7 +29,30 @@ export function readConfig(script, win) {
     // The page's ?query and #fragment reach agents only when the site says so (they carry
     // reset tokens and OAuth codes): data-keep-page-query="on" or keepPageQuery: true.
     keepPageQuery: [true, "on", "true"].includes(opt("keepPageQuery", "keepPageQuery", false)),
+    // The admin console's live preview (/admin/widget-preview): no socket until someone types,
+    // storage of its own, and the draft look instead of the saved one.
+    preview: [true, "on", "true"].includes(opt("preview", "preview", false)),
   };
+}
+
+/** The look an admin saved (GET /api/widget/config: title, greeting, color); null if none
+ * could be read (a site's CSP, the server unreachable): the bubble then keeps its defaults. */
+export async function fetchSavedLook(config, fetchFn) {
+  try {
+    const r = await fetchFn(config.root + "/api/widget/config", { credentials: "omit" });
+    return r.ok ? await r.json() : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+/** The look to show: the page's own values (data-*, chatdeskConfig, its strings) win, then the
+ * saved one; null leaves the bubble's default (texts.js). */
+export function lookFrom(config, saved) {
+  const s = saved && typeof saved === "object" ? saved : {};
+  const str = (v) => (typeof v === "string" && v ? v : null);
+  const mine = (key) => config[key] ?? (config.strings[key] ? null : str(s[key]));
+  return { ...config, title: mine("title"), greeting: mine("greeting"), color: config.color ?? str(s.color) };
 }
 
 /** The site's signed identity claim (an object, or its JSON text); null when there is none. */

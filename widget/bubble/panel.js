@@ -2,7 +2,7 @@
 // and the panel. Static markup only; every label is set as text (texts.js, or the site's own
 // title and greeting).
 import { h } from "./dom.js";
-import { stylesheet } from "./theme.js";
+import { stylesheet, themeFrom } from "./theme.js";
 
 const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
 
@@ -27,18 +27,19 @@ export function buildPanel({ T, theme, title, greeting }) {
   const shadow = host.attachShadow({ mode: "open" });
   const w = h("div", "w");
   w.innerHTML = MARKUP;
-  shadow.append(h("style", "", stylesheet(theme)), w);
+  const style = h("style", "", stylesheet(theme));
+  shadow.append(style, w);
   const $ = (sel) => w.querySelector(sel);
   const ui = {
-    host, shadow, w,
+    host, shadow, w, style, title: $("#cd-title"), greeting: $(".greet .b"),
     launch: $(".launch"), badge: $(".badge"), panel: $(".panel"), conn: $(".conn"),
     stat: $(".stat"), scroll: $(".scroll"), log: $(".log"), typing: $(".typing"),
     extra: $(".extra"), form: $(".comp"), input: $("#cd-text"), err: $(".err"),
     human: $(".hum"), sound: $(".snd"), closeBtn: $(".x"),
   };
-  $("#cd-title").textContent = title ?? T.title;
+  ui.title.textContent = title ?? T.title;
   ui.panel.setAttribute("aria-labelledby", "cd-title");
-  $(".greet .b").textContent = greeting ?? T.greeting;
+  ui.greeting.textContent = greeting ?? T.greeting;
   $("label.sr").textContent = T.label;
   ui.input.placeholder = T.placeholder;
   ui.form.querySelector("button").textContent = T.send;
@@ -47,4 +48,12 @@ export function buildPanel({ T, theme, title, greeting }) {
   ui.closeBtn.setAttribute("aria-label", T.close);
   ui.scroll.setAttribute("aria-label", T.log);
   return ui;
+}
+
+/** Show another look (config.js lookFrom: the saved one, or a preview's draft): the title and
+ * greeting as text, the colours through theme.js's checks. */
+export function applyLook(ui, T, look) {
+  ui.title.textContent = look.title ?? T.title;
+  ui.greeting.textContent = look.greeting ?? T.greeting;
+  ui.style.textContent = stylesheet(themeFrom(look));
 }
