@@ -14,7 +14,8 @@ from handoff.messages import append_message
 from handoff.models import AuditEvent, Conversation, Message, MessageFeedback, Sender, utcnow
 
 KB = [
-    Entry("returns", "How do I return an item?", "Use the form at https://x.example/r.", ("send back",)),
+    Entry("returns", "How do I return an item?", "Use the form at https://x.example/r.",
+          ("send back",)),
     Entry("shipping", "How much is shipping?", "4.95 EUR; free above 50 EUR.", ("postage 100%",)),
     Entry("hours", "When are you open?", "9-17, Monday to Friday.", ()),
 ]
@@ -156,7 +157,7 @@ async def test_a_broken_file_names_every_problem_and_changes_nothing(
     csv_file = b"id,question,answer\nok,Q?,A\nbad,,A\nworse,Q?,\nextra,Q?,A,cell\n"
     result = await kb_admin.import_file(session=session, data=csv_file, fmt="csv", dry_run=False)
     assert [p.line for p in result.problems] == [3, 4, 5]
-    md = "Intro text\n## \n## Fine?\nYes.\n## No answer?\n\n".encode()
+    md = b"Intro text\n## \n## Fine?\nYes.\n## No answer?\n\n"
     result = await kb_admin.import_file(session=session, data=md, fmt="md", dry_run=False)
     assert [(p.line, p.message[:10]) for p in result.problems] == [
         (1, "text befor"), (2, "'##' headi"), (5, "empty answ"),
