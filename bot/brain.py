@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from bot.batcher import Batcher
 from bot.build import Stage, build_index, open_encoder
 from bot.cache import default_cache_dir
 from bot.decision import Decision
+from bot.explain import Explanation, explain
 from bot.fast_encoder import FastEncoder
 from bot.human import is_human_request
 from bot.improve import Improver
@@ -140,8 +142,12 @@ class Brain:
             "calibration": dict(index.calibration),
             "building": self._building,
             "improving": self._improver.running,
+            # Rebuilt after a change, or improved in the background: answers go on meanwhile.
+            "rebuilding": self._building or self._improver.running,
             "progress": self._progress,
             "built_at": self._built_at,
+            # The index answering now was calibrated (build_index) just before it was swapped in.
+            "calibrated_at": datetime.fromtimestamp(self._built_at, UTC).isoformat(),
         }
 
     @staticmethod
@@ -152,6 +158,10 @@ class Brain:
     async def decide(self, text: str, *, misses: int = 0) -> Decision:
         """Decide answer / clarify / escalate for one visitor message."""
         return await self._batcher.decide(text, misses)
+
+    async def explain(self, text: str) -> Explanation:
+        """The decision a visitor's first question would get now, with why (off the loop)."""
+        return await asyncio.to_thread(explain, self._index, text)
 
     async def rebuild(self, entries: list[Entry]) -> None:
         """Build a new index in the background and swap it in; decisions continue meanwhile."""

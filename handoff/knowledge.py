@@ -49,6 +49,7 @@ async def replace_all(
     session: AsyncSession,
     entries: Sequence[Entry],
     actor_id: int | None = None,
+    ip: str | None = None,
     via: str = "cli",
 ) -> int:
     """Replace the whole knowledge base in one transaction (audited); returns the entry count."""
@@ -63,7 +64,9 @@ async def replace_all(
                 variants=[FaqVariant(text=v) for v in e.variants],
             )
         )
-    audit.record(session, "kb_replaced", agent_id=actor_id, entries=len(entries), via=via)
+    audit.record(
+        session, "kb_replaced", agent_id=actor_id, ip=ip, entries=len(entries), via=via
+    )
     await session.commit()
     return len(entries)
 
@@ -71,6 +74,8 @@ async def replace_all(
 # --- admin edits: one entry at a time --------------------------------------------------
 
 ENTRY_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"  # URL-safe: ids appear in API paths
+TEXT_MAX = 8192  # characters of a question, answer or variant (as app/schemas.py KBText)
+VARIANTS_MAX = 500  # variants of one entry (as app/schemas.py MAX_VARIANTS)
 
 
 async def get_entry(*, session: AsyncSession, entry_id: str) -> FaqEntry:

@@ -123,3 +123,39 @@ def test_broken_files_name_line_and_problem(
 def test_missing_file_is_a_format_error(tmp_path: Path) -> None:
     with pytest.raises(KBFormatError, match="not found"):
         load_entries(tmp_path / "nope.jsonl")
+
+
+def test_every_problem_is_named_with_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "bad.jsonl",
+        '{"id": "a", "question": "Q", "answer": "A"}\n'
+        "{broken\n"
+        '{"id": "a", "question": "R", "answer": "B"}\n'
+        '{"id": "c", "question": "S"}\n',
+    )
+    with pytest.raises(KBFormatError) as caught:
+        load_entries(path)
+    lines = str(caught.value).splitlines()
+    assert [line.split(": ")[0] for line in lines] == [f"{path}:2", f"{path}:3", f"{path}:4"]
+    assert [p.line for p in caught.value.problems] == [2, 3, 4]
+
+
+def test_problems_are_capped(tmp_path: Path) -> None:
+    from bot.kbfile import MAX_PROBLEMS, parse_text
+
+    parsed = parse_text("x\n" * (MAX_PROBLEMS + 50), "jsonl")
+    assert len(parsed.problems) == MAX_PROBLEMS
+    assert parsed.problems[-1].message == "... and 51 more problems"
+
+
+def test_csv_and_markdown_round_trip_with_ids() -> None:
+    from bot.kbfile import dumps, parse_text
+
+    entries = [
+        Entry("a.1", "Do you ship, too?", "Yes.\n\n- to the EU\n- to the UK", ("abroad?",)),
+        Entry("b", "Q", "A"),
+    ]
+    for fmt in ("jsonl", "csv", "md"):
+        parsed = parse_text(dumps(entries, fmt), fmt)
+        assert parsed.problems == [] and parsed.entries == entries, fmt

@@ -71,7 +71,7 @@ async def test_bot_answers_with_links_feedback_and_clarification(
     await say(page, "Can I return an item?")
     link = bubbles(page, "bot").last.locator("a")
     await expect(link).to_have_attribute("href", "https://shop.example.com/returns")
-    await expect(link).to_have_attribute("rel", "noopener noreferrer")
+    await expect(link).to_have_attribute("rel", "noopener noreferrer nofollow")
     await bubbles(page, "bot").last.get_by_role("button", name="No").click()
     await eventually(lambda: db_scalar(
         server, "SELECT count(*) FROM message_feedback WHERE helpful = :f", f=False

@@ -1,6 +1,7 @@
 """The XSS corpus in Chromium: every payload of tests/data/xss_payloads.json as the visitor's
-name, page and messages, knowledge-base answers, canned replies, agent names, notes, ratings
-and ticket e-mails, shown by the chat bubble, the demo page and the agent console (an admin's).
+name, page and messages, knowledge-base answers (plain and formatted), canned replies, agent
+names, notes, ratings and ticket e-mails, shown by the chat bubble, the demo page, the agent
+console (an admin's) and the admin console's knowledge base.
 
 Zero script executions (the `window.__xss` trap and dialogs), and zero broken layouts: each
 page's containers are there, every payload is there as text, and nothing a payload carries
@@ -21,6 +22,8 @@ from tests.browser.xss_corpus import (
     AGENT_NAMES,
     CANNED,
     EMAILS,
+    FORMATTED,
+    LINKS_JS,
     PAYLOADS,
     db,
     plant_messages,
@@ -37,18 +40,19 @@ from tests.client import agent, visitor
 from tests.conftest import AGENT_PASSWORD, TEST_KB, Server, make_settings, run_server, seed_kb
 
 SECRET = "site-secret-" + "x" * 32
-CHAT_TAGS = ["div", "p", "span", "time", "button", "img", "a"]  # what the bubble's log is made of
+# What the bubble's log is made of (lists and line breaks: formatted answers).
+CHAT_TAGS = ["div", "p", "span", "time", "button", "img", "a", "ul", "li", "br"]
 
 
 @pytest.fixture
 async def xss_server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
-    """The shop's knowledge base with a payload at the end of every answer."""
+    """The shop's knowledge base with a payload at the end of every answer, then formatting."""
     lines = TEST_KB.read_text().splitlines()
     kb = tmp_path / "kb.jsonl"
     entries = []
     for i, line in enumerate(lines):
         entry = json.loads(line)
-        entry["answer"] += " " + PAYLOADS[-(i + 1)]
+        entry["answer"] += " " + PAYLOADS[-(i + 1)] + "\n" + FORMATTED[i % len(FORMATTED)]
         entries.append(json.dumps(entry, ensure_ascii=False))
     kb.write_text("\n".join(entries) + "\n")
     await seed_kb(database_url, kb)
@@ -149,6 +153,10 @@ async def test_bubble_and_demo_page_show_every_payload_as_text(
             f"({stray_markup_js(CHAT_TAGS)})({widget}.querySelector('{part}'))"
         )
         assert stray == [], (part, stray)
+    log = f"{widget}.querySelector('.log')"
+    assert await page.evaluate(f"({LINKS_JS})({log})") == []
+    assert await page.evaluate(f"{log}.querySelectorAll('li').length") > 0  # formatting is on
+    assert await page.evaluate(f"{log}.querySelectorAll('a[href^=\"mailto:\"]').length") > 0
     # Agents' photos that are not http(s), or that try to leave their attribute, are not used
     # as given: initials instead, or the URL kept whole inside src.
     srcs = await page.evaluate(f"[...{widget}.querySelectorAll('img')].map(i => i.src)")
@@ -204,7 +212,7 @@ DATA_PARTS = [
     "#me-name",
     "#conv-title",
 ]
-CONSOLE_TAGS = ["div", "span", "b", "dt", "dd", "li", "button", "code", "ul", "option"]
+CONSOLE_TAGS = ["div", "span", "b", "dt", "dd", "li", "button", "code", "ul", "option", "a", "br"]
 
 
 async def test_console_shows_every_payload_as_text(
@@ -296,3 +304,40 @@ async def test_console_shows_every_payload_as_text(
         assert stray == [], (part, stray)
     await context.close()
     await client.close()
+
+
+KB_TAGS = ["tr", "td", "code", "div", "span", "button", "a", "ul", "li", "br", "p", "strong",
+           "table", "thead", "tbody", "th"]
+
+
+async def test_admin_knowledge_base_shows_every_answer_as_text(
+    xss_server: Server, browser: Browser, artifacts: Path
+) -> None:
+    """The admin's list and "try a question" render the payload answers (formatted) as text."""
+    server = xss_server
+    await seed_agents_and_canned(server)
+    context = await browser.new_context(bypass_csp=True, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    dialogs = await trapped_context(context)
+    page = await context.new_page()
+    await page.goto(server.base_url + "/admin")
+    await prove_trap_is_armed(page)
+    await page.fill("#email", "agent0@x.io")
+    await page.fill("#password", AGENT_PASSWORD)
+    await page.click("#login button[type=submit]")
+    await expect(page.locator("#kb-rows tr")).to_have_count(len(TEST_KB.read_text().splitlines()))
+    await page.fill("#kb-try-q", "how much is postage?")
+    await page.click("#kb-try button[type=submit]")
+    await expect(page.locator("#kb-try-action")).to_have_text("Answers")
+    await page.screenshot(path=str(artifacts / "xss-admin-kb.png"), full_page=True)
+    await assert_nothing_ran(page, dialogs)
+    rows = await page.locator("#kb-rows").text_content() or ""
+    for payload in PAYLOADS[-len(TEST_KB.read_text().splitlines()):]:
+        assert payload in rows, payload
+    for part in ("#kb-rows", "#kb-try-result"):
+        stray = await page.evaluate(
+            f"({stray_markup_js(KB_TAGS)})(document.querySelector('{part}'))"
+        )
+        assert stray == [], (part, stray)
+        assert await page.evaluate(f"({LINKS_JS})(document.querySelector('{part}'))") == []
+    await context.close()

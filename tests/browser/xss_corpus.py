@@ -35,6 +35,24 @@ AGENT_NAMES = PAYLOADS[:6]
 CANNED = [
     (f"c{i}", PAYLOADS[2 * i], PAYLOADS[2 * i + 1]) for i in range(12)
 ]  # shortcut, title, text
+# Answers as an admin may format them (links, lists, line breaks: widget/bubble/format.js), with
+# payloads where the formatting is: in link targets, link labels, list items, bare URLs.
+FORMATTED = [
+    "Links:\n- [click me](javascript:__xss('md-js'))\n"
+    "- [data](data:text/html,<script>__xss('md-data')</script>)\n"
+    "- [fine](https://ok.example/a\"onmouseover=\"__xss('md-attr'))",
+    "[mail us](mailto:help@ok.example) or https://ok.example/<img/src=x/onerror=__xss('md-bare')>"
+    "\n<b onclick=__xss('md-b')>bold?</b>\n[x](https://ok.example/' onclick='__xss(1))",
+    "- <img src=x onerror=__xss('md-li')>\n- [<svg onload=__xss('md-label')>](https://ok.example/)"
+    "\n- [vb](vbscript:__xss('md-vb'))\nend",
+]
+LINK_REL = "noopener noreferrer nofollow"
+# Every link a formatted answer made: a safe target, a new tab, no opener, no referrer.
+LINKS_JS = """(root) => [...root.querySelectorAll("a")].filter(a =>
+  !/^(https?|mailto):/.test(a.getAttribute("href")) || a.target !== "_blank"
+  || a.rel !== REL || a.attributes.length !== 3).map(a => a.outerHTML)""".replace(
+    "REL", json.dumps(LINK_REL)
+)
 # Agents' photos: refused (not http), and one that tries to break out of its attribute.
 AVATARS = ["javascript:__xss('avatar')", "http://127.0.0.1:1/a.png\" onerror=\"__xss('avatar')"]
 
@@ -53,7 +71,8 @@ STRAY_MARKUP = """(root) => {
     const tag = el.tagName.toLowerCase();
     if (!allowed.has(tag)) bad.push(tag);
     for (const a of el.attributes) if (/^on/i.test(a.name)) bad.push(tag + "[" + a.name + "]");
-    if (tag === "a" && !/^https?:/.test(el.getAttribute("href") || "")) bad.push("a[href]");
+    const href = el.getAttribute("href") || "";
+    if (tag === "a" && !/^(https?|mailto):/.test(href)) bad.push("a[href]");
     if (tag === "img" && !/^https?:/.test(el.getAttribute("src") || "")) bad.push("img[src]");
   }
   return bad;
@@ -149,8 +168,8 @@ def bot_meta(i: int, payload: str) -> dict[str, Any]:
 
 
 async def plant_messages(s: AsyncSession, conversation_id: int) -> None:
-    """Every payload as something the visitor said and as a knowledge-base answer, then a
-    "did you mean" whose options are payloads; committed."""
+    """Every payload as something the visitor said and as a knowledge-base answer, the
+    formatted answers, then a "did you mean" whose options are payloads; committed."""
     for i, payload in enumerate(PAYLOADS):
         await append_message(
             session=s,
@@ -165,6 +184,14 @@ async def plant_messages(s: AsyncSession, conversation_id: int) -> None:
             sender=Sender.BOT,
             text=payload,
             meta=bot_meta(i, payload),
+        )
+    for i, text in enumerate(FORMATTED):
+        await append_message(
+            session=s,
+            conversation_id=conversation_id,
+            sender=Sender.BOT,
+            text=text,
+            meta=bot_meta(i, text),
         )
     options = [
         {"entry_id": f"e{i}", "question": p, "score": 0.6} for i, p in enumerate(PAYLOADS[:5])

@@ -175,6 +175,14 @@ class World:
             )
         return Req({**req.path, "variant_id": variant.id})
 
+    async def kb_import(self) -> Req:
+        # A one-entry JSONL file, checked only (a dry run leaves the KB the other cells use).
+        return Req(json={"id": "hats", "question": "Hats?", "answer": "Yes."},
+                   params={"format": "jsonl", "dry_run": "true"})
+
+    async def kb_try(self) -> Req:
+        return Req(json={"question": "How much does shipping cost?"})
+
     async def visitor(self) -> Req:
         async with self.sessions() as s:
             return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
@@ -237,6 +245,9 @@ REST: dict[tuple[str, str], Rest] = {
     ("DELETE", KB_ENTRY): Rest(ADMINS, W.kb_entry),
     ("POST", KB_ENTRY + "/variants"): Rest(ADMINS, W.kb_entry),
     ("DELETE", KB_ENTRY + "/variants/{variant_id}"): Rest(ADMINS, W.kb_variant),
+    ("GET", "/api/admin/kb/export"): Rest(ADMINS),
+    ("POST", "/api/admin/kb/import"): Rest(ADMINS, W.kb_import),
+    ("POST", "/api/admin/kb/try"): Rest(ADMINS, W.kb_try),
     ("GET", "/api/admin/audit"): Rest(ADMINS),
     ("GET", "/api/admin/visitors"): Rest(ADMINS, W.email_query),
     ("GET", "/api/admin/visitors/{visitor_id}/export"): Rest(ADMINS, W.visitor),

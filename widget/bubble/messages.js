@@ -1,6 +1,8 @@
 // The message log: one bubble per record of the session, in seq order (unsent ones last), with
-// "Was this helpful?" under bot answers and "Did you mean" buttons under clarifications.
-import { btn, dateFormat, h, linkify, safeUrl } from "./dom.js";
+// "Was this helpful?" under bot answers and "Did you mean" buttons under clarifications. Bot
+// answers show their links, line breaks and lists (./format.js); every other message is text.
+import { btn, dateFormat, h, safeUrl } from "./dom.js";
+import { renderAnswer } from "./format.js";
 
 const PINNED_PX = 40; // this close to the bottom counts as "reading the newest": keep following
 
@@ -36,8 +38,9 @@ export function createMessageLog({ ui, T, session, base, locale }) {
       if (r.sender === "visitor") who.className = "sr";
       el.append(who);
     }
-    const body = h("p", "b");
-    if (r.sender === "bot") linkify(body, r.text, base); else body.textContent = r.text;
+    // A bot answer may hold a list: a <div>, since a <p> cannot hold one.
+    const body = h(r.sender === "bot" ? "div" : "p", "b");
+    if (r.sender === "bot") renderAnswer(body, r.text, document); else body.textContent = r.text;
     el.append(body);
     if (r.sender !== "system") {
       const ft = h("div", "ft");

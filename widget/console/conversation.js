@@ -1,6 +1,7 @@
 // The open conversation: its transcript in seq order (what the bot did shown beside each bot
 // message), the header with what this agent may do, the visitor's profile and history, and the
 // visitor's live typing.
+import { renderAnswer } from "../bubble/format.js";
 import { SeqTracker } from "../shared/protocol.js";
 import { syncNoteMode } from "./composer.js";
 import { $, el, fmtDate, fmtTime, showError } from "./dom.js";
@@ -72,7 +73,8 @@ export function createConversation({ api, socket, auth, roster, onOpened }) {
     div.append(el("span", { className: "when", textContent: fmtTime(m.created_at) }));
     const who = whoIs(m);
     if (who) div.append(el("span", { className: "who", textContent: who }));
-    div.append(document.createTextNode(m.text));
+    if (m.sender === "bot") renderAnswer(div, m.text, document); // as the visitor saw it
+    else div.append(document.createTextNode(m.text));
     const meta = describeMeta(m);
     if (meta) div.append(meta);
     const box = $("transcript");
