@@ -22,7 +22,7 @@ from app.headers import CONTENT_SECURITY_POLICY
 from app.routes.pages import FORBIDDEN_PAGE, JS_MEDIA_TYPE, PAGE_CACHE_CONTROL
 from app.security import PAGE_COOKIE, AdminDep, client_ip, login_for_token
 from app.widget_bundle import WIDGET_DIR
-from handoff import service_settings, texts
+from handoff import service_settings, texts, tickets
 from handoff.hours import WEEKDAYS, HoursSettings, timezones
 from handoff.models import utcnow
 from handoff.service_settings import HOURS, PROMISE_ID, WIDGET, Current, WidgetLook
@@ -94,6 +94,7 @@ class WidgetSettingsOut(WidgetConfigOut):
     ticket_promise: str | None
     default_ticket_promise: str
     promise_placeholders: list[str]
+    sample_when: str = Field(description="a reply time as a new ticket would promise it now")
     source: Literal["default", "saved"]
     updated_at: datetime | None
     updated_by: int | None
@@ -120,8 +121,11 @@ def _hours_out(current: Current) -> HoursSettingsOut:
     )
 
 
-def _widget_out(look: WidgetLook) -> WidgetSettingsOut:
+def _widget_out(request: Request, look: WidgetLook) -> WidgetSettingsOut:
+    routing = request.app.state.routing
+    reply_by = tickets.promised_reply(routing=routing, now=utcnow())
     return WidgetSettingsOut(
+        sample_when=texts.local_time(reply_by, routing.hours.timezone),
         title=look.title,
         greeting=look.greeting,
         color=look.color,
@@ -184,7 +188,7 @@ async def list_timezones(admin: AdminDep) -> list[str]:
 @router.get("/api/admin/settings/widget")
 async def get_widget(admin: AdminDep, request: Request) -> WidgetSettingsOut:
     """The widget's saved look and ticket promise (null: the default)."""
-    return _widget_out(_current(request).widget)
+    return _widget_out(request, _current(request).widget)
 
 
 @router.put("/api/admin/settings/widget")
@@ -203,7 +207,7 @@ async def save_widget(
         agent_id=admin.id,
         ip=client_ip(request),
     )
-    return _widget_out(look)
+    return _widget_out(request, look)
 
 
 @router.delete("/api/admin/settings/widget")
@@ -220,7 +224,7 @@ async def reset_widget(
         agent_id=admin.id,
         ip=client_ip(request),
     )
-    return _widget_out(current.widget)
+    return _widget_out(request, current.widget)
 
 
 @router.get(

@@ -6,8 +6,8 @@ import { el, fmtDate } from "../console/dom.js";
 
 const PREVIEW_URL = "/admin/widget-preview";
 const COLOR_RE = /^#[0-9a-f]{6}$/i;
-const SAMPLE = { // what a visitor might read, for the promise's preview
-  why: "We're closed at the moment", ticket_id: "123", when: "Monday 09 June, 09:00 (Europe/Berlin)",
+const SAMPLE = { // what a visitor might read, for the promise's preview (`when`: the server's)
+  why: "We're closed at the moment", ticket_id: "123", when: "",
 };
 
 export function createLookAdmin({ api }) {
@@ -49,6 +49,7 @@ export function createLookAdmin({ api }) {
     color.value = w.color || "";
     if (w.color) picker.value = w.color;
     defaultPromise = w.default_ticket_promise;
+    SAMPLE.when = w.sample_when;
     promise.value = w.ticket_promise || "";
     promise.placeholder = w.default_ticket_promise;
     promiseHelp.textContent = "Empty: our own wording. Placeholders: "
