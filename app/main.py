@@ -13,7 +13,20 @@ from app.errors import install_error_handlers
 from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
-from app.routes import audit, auth, canned, conversations, health, kb, pages, privacy, team, tickets
+from app.routes import (
+    agents_admin,
+    audit,
+    auth,
+    canned,
+    conversations,
+    health,
+    kb,
+    pages,
+    privacy,
+    profile,
+    team,
+    tickets,
+)
 from app.security import make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
@@ -59,6 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
+            background.append(asyncio.create_task(ended, name="logins-ended"))
             if settings.retention_days is not None:
                 purge = purge_forever(
                     sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
@@ -102,4 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (health, auth, conversations, tickets, canned, team, kb, audit, privacy, pages):
         app.include_router(module.router)
     app.include_router(ws_router)
+    app.include_router(agents_admin.router)
+    app.include_router(profile.router)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from handoff.models import Agent, Conversation, Message, MessageRow
 
 AGENTS_CHANNEL = "agents"  # queue and conversation-list changes, for every agent console
+# An agent's logins were ended (disabled, password reset): every replica closes their consoles.
+LOGINS_CHANNEL = "agent_logins"
 
 
 def conversation_channel(conversation_id: int) -> str:
@@ -73,3 +76,8 @@ def conversation_deleted_event(conversation_id: int) -> dict[str, Any]:
         "escalation_reason": None,
         "deleted": True,
     }
+
+
+def logins_ended_event(*, agent_id: int, before: datetime) -> dict[str, Any]:
+    """An agent's consoles logged in before `before` must close (app/ws/hub.py acts on it)."""
+    return {"type": "logins_ended", "agent_id": agent_id, "before": before.isoformat()}
