@@ -75,7 +75,6 @@ async def _other_enabled_admins(*, session: AsyncSession, agent_id: int) -> int:
 async def _keep_an_admin(*, session: AsyncSession, agent: Agent, action: str) -> None:
     if agent.is_admin and agent.disabled_at is None:
         if not await _other_enabled_admins(session=session, agent_id=agent.id):
-            await session.rollback()
             raise Conflict(
                 f"{agent.name} is the last admin: make someone else admin, then {action}"
             )
