@@ -10,7 +10,10 @@ import io
 import pytest
 import websockets
 from PIL import Image
+from sqlalchemy import update
 
+from app.db import make_engine, make_sessionmaker
+from handoff.models import Agent, utcnow
 from tests.client import ChatClient, agent, visitor
 from tests.conftest import AGENT_PASSWORD, Server
 from tests.e2e.test_privacy import admin_token
@@ -190,3 +193,22 @@ async def test_the_admin_routes_are_documented(server: Server) -> None:
         ok = next(v for k, v in op["responses"].items() if k.startswith("2"))
         assert "content" in ok or method == "put", path
     assert "image/png" in paths["/api/agent/me/avatar"]["put"]["requestBody"]["content"]
+
+
+async def test_after_a_bus_outage_consoles_of_ended_logins_are_closed_too(server: Server) -> None:
+    """The disable's event was lost (say Redis was down): the resync checks the database."""
+    token = await server.create_agent("cy@example.com", "Cy")
+    console = await agent(server, token)
+    engine = make_engine(server.settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            await s.execute(
+                update(Agent).where(Agent.email == "cy@example.com").values(disabled_at=utcnow())
+            )
+            await s.commit()
+    finally:
+        await engine.dispose()
+    await console.send({"type": "ping"})
+    await console.expect_type("pong")  # no event: still open
+    server.app.state.bus.fanout.deliver_resync()  # type: ignore[attr-defined]
+    assert await closed_with(console) == CLOSE_POLICY
