@@ -18,7 +18,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' https: data:",  # agents' avatars come from anywhere over https
+        # Agents' avatars are uploaded to and served by this server (handoff/avatars.py);
+        # nothing else is loaded from elsewhere. data: is for small inline icons.
+        "img-src 'self' data:",
         "connect-src 'self'",  # the websockets and REST of this server
         "object-src 'none'",
         "base-uri 'none'",

@@ -16,6 +16,7 @@ from app.kb_watch import watch_knowledge_base
 from app.limits import Limiter
 from app.logs import RequestIds
 from app.routes import (
+    agents_admin,
     audit,
     auth,
     canned,
@@ -25,6 +26,7 @@ from app.routes import (
     metrics,
     pages,
     privacy,
+    profile,
     team,
     tickets,
 )
@@ -80,6 +82,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
+            background.append(asyncio.create_task(ended, name="logins-ended"))
             if settings.retention_days is not None:
                 purge = purge_forever(
                     sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
@@ -131,4 +135,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(settings_router)
     app.include_router(ws_router)
+    app.include_router(agents_admin.router)
+    app.include_router(profile.router)
     return app

@@ -226,3 +226,51 @@ class EntryUpdate(BaseModel):
 
 class VariantIn(BaseModel):
     text: KBText
+
+
+# --- issue 14, agents and roles: the team in /admin, and every agent's own profile ---------
+class TeamMemberOut(BaseModel):
+    """An agent as admins manage them: role, capacity, live status and load, disabled or not."""
+
+    id: int
+    email: str
+    name: str
+    avatar_url: str | None
+    is_admin: bool
+    capacity: int
+    status: str  # online / away / offline, as routing sees it (handoff/routing.py `roster`)
+    active: int  # chats held now
+    disabled_at: datetime | None
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
+class TeamMemberIn(BaseModel):
+    # Lengths and ranges are the services' rules (a clear 422 `detail`); these only bound input.
+    email: str = Field(max_length=agents.EMAIL_MAX)
+    name: str = Field(max_length=agents.NAME_MAX)
+    password: str = Field(max_length=agents.PASSWORD_MAX)
+    capacity: Annotated[int, Interval(ge=-1000, le=1000)] = 3
+    is_admin: bool = False
+
+
+class TeamMemberPatch(BaseModel):
+    """Only the fields given change."""
+
+    capacity: Annotated[int, Interval(ge=-1000, le=1000)] | None = None
+    is_admin: bool | None = None
+
+
+class PasswordResetIn(BaseModel):
+    password: str = Field(max_length=agents.PASSWORD_MAX)
+
+
+class ProfileIn(BaseModel):
+    """Only the fields given change."""
+
+    name: str | None = Field(None, max_length=agents.NAME_MAX)
+
+
+class PasswordChangeIn(BaseModel):
+    current_password: str = Field(max_length=agents.PASSWORD_MAX)
+    new_password: str = Field(max_length=agents.PASSWORD_MAX)

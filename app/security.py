@@ -9,6 +9,7 @@ outside production, a random key the first start stored in the database (handoff
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import SessionDep
 from app.settings import Settings
-from handoff import logins, server_keys
+from handoff import agents, logins, server_keys
 from handoff.models import Agent
 
 VISITOR_SALT = "chatdesk.visitor"
@@ -31,11 +32,12 @@ JTI_BYTES = 16  # 128 random bits name one login
 
 @dataclass(frozen=True)
 class AgentClaims:
-    """What a valid agent token says: who, which login, until when."""
+    """What a valid agent token says: who, which login, when it was issued, until when."""
 
     agent_id: int
     jti: str
     expires_at: datetime
+    issued_at: datetime
 
 
 class Tokens:
@@ -59,7 +61,10 @@ class Tokens:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def for_agent(self, agent_id: int) -> str:
-        return str(self._agent.dumps({"a": agent_id, "j": secrets.token_hex(JTI_BYTES)}))
+        # "t": the issue time in microseconds (the signature's own timestamp has whole
+        # seconds), so a login right after a password reset is told apart from one before.
+        payload = {"a": agent_id, "j": secrets.token_hex(JTI_BYTES), "t": time.time_ns() // 1000}
+        return str(self._agent.dumps(payload))
 
     def agent_claims(self, token: str) -> AgentClaims | None:
         """The claims of an unexpired, correctly signed agent token (revocation is not checked)."""
@@ -74,8 +79,15 @@ class Tokens:
         agent_id, jti = value.get("a"), value.get("j")
         if not isinstance(agent_id, int) or not isinstance(jti, str):
             return None
-        expires_at = signed_at.astimezone(UTC) + timedelta(seconds=self._agent_ttl_s)
-        return AgentClaims(agent_id=agent_id, jti=jti, expires_at=expires_at)
+        signed_at = signed_at.astimezone(UTC)
+        expires_at = signed_at + timedelta(seconds=self._agent_ttl_s)
+        issued_us = value.get("t")
+        issued_at = (
+            datetime.fromtimestamp(issued_us / 1_000_000, UTC)
+            if isinstance(issued_us, int) and not isinstance(issued_us, bool)
+            else signed_at  # a token from before "t" existed
+        )
+        return AgentClaims(agent_id=agent_id, jti=jti, expires_at=expires_at, issued_at=issued_at)
 
 
 async def make_tokens(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Tokens:
@@ -102,12 +114,15 @@ class Login:
 async def login_for_token(
     *, session: AsyncSession, tokens: Tokens, token: str | None
 ) -> Login | None:
-    """The login a token names, if it is valid, not logged out, and the agent still exists."""
+    """The login a token names, if it is valid, not logged out, and the agent still exists,
+    is not disabled and has had no password reset since (handoff/team.py)."""
     claims = tokens.agent_claims(token) if token else None
     if claims is None or await logins.is_revoked(session=session, jti=claims.jti):
         return None
     agent = await session.get(Agent, claims.agent_id)
-    return Login(agent=agent, claims=claims) if agent is not None else None
+    if agent is None or not agents.login_still_valid(agent, issued_at=claims.issued_at):
+        return None
+    return Login(agent=agent, claims=claims)
 
 
 async def agent_for_token(

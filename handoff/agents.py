@@ -24,12 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import audit
-from handoff.errors import Conflict, Invalid
+from handoff.errors import Conflict, Forbidden, Invalid
 from handoff.models import Agent, AgentPresence, AgentStatus, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LEN = 8
 EMAIL_MAX = 320  # RFC 5321: 64 + "@" + 255
+NAME_MAX = 200  # agents.name
 PASSWORD_MAX = 1024  # long pass-phrases fit; a megabyte "password" is refused before hashing
 # An agent with no heartbeat for this long is offline: two missed 25 s console heartbeats
 # and a bit. The default of Settings.presence_timeout_s (and so of Routing).
@@ -45,12 +46,21 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def login_still_valid(agent: Agent, *, issued_at: datetime) -> bool:
+    """Whether a login token issued at `issued_at` may still act for this agent: not while
+    they are disabled, nor from before their latest password reset or disabling."""
+    if agent.disabled_at is not None:
+        return False
+    return agent.tokens_valid_after is None or issued_at >= agent.tokens_valid_after
+
+
 def _default_socket(agent_id: int) -> str:
     # Callers that do not name a socket (scripts, tests) share one pseudo-socket per agent.
     return f"agent-{agent_id}"
 
 
-def _check_password(password: str) -> None:
+def check_new_password(password: str) -> None:
+    """The password rule: MIN_PASSWORD_LEN to PASSWORD_MAX characters (Invalid otherwise)."""
     if not MIN_PASSWORD_LEN <= len(password) <= PASSWORD_MAX:
         raise Invalid(f"password must be {MIN_PASSWORD_LEN} to {PASSWORD_MAX} characters")
 
@@ -88,9 +98,10 @@ async def create_agent(
     capacity: int = 3,
     actor_id: int | None = None,
     via: str = "cli",
+    ip: str | None = None,
 ) -> Agent:
     """Create an agent account with an argon2-hashed password; audited as agent_created."""
-    _check_password(password)
+    check_new_password(password)
     agent = Agent(
         email=normalise_email(email),
         name=name.strip(),
@@ -108,9 +119,11 @@ async def create_agent(
         session,
         "agent_created",
         agent_id=actor_id,
+        ip=ip,
         target_agent_id=agent.id,
         email=agent.email,
         is_admin=is_admin,
+        capacity=capacity,
         via=via,
     )
     await session.commit()
@@ -127,8 +140,9 @@ async def reset_account(
     via: str = "cli",
 ) -> Agent:
     """Give an existing agent a new password and role; audited as agent_updated."""
-    _check_password(password)
+    check_new_password(password)
     agent.password_hash = await hash_password(password)
+    agent.tokens_valid_after = utcnow()  # the old password's logins end
     agent.is_admin = is_admin
     audit.record(
         session,
@@ -140,6 +154,37 @@ async def reset_account(
         password_changed=True,
         via=via,
     )
+    await session.commit()
+    return agent
+
+
+async def rename_self(*, session: AsyncSession, agent: Agent, name: str, ip: str | None) -> Agent:
+    """An agent changes their own display name (what visitors see); audited."""
+    name = name.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise Invalid(f"name must be 1 to {NAME_MAX} characters")
+    if name != agent.name:
+        audit.record(session, "profile_name_changed", agent_id=agent.id, ip=ip, was=agent.name)
+        agent.name = name
+        await session.commit()
+    return agent
+
+
+async def change_own_password(
+    *, session: AsyncSession, agent: Agent, current: str, new: str, ip: str | None
+) -> Agent:
+    """An agent sets a new password, proving the current one first; audited.
+
+    Their logins stay valid (an admin's reset is what ends them): the agent is at their desk.
+    """
+    check_new_password(new)
+    await session.commit()  # no transaction (no SQLite write lock) while argon2 runs
+    if not await check_password(session=session, agent=agent, password=current):
+        audit.record(session, "password_change_failed", agent_id=agent.id, ip=ip)
+        await session.commit()
+        raise Forbidden("the current password is wrong")
+    agent.password_hash = await hash_password(new)
+    audit.record(session, "password_changed", agent_id=agent.id, ip=ip)
     await session.commit()
     return agent
 
@@ -233,6 +278,8 @@ async def online_agents(
     """Agents that are online with a socket somewhere that heartbeated recently enough."""
     cutoff = (now or utcnow()) - timedelta(seconds=presence_timeout_s)
     live = exists().where(AgentPresence.agent_id == Agent.id, AgentPresence.last_seen_at >= cutoff)
-    return (
-        await session.scalars(select(Agent).where(Agent.status == AgentStatus.ONLINE, live))
-    ).all()
+    # A disabled agent's consoles are closed at once; a replica that missed that never counts
+    # them as online meanwhile.
+    enabled = Agent.disabled_at.is_(None)
+    query = select(Agent).where(Agent.status == AgentStatus.ONLINE, live, enabled)
+    return (await session.scalars(query)).all()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from handoff.models import Agent, Conversation, Message, MessageRow
 
 AGENTS_CHANNEL = "agents"  # queue and conversation-list changes, for every agent console
+# An agent's logins were ended (disabled, password reset): every replica closes their consoles.
+LOGINS_CHANNEL = "agent_logins"
 
 
 def conversation_channel(conversation_id: int) -> str:
@@ -81,3 +84,8 @@ SETTINGS_CHANNEL = "settings"  # an admin changed the service's settings: every 
 def settings_event(key: str) -> dict[str, Any]:
     """Tells every replica that the saved settings group `key` changed (service_settings.py)."""
     return {"type": "settings", "key": key}
+
+
+def logins_ended_event(*, agent_id: int, before: datetime) -> dict[str, Any]:
+    """An agent's consoles logged in before `before` must close (app/ws/hub.py acts on it)."""
+    return {"type": "logins_ended", "agent_id": agent_id, "before": before.isoformat()}

@@ -119,6 +119,8 @@ async def log_in(
         ok = await agents.check_password(session=session, agent=agent, password=password)
         if ok and agent is not None and policy.refuse_demo_accounts:
             ok = email not in agents.DEMO_EMAILS
+        if ok and agent is not None and agent.disabled_at is not None:
+            ok = False  # disabled by an admin (handoff/team.py): as if the password were wrong
         if not ok or agent is None:
             audit.record(session, "login_failed", ip=ip, email=email)
             await session.commit()

@@ -123,6 +123,8 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set by an admin: the agent cannot log in, their tokens and open consoles end at once.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Login tokens issued before this are refused (set by a password reset and by disabling).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AgentAvatar(Base):

@@ -22,8 +22,9 @@ ALLOWED: dict[ConversationState, frozenset[ConversationState]] = {
     S.BOT: frozenset({S.QUEUED, S.TICKET, S.CLOSED}),
     # A queued visitor may give up waiting and ask to be e-mailed instead.
     S.QUEUED: frozenset({S.ASSIGNED, S.TICKET, S.CLOSED}),
-    # Assigned -> assigned is a transfer to another agent.
-    S.ASSIGNED: frozenset({S.ASSIGNED, S.CLOSED}),
+    # Assigned -> assigned is a transfer to another agent; back to the queue when an admin
+    # disables the agent holding it (handoff/team.py).
+    S.ASSIGNED: frozenset({S.ASSIGNED, S.QUEUED, S.CLOSED}),
     # An agent picking up a ticket while the visitor is still there turns it into a live chat.
     S.TICKET: frozenset({S.ASSIGNED, S.CLOSED}),
     # Reopen: an agent takes a closed conversation back.

@@ -10,6 +10,7 @@ import { createComposer } from "./console/composer.js";
 import { createConversation } from "./console/conversation.js";
 import { $, fmtDate, showError } from "./console/dom.js";
 import { createLists, updateTitle } from "./console/lists.js";
+import { createProfile } from "./console/profile.js";
 
 const TOKEN_KEY = "chatdesk.agentToken"; // sessionStorage: one login per tab, gone with the tab
 const CONNECTION_TEXT = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…" };
@@ -31,6 +32,7 @@ const conversation = createConversation({ api, socket, auth, roster, onOpened: (
 const cannedAdmin = createCannedAdmin({ api, auth });
 createComposer({ api, socket, conversation });
 createActions({ api, conversation, lists, roster });
+createProfile({ api, auth, onChanged: showMe });
 
 function onFrame(f) {
   const current = conversation.current();
@@ -64,8 +66,7 @@ function onFrame(f) {
 
 // --- login ----------------------------------------------------------------------------------
 async function start() {
-  auth.me = await api("/agent/me");
-  $("me-name").textContent = auth.me.name + (auth.me.is_admin ? " (admin)" : "");
+  showMe(await api("/agent/me"));
   $("me").hidden = false; $("login").hidden = true; $("app").hidden = false;
   $("canned-form").hidden = !auth.me.is_admin;
   $("admin-link").hidden = !auth.me.is_admin;
@@ -75,6 +76,11 @@ async function start() {
   }).catch(() => {});
   socket.connect();
   cannedAdmin.load().catch(showError);
+}
+
+function showMe(me) {
+  auth.me = me;
+  $("me-name").textContent = me.name + (me.is_admin ? " (admin)" : "");
 }
 
 /** To /admin with this tab's login (the page checks it by the cookie /page-login sets). */

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/agent", tags=["team"])
 
 @router.get("/agents")
 async def list_agents(agent: AgentDep, session: SessionDep, request: Request) -> list[AgentSummary]:
-    """Every agent with their live status and load (for transfers)."""
+    """Every enabled agent with their live status and load (for transfers)."""
     entries = await roster(
         session=session, presence_timeout_s=request.app.state.settings.presence_timeout_s
     )
@@ -29,6 +29,7 @@ async def list_agents(agent: AgentDep, session: SessionDep, request: Request) ->
             active=e.active,
         )
         for e in entries
+        if e.agent.disabled_at is None
     ]
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity import agent_origin_allowed
-from app.security import agent_for_token
+from app.security import login_for_token
 from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
     Frame,
@@ -139,14 +139,20 @@ async def _serve_agent(conn: Connection) -> None:
     hello = await conn.receive_hello(agent_frames)
     if hello is None:
         return
+    claims = conn.app.state.tokens.agent_claims(hello.token) if hello.token else None
+    if claims is not None:
+        # Before the database check: a disable or password reset from now on closes this
+        # socket (app/ws/hub.py), one committed before it is seen by the check.
+        conn.app.state.hub.agent_logins[conn] = (claims.agent_id, claims.issued_at)
     async with conn.session() as session:
-        agent = await agent_for_token(
+        login = await login_for_token(
             session=session, tokens=conn.app.state.tokens, token=hello.token
         )
-    if agent is None:
+    if login is None:
         await conn.send_error("invalid_token", "log in again")
         await conn.close(CLOSE_POLICY, "invalid token")
         return
+    agent = login.agent
     socket = AgentSocket(conn, agent)
     try:
         async with conn.session() as session:

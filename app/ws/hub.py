@@ -7,6 +7,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,11 +18,16 @@ from app.ws.connection import (
     BEHIND,
     CLOSE_IDLE,
     CLOSE_NORMAL,
+    CLOSE_POLICY,
     CLOSE_RESTART,
     CLOSE_TOO_SLOW,
     IDLE_TIMEOUT_S,
     Connection,
 )
+from handoff import team
+from handoff.agents import login_still_valid
+from handoff.bus import RESYNC, Bus
+from handoff.events import LOGINS_CHANNEL
 from handoff.metrics import OPEN_SOCKETS
 from handoff.models import Conversation
 
@@ -43,6 +49,8 @@ class Hub:
         self.replica_id = uuid.uuid4().hex  # names this process in the presence table
         self.draining = False  # set on shutdown: readiness fails, new sockets are refused
         self._closing: set[asyncio.Task[None]] = set()
+        # Each open agent console: whose, and when its login was issued (logins_ended).
+        self.agent_logins: dict[Connection, tuple[int, datetime]] = {}
 
     async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
@@ -71,6 +79,7 @@ class Hub:
             sockets.dec()
             conn.sub.close()
             self.connections.discard(conn)
+            self.agent_logins.pop(conn, None)
             await conn.close(CLOSE_NORMAL, "bye")
 
     async def close_all(self) -> None:
@@ -85,10 +94,58 @@ class Hub:
         """Close every socket whose client has sent nothing (not even a ping) for too long."""
         silent_since = asyncio.get_running_loop().time() - IDLE_TIMEOUT_S
         for conn in [c for c in self.connections if c.last_heard < silent_since]:
-            # In a task of its own: a close waits for a frame being sent, never the sweep.
-            task = asyncio.create_task(conn.close(CLOSE_IDLE, "no heartbeat"))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._close_soon(conn, CLOSE_IDLE, "no heartbeat")
+
+    def _close_soon(self, conn: Connection, code: int, reason: str) -> None:
+        # In a task of its own: a close waits for a frame being sent, never the caller.
+        task = asyncio.create_task(conn.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    def end_logins(self, agent_id: int, before: datetime) -> int:
+        """Log out this agent's consoles whose login is older than `before` (1008: the console
+        shows its log in form); how many."""
+        ended = [
+            conn
+            for conn, (aid, issued_at) in self.agent_logins.items()
+            if aid == agent_id and issued_at < before
+        ]
+        for conn in ended:
+            self.agent_logins.pop(conn, None)
+            self._close_soon(conn, CLOSE_POLICY, "logged out")
+        return len(ended)
+
+    async def end_logins_forever(
+        self, bus: Bus, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        """Act on every replica's `logins_ended` (handoff/team.py); after a bus outage, check
+        every open console's login against the database instead."""
+        sub = bus.subscribe()
+        sub.add(LOGINS_CHANNEL)
+        try:
+            while True:
+                event = await sub.queue.get()
+                if event.get("type") == "logins_ended":
+                    self.end_logins(event["agent_id"], datetime.fromisoformat(event["before"]))
+                if event.get("type") == RESYNC or sub.overflowed.is_set():
+                    sub.overflowed.clear()
+                    try:
+                        await self.recheck_logins(sessions)
+                    except Exception:  # noqa: BLE001 - the database may be restarting
+                        log.warning("login recheck failed", exc_info=True)
+        finally:
+            sub.close()
+
+    async def recheck_logins(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Close every open console whose login was ended meanwhile (one query)."""
+        ids = sorted({aid for aid, _ in self.agent_logins.values()})
+        async with sessions() as session:
+            found = await team.agents_by_id(session=session, agent_ids=ids)
+        for conn, (aid, issued_at) in list(self.agent_logins.items()):
+            agent = found.get(aid)
+            if agent is None or not login_still_valid(agent, issued_at=issued_at):
+                self.agent_logins.pop(conn, None)
+                self._close_soon(conn, CLOSE_POLICY, "logged out")
 
     async def sweep_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Close silent sockets, and wake every socket that is behind the database (SWEEP_S)."""

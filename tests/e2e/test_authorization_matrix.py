@@ -36,7 +36,7 @@ from app.main import create_app
 from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
-from handoff import canned, knowledge, visitors
+from handoff import agents, avatars, canned, knowledge, visitors
 from handoff.messages import append_message
 from handoff.models import (
     Agent,
@@ -61,6 +61,11 @@ from tests.conftest import (
 )
 from tests.e2e.test_privacy import admin_token
 
+# A 1x1 PNG (for avatar uploads)
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415478"
+    "9c63382127070002b6010534a675aa0000000049454e44ae426082"
+)
 ANON, VISITOR_A, VISITOR_B = "anonymous", "visitor A", "visitor B"
 AGENT, OTHER_AGENT, ADMIN = "agent", "other agent", "admin"
 PRINCIPALS = (ANON, VISITOR_B, AGENT, OTHER_AGENT, ADMIN, VISITOR_A)  # A last: A's cell changes A
@@ -77,6 +82,7 @@ class Req:
     path: dict[str, Any] = field(default_factory=dict)
     json: Any = None
     params: dict[str, Any] | None = None
+    content: bytes | None = None  # a raw body (an uploaded picture)
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,33 @@ class World:
     async def widget_body(self) -> Req:
         return Req(json={"title": "Help", "greeting": "Hi!", "color": "#2456d3"})
 
+    # issue 14, agents and roles
+    async def member_body(self) -> Req:
+        return Req(json={"email": f"{_id()}@example.com", "name": "Newbie", "password": _id()})
+
+    async def member(self) -> Req:
+        async with self.sessions() as s:
+            new = await agents.create_agent(
+                session=s, email=f"{_id()}@example.com", name="Newbie", password=AGENT_PASSWORD
+            )
+        return Req({"agent_id": new.id}, {"capacity": 4, "password": "a fresh password"})
+
+    async def profile(self) -> Req:
+        return Req(json={})  # no change: every principal keeps their name
+
+    async def own_password(self) -> Req:
+        return Req(json={"current_password": AGENT_PASSWORD, "new_password": AGENT_PASSWORD})
+
+    async def picture(self) -> Req:
+        return Req(content=TINY_PNG)
+
+    async def avatar(self) -> Req:
+        async with self.sessions() as s:
+            other = await s.get(Agent, self.ids[OTHER_AGENT])
+            assert other is not None
+            await avatars.set_avatar(session=s, agent=other, data=TINY_PNG, ip=None)
+        return Req({"agent_id": self.ids[OTHER_AGENT]})
+
 
 W = World
 CONV = "/api/agent/conversations/{conversation_id}"
@@ -270,6 +303,19 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/api/widget/config"): Rest(EVERYONE),
     ("GET", "/admin/widget-preview"): Rest(ADMINS, cookie=True),
     ("GET", "/admin/widget-preview.js"): Rest(EVERYONE),
+
+    # issue 14, agents and roles
+    ("GET", "/api/admin/agents"): Rest(ADMINS),
+    ("POST", "/api/admin/agents"): Rest(ADMINS, W.member_body),
+    ("PATCH", "/api/admin/agents/{agent_id}"): Rest(ADMINS, W.member),
+    ("POST", "/api/admin/agents/{agent_id}/disable"): Rest(ADMINS, W.member),
+    ("POST", "/api/admin/agents/{agent_id}/enable"): Rest(ADMINS, W.member),
+    ("POST", "/api/admin/agents/{agent_id}/password"): Rest(ADMINS, W.member),
+    ("PATCH", "/api/agent/me"): Rest(AGENTS, W.profile),
+    ("POST", "/api/agent/me/password"): Rest(AGENTS, W.own_password),
+    ("PUT", "/api/agent/me/avatar"): Rest(AGENTS, W.picture),
+    ("DELETE", "/api/agent/me/avatar"): Rest(AGENTS),
+    ("GET", "/api/agents/{agent_id}/avatar"): Rest(EVERYONE, W.avatar),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
@@ -422,6 +468,7 @@ async def test_rest_routes(world: World) -> None:
                     path.format(**req.path),
                     json=req.json,
                     params=req.params,
+                    content=req.content,
                     headers=headers,
                 )
                 assert r.status_code < 500, (method, path, who, r.text)
