@@ -124,6 +124,8 @@ async def transfer(
     target = await session.get(Agent, to_agent_id)
     if target is None:
         raise NotFound(f"agent {to_agent_id} not found")
+    if target.disabled_at is not None:
+        raise Invalid(f"{target.name}'s account is disabled: pick another agent")
     check_transition(conv.state, S.ASSIGNED)
     moved = await session.scalar(
         update(Conversation)

@@ -308,3 +308,31 @@ async def test_what_is_not_such_a_picture_is_refused(session, new_agent):
     await avatars.remove_avatar(session=session, agent=bob, ip=None)
     assert bob.avatar_url is None
     assert len(await actions(session, "avatar_removed")) == 1
+
+
+async def test_a_chat_cannot_be_transferred_to_a_disabled_agent(
+    session, bus, new_agent, new_chat
+):
+    ada, bob, cy = await admin(new_agent), await new_agent("Bob"), await new_agent("Cy")
+    await session.commit()
+    chat = await new_chat()
+    chat.move_to(S.QUEUED)
+    chat.queued_at = utcnow()
+    await session.commit()
+    await agent_actions.take(session=session, bus=bus, conversation_id=chat.id, agent=bob)
+    await team.disable_member(
+        session=session, bus=bus, routing=ROUTING, agent_id=cy.id, actor=ada, ip=None
+    )
+    with pytest.raises(Invalid, match="disabled"):
+        await agent_actions.transfer(
+            session=session,
+            bus=bus,
+            conversation_id=chat.id,
+            agent=bob,
+            to_agent_id=cy.id,
+            note=None,
+            routing=ROUTING,
+        )
+    conv = await session.get(Conversation, chat.id)
+    await session.refresh(conv)
+    assert conv is not None and conv.assigned_agent_id == bob.id
