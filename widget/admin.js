@@ -1,10 +1,12 @@
 // chatdesk admin console (/admin): the knowledge base, the team, business hours and the
-// widget's look. Uses only the /api/admin REST endpoints (and /api/agent/me), with the login
+// widget's look, integrations (webhooks, API keys). Uses only the /api/admin REST endpoints (and /api/agent/me), with the login
 // token the agent console keeps in this tab's sessionStorage. GET /static/admin.js serves this
 // file and the modules it imports joined into one script (app/widget_bundle.py).
 import { createAgentsAdmin } from "./admin/agents.js";
+import { createApiKeysAdmin } from "./admin/api_keys.js";
 import { createKbAdmin } from "./admin/kb.js";
 import { createSettingsAdmin } from "./admin/settings.js";
+import { createWebhooksAdmin } from "./admin/webhooks.js";
 import { createApi } from "./console/api.js";
 import { $, showError } from "./console/dom.js";
 
@@ -16,7 +18,16 @@ const sections = {
   kb: createKbAdmin({ api, root: $("kb") }),
   agents: createAgentsAdmin({ api, auth, root: $("agents") }),
   settings: createSettingsAdmin({ api, root: $("settings") }),
+  integrations: both(
+    createWebhooksAdmin({ api, root: $("webhooks") }),
+    createApiKeysAdmin({ api, root: $("api-keys") }),
+  ),
 };
+
+/** One tab made of several parts: loading it loads each. */
+function both(...parts) {
+  return { load: () => Promise.all(parts.map((p) => p.load())) };
+}
 
 function toLogin() {
   sessionStorage.removeItem(TOKEN_KEY);
