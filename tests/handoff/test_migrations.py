@@ -7,7 +7,7 @@ import asyncio
 from alembic import command
 from alembic.config import Config
 
-from app.cli import MIGRATIONS_DIR
+from app.preflight import MIGRATIONS_DIR
 
 
 async def test_models_and_migrations_agree(database_url: str) -> None:
