@@ -32,8 +32,8 @@ def test_short_questions_are_detected_in_their_language() -> None:
 
 def test_minilm_understands_english_only_unless_the_kb_has_the_language() -> None:
     assert MINILM == frozenset({"en"}) and model_languages(MULTILINGUAL_MODEL) is None
-    en, de, fa, digits = detect_many(["where is my order", "Wann kommt mein Paket an?", "سفارشم کجاست؟",
-                                      "12345"])
+    texts = ["where is my order", "Wann kommt mein Paket an?", "سفارشم کجاست؟", "12345"]
+    en, de, fa, digits = detect_many(texts)
     assert understood(en, MINILM, frozenset())
     assert not understood(de, MINILM, frozenset()) and not understood(fa, MINILM, frozenset())
     assert understood(fa, MINILM, frozenset({"fa"}))  # the KB has Persian phrasings
