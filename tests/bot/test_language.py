@@ -108,3 +108,11 @@ async def test_multilingual_model_on_the_set() -> None:
         assert wrong_share(c) <= 0.05, (language, c)
         assert c["language"] == 0, (language, c)
         assert c["correct"] >= E5_CORRECT_AT_LEAST[language], (language, c)
+
+
+def test_low_accuracy_mode_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.language import ACCURACY_ENV, COVERED_MIN, accuracy
+
+    assert accuracy() == "high"
+    monkeypatch.setenv(ACCURACY_ENV, "LOW")
+    assert accuracy() == "low" and COVERED_MIN["low"] < COVERED_MIN["high"]
