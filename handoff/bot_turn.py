@@ -76,6 +76,7 @@ async def bot_turn(
             "question": entry.question,
             "score": score,
             "candidates": candidates,
+            "language": decision.language,
         }
         said = (entry.answer, meta, False)
     elif decision.action == Action.CLARIFY:
@@ -85,6 +86,7 @@ async def bot_turn(
             "options": candidates[:shown],
             "candidates": candidates,
             "score": score,
+            "language": decision.language,
         }
         said = (texts.text("bot.clarify"), meta, True)
     if said is not None:
@@ -123,6 +125,7 @@ async def bot_turn(
             "reason": str(reason),
             "candidates": candidates,
             "score": score,
+            "language": decision.language,  # the visitor's, as the bot detected it
         },
     )
     return decision
