@@ -21,6 +21,7 @@ from handoff.feedback import render_transcript
 from handoff.mail import MailConfig, normalised_address, send_mail
 from handoff.messages import messages_after
 from handoff.models import Conversation, SentMail, Ticket, Visitor, utcnow
+from handoff.reply_address import reply_to_for
 
 TRANSCRIPT = "transcript"  # SentMail.kind
 BUDGET_WINDOW = timedelta(hours=1)
@@ -93,8 +94,15 @@ async def email_transcript(
             session=session, conversation_id=conv.id, after_seq=0, include_notes=False
         )
     )
+    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.conversation_id == conv.id))
     await session.commit()  # the mail is counted before it goes; no transaction waits on SMTP
+    reply_to = None
+    if ticket_id is not None:  # an answer to the transcript reaches the ticket
+        reply_to = await reply_to_for(
+            session=session, domain=mail.reply_domain, ticket_id=ticket_id
+        )
     sent = await send_mail(
+        reply_to=reply_to,
         config=mail,
         to=to,
         subject=texts.text("mail.transcript.subject", conversation_id=conv.id),
