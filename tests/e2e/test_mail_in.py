@@ -63,6 +63,7 @@ class Answered:
     ticket_id: int
     reply_to: str
     console: ChatClient
+    client: ChatClient  # the visitor, still on the page
 
 
 async def answered_ticket(desk: Desk) -> Answered:
@@ -76,7 +77,6 @@ async def answered_ticket(desk: Desk) -> Answered:
     await client.expect_type("state", state="ticket")
     await client.send({"type": "email", "email": CUSTOMER})
     await client.expect_type("state", state="ticket")
-    await client.close()
     async with server.http(token) as http:
         r = await http.post(
             f"/api/agent/conversations/{cid}/ticket-reply",
@@ -91,7 +91,7 @@ async def answered_ticket(desk: Desk) -> Answered:
     assert int(found.group(1)) == ticket.id and ticket.status == "pending"
     await console.send({"type": "watch", "conversation_id": cid, "last_seq": 0})
     await console.expect(lambda f: f.get("type") == "message" and f["sender"] == "agent")
-    return Answered(cid, ticket.id, reply_to, console)
+    return Answered(cid, ticket.id, reply_to, console, client)
 
 
 def mail(to: str, body: str, **headers: str) -> EmailMessage:
@@ -156,6 +156,9 @@ async def test_an_emailed_answer_lands_in_the_conversation_live_once(desk: Desk)
     assert frame["conversation_id"] == t.conversation_id
     assert frame["text"] == "Yes, the blue one please."  # no quote, no sign-off, no signature
     assert frame["meta"] == {"kind": "email_reply", "from": CUSTOMER, "from_ticket_address": True}
+    # The visitor's open widget shows it too, as their own words.
+    mine = await t.client.expect(from_visitor)
+    assert mine["text"] == "Yes, the blue one please."
     [ticket] = await db(desk.server, select(Ticket))
     assert ticket.status == "open"  # the ball is ours again
 
@@ -171,6 +174,17 @@ async def test_an_emailed_answer_lands_in_the_conversation_live_once(desk: Desk)
     frame = await t.console.expect(from_visitor)
     assert frame["text"] == "My colleague here: blue, size M."
     assert frame["meta"]["from_ticket_address"] is False
+    await t.console.close()
+
+
+async def test_a_transcript_answers_to_the_ticket_too(desk: Desk) -> None:
+    t = await answered_ticket(desk)
+    await t.client.send({"type": "transcript", "email": CUSTOMER})
+    await t.client.expect_type("transcript_sent")
+    transcript = await desk.inbox.next()
+    assert "Transcript" in str(transcript["Subject"])
+    assert transcript["Reply-To"] == t.reply_to
+    await t.client.close()
     await t.console.close()
 
 
