@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
-from handoff.errors import Conflict, Forbidden
+from handoff.errors import Conflict, Forbidden, TryLater
 from handoff.feedback import render_transcript
 from handoff.mail import MailConfig, normalised_address, send_mail
 from handoff.messages import messages_after
@@ -33,7 +33,7 @@ class TranscriptLimits:
     budget_per_hour: int  # visitor-requested mails per hour, all visitors together
 
 
-class TranscriptLimited(Conflict):
+class TranscriptLimited(TryLater):
     """Sent already, or the hourly budget is used up: try again later."""
 
 
@@ -70,23 +70,28 @@ async def email_transcript(
     if conv is None:
         raise Forbidden("that conversation is not yours")
     now = utcnow()
-    already = await session.scalar(
-        select(func.count())
-        .select_from(SentMail)
-        .where(
+    period = timedelta(seconds=limits.period_s)
+    last_sent = await session.scalar(
+        select(func.max(SentMail.sent_at)).where(
             SentMail.kind == TRANSCRIPT,
             SentMail.conversation_id == conv.id,
             func.lower(SentMail.address) == to.lower(),
-            SentMail.sent_at > now - timedelta(seconds=limits.period_s),
+            SentMail.sent_at > now - period,
         )
     )
-    if already:
-        raise TranscriptLimited(texts.text("transcript.already_sent", email=to))
-    used = await session.scalar(
-        select(func.count()).select_from(SentMail).where(SentMail.sent_at > now - BUDGET_WINDOW)
-    )
-    if (used or 0) >= limits.budget_per_hour:
-        raise TranscriptLimited(texts.text("transcript.budget"))
+    if last_sent is not None:
+        wait = (last_sent + period - now).total_seconds()
+        raise TranscriptLimited(texts.text("transcript.already_sent", email=to), wait)
+    used, oldest = (
+        await session.execute(
+            select(func.count(), func.min(SentMail.sent_at)).where(
+                SentMail.sent_at > now - BUDGET_WINDOW
+            )
+        )
+    ).one()
+    if used >= limits.budget_per_hour:
+        wait = (oldest + BUDGET_WINDOW - now).total_seconds() if oldest else 60
+        raise TranscriptLimited(texts.text("transcript.budget"), wait)
     record = SentMail(kind=TRANSCRIPT, conversation_id=conv.id, address=to, sent_at=now)
     session.add(record)
     messages = list(
