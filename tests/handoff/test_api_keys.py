@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import api_keys, api_messages
-from handoff.conversations import ticket_for
 from handoff.api_keys import Refused, Scope
+from handoff.conversations import ticket_for
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import conversation_channel
 from handoff.mail import MailConfig
