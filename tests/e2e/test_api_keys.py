@@ -89,14 +89,15 @@ async def test_a_key_posts_what_the_visitor_sees_live_and_every_call_is_audited(
     await client.close()
 
     events = await used(server, admin, made["id"], 6)
-    assert [(e["method"], e["route"], e["status"]) for e in events] == [
+    # Each is written just after its answer: under load the next call's may come first.
+    assert sorted((e["method"], e["route"], e["status"]) for e in events) == sorted([
         ("POST", "/api/conversations/{conversation_id}/messages", 201),
         ("POST", "/api/conversations/{conversation_id}/messages", 201),
         ("POST", "/api/conversations/{conversation_id}/messages", 403),
         ("GET", "/api/agent/conversations/{conversation_id}", 200),
         ("GET", "/api/agent/conversations", 400),
         ("GET", "/api/admin/api-keys", 401),
-    ]
+    ])
     async with server.http(admin) as http:
         (listed,) = (await http.get("/api/admin/api-keys")).json()
     assert listed["last_used_at"] is not None
@@ -131,7 +132,7 @@ async def test_scopes_revocation_and_expiry_are_enforced_at_once_on_every_replic
         async with replica.http("ck_" + "A" * 43) as http:  # made up: 401, and not recorded
             assert (await http.get("/api/agent/tickets/list")).status_code == 401
     events = await used(server, admin, writer["id"], 3)
-    assert [e["status"] for e in events] == [201, 403, 401]
+    assert sorted(e["status"] for e in events) == [201, 401, 403]
     await client.close()
 
     # An expired key is refused like a revoked one.
