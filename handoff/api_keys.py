@@ -99,6 +99,8 @@ async def create_key(
     if not 1 <= len(name) <= NAME_MAX:
         raise Invalid(f"name must be 1 to {NAME_MAX} characters")
     scope_list = check_scopes(scopes)
+    if expires_at is not None and expires_at.tzinfo is None:
+        raise Invalid("expires_at: give a time zone")
     if expires_at is not None and expires_at <= utcnow():
         raise Invalid("expires_at: must be in the future")
     secret = PREFIX + secrets.token_urlsafe(SECRET_BYTES)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from app.db import SessionDep
 from app.schemas import Orm, RowId
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/admin/api-keys", tags=["admin: API keys"])
 class ApiKeyIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=api_keys.NAME_MAX)]
     scopes: Annotated[list[Scope], Field(min_length=1, max_length=len(Scope))]
-    expires_at: datetime | None = None  # with a time zone; none: until revoked
+    expires_at: AwareDatetime | None = None  # with a time zone; none: until revoked
 
 
 class ApiKeyOut(Orm):

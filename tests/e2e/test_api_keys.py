@@ -60,6 +60,16 @@ async def test_a_key_posts_what_the_visitor_sees_live_and_every_call_is_audited(
     async with server.http(admin) as http:
         listed = (await http.get("/api/admin/api-keys")).json()
     assert [k["id"] for k in listed] == [made["id"]] and "key" not in listed[0]  # shown once
+    async with server.http(admin) as http:
+        for bad in (
+            {"scopes": ["admin:all"]},
+            {"scopes": []},
+            {"expires_at": "2020-01-01T00:00:00Z"},  # past
+            {"expires_at": "2099-01-01T00:00:00"},  # no time zone
+        ):
+            r = await http.post("/api/admin/api-keys", json={"name": "x", "scopes": [
+                "kb:manage"]} | bad)
+            assert r.status_code == 422, (bad, r.text)
 
     client, welcome = await visitor(server)
     cid = welcome["conversation_id"]
