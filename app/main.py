@@ -30,8 +30,10 @@ from app.routes import (
     team,
     tickets,
 )
+from app.routes.api_keys_admin import router as api_keys_router
+from app.routes.integration_messages import router as messages_router
 from app.routes.settings_admin import router as settings_router
-from app.security import make_tokens
+from app.security import ApiKeyUsage, make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ApiKeyUsage)  # every call made with an API key is audited (issue 18)
     app.add_middleware(RequestIds)  # outermost: every log line of a request carries its id
     app.state.settings = settings
     # Password checks at once (handoff/logins.py): a login flood waits here, not the sockets.
@@ -142,4 +145,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws_router)
     app.include_router(agents_admin.router)
     app.include_router(profile.router)
+    app.include_router(api_keys_router)  # issue 18, API keys
+    app.include_router(messages_router)
     return app

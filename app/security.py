@@ -1,33 +1,40 @@
-"""Signed tokens for visitors and agents, and the agent auth dependency.
+"""Signed tokens for visitors and agents, the agent auth dependency, and API keys.
 
 Both kinds of token expire (Settings.visitor_token_ttl_s, agent_token_ttl_s). A visitor's is
 renewed by every welcome frame; an agent's carries a random id (`jti`) that logging out
 revokes (handoff/logins.py). The signing key is CHATDESK_SECRET_KEY, or, when that is unset
 outside production, a random key the first start stored in the database (handoff/server_keys.py).
+Integrations send an API key instead (`Bearer ck_...`, handoff/api_keys.py) to the routes whose
+dependency is `login_or_key` (ReaderDep, WriterDep, KbManagerDep); `ApiKeyUsage` audits each call.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.requests import HTTPConnection
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import SessionDep
 from app.settings import Settings
-from handoff import agents, logins, server_keys
-from handoff.models import Agent
+from handoff import agents, api_keys, logins, server_keys
+from handoff.models import Agent, ApiKey
 
 VISITOR_SALT = "chatdesk.visitor"
 AGENT_SALT = "chatdesk.agent"
 JTI_BYTES = 16  # 128 random bits name one login
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -181,3 +188,132 @@ async def current_admin(agent: Annotated[Agent, Depends(current_agent)]) -> Agen
 
 AgentDep = Annotated[Agent, Depends(current_agent)]
 AdminDep = Annotated[Agent, Depends(current_admin)]
+
+
+# --- API keys (issue 18): an agent's login, or an integration's key with the needed scope ---
+KEY_STATE = "api_key_id"  # request.state: the key a request named (the usage record reads it)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an agent (by their login) or an integration (by its API key)."""
+
+    agent: Agent | None = None
+    key: ApiKey | None = None
+
+    @property
+    def agent_id(self) -> int | None:
+        return self.agent.id if self.agent is not None else None
+
+
+async def key_principal(
+    *, request: Request, session: AsyncSession, secret: str, scope: api_keys.Scope
+) -> Principal:
+    """The integration a key names, if it exists, is not revoked or expired (401) and has
+    `scope` (403). Checked in the database on every request: no replica trusts a stale copy."""
+    check = await api_keys.check_key(session=session, secret=secret)
+    if check.key is not None:
+        setattr(request.state, KEY_STATE, check.key.id)
+    if check.refused is not None or check.key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"API key {check.refused or 'unknown'}",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not api_keys.allows(check.key, scope):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this API key lacks the scope {scope}")
+    return Principal(key=check.key)
+
+
+def login_or_key(
+    scope: api_keys.Scope, *, admin: bool = False
+) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: an agent's login (an admin's, if `admin`) or a key with `scope`."""
+
+    async def principal(
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        token = credentials.credentials if credentials else None
+        if token is not None and api_keys.looks_like_key(token):
+            who = await key_principal(request=request, session=session, secret=token, scope=scope)
+        else:
+            login = await current_login(request, session, credentials)
+            if admin and not login.agent.is_admin:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "admins only")
+            who = Principal(agent=login.agent)
+        # The check's reads are done: on SQLite its transaction holds the write lock, which the
+        # message writer (POST .../messages) must get.
+        await session.commit()
+        return who
+
+    return principal
+
+
+# An agent (or an admin, for the KB), or a key with the scope the routes need.
+ReaderDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.CONVERSATIONS_READ))]
+WriterDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.MESSAGES_WRITE))]
+KbManagerDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.KB_MANAGE, admin=True))]
+
+
+class ApiKeyUsage:
+    """ASGI middleware: every HTTP call made with an API key goes into the audit log (key id,
+    method, route, status; handoff/api_keys.py `record_use`).
+
+    Recorded once the answer is sent and the request's session is closed, in a transaction of
+    its own: on SQLite a request's session may hold the one write lock until then. A call whose
+    record the process died before writing is the price: the answer is never held up for it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        secret = _bearer_key(scope) if scope["type"] == "http" else None
+        if secret is None:
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        answered = [500]  # what an exception that escapes the app becomes
+
+        async def send_noting_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answered[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            await _record(scope, state, secret, answered[0])
+
+
+def _bearer_key(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            kind, _, token = value.decode("latin-1").partition(" ")
+            if kind.lower() == "bearer" and api_keys.looks_like_key(token.strip()):
+                return token.strip()
+    return None
+
+
+async def _record(scope: Scope, state: dict[str, Any], secret: str, status_code: int) -> None:
+    try:
+        async with scope["app"].state.sessions() as session:
+            key_id = state.get(KEY_STATE)
+            if key_id is None:  # a route that takes no keys: whose key was it?
+                key_id = await api_keys.key_id_for(session=session, secret=secret)
+            if key_id is None:
+                log.info("a call with an unknown API key (%s...): not recorded", secret[:8])
+                return
+            client = scope.get("client")
+            await api_keys.record_use(
+                session=session,
+                key_id=key_id,
+                method=scope["method"],
+                route=getattr(scope.get("route"), "path", None) or scope["path"],
+                status=status_code,
+                ip=client[0] if client else None,
+            )
+    except Exception:  # noqa: BLE001 - the call itself is answered; say so, do not fail it
+        log.exception("could not record an API key call in the audit log")

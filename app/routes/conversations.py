@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from app.db import SessionDep
 from app.schemas import (
@@ -19,7 +19,7 @@ from app.schemas import (
     TransferIn,
     VisitorOut,
 )
-from app.security import AgentDep
+from app.security import AgentDep, ReaderDep
 from handoff import agent_actions, profile
 from handoff.conversations import list_conversations
 from handoff.states import ConversationState
@@ -38,20 +38,26 @@ LIST_FILTERS: dict[str, tuple[ConversationState, ...]] = {
 
 @router.get("")
 async def conversations(
-    agent: AgentDep,
+    reader: ReaderDep,
     session: SessionDep,
     filter: Annotated[str, Query(pattern="^(queued|mine|open|tickets|closed)$")] = "open",
 ) -> list[ConversationOut]:
+    """Conversations in these states (an agent or a `conversations:read` key); `mine`:
+    the agent's own chats (an API key holds none)."""
+    if filter == "mine" and reader.agent_id is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "an API key holds no chats: no 'mine'")
     rows = await list_conversations(
         session=session,
         states=LIST_FILTERS[filter],
-        agent_id=agent.id if filter == "mine" else None,
+        agent_id=reader.agent_id if filter == "mine" else None,
     )
     return [ConversationOut.model_validate(c) for c in rows]
 
 
 @router.get("/{conversation_id}")
-async def transcript(conversation_id: RowId, agent: AgentDep, session: SessionDep) -> TranscriptOut:
+async def transcript(
+    conversation_id: RowId, reader: ReaderDep, session: SessionDep
+) -> TranscriptOut:
     shown = await profile.transcript(session=session, conversation_id=conversation_id)
     return TranscriptOut(
         conversation=ConversationOut.model_validate(shown.conversation),
@@ -61,7 +67,7 @@ async def transcript(conversation_id: RowId, agent: AgentDep, session: SessionDe
 
 
 @router.get("/{conversation_id}/context")
-async def context(conversation_id: RowId, agent: AgentDep, session: SessionDep) -> ContextOut:
+async def context(conversation_id: RowId, reader: ReaderDep, session: SessionDep) -> ContextOut:
     ctx = await profile.conversation_context(session=session, conversation_id=conversation_id)
     return ContextOut(
         ticket=TicketDetail.model_validate(ctx.ticket) if ctx.ticket else None,

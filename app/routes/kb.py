@@ -4,6 +4,8 @@ delete entries and variants, import and export files, and "try a question".
 Every change is committed with its audit event, then the bot is told to rebuild in the
 background; answers keep coming from the current index until the new one is swapped in.
 Other replicas notice the change through the knowledge-base watcher (app/kb_watch.py).
+Admins, or an integration with an API key of scope `kb:manage` (its changes: no agent id in
+their audit events; the key's `api_key_used` events say which key and route).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pydantic import BaseModel
 
 from app.db import SessionDep
 from app.schemas import EntryIn, EntryOut, EntryUpdate, KBText, Orm, RowId, VariantIn, VariantOut
-from app.security import AdminDep, client_ip
+from app.security import KbManagerDep, client_ip
 from handoff import kb_admin, knowledge
 
 router = APIRouter(prefix="/api/admin/kb", tags=["knowledge base"])
@@ -112,7 +114,7 @@ class TooLarge(BaseModel):
 
 @router.get("")
 async def list_entries(
-    admin: AdminDep,
+    admin: KbManagerDep,
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="text in id, question,"
                                    " answer or a variant")] = None,
@@ -123,7 +125,7 @@ async def list_entries(
 
 
 @router.get("/status")
-async def kb_status(admin: AdminDep, request: Request) -> KbStatusOut:
+async def kb_status(admin: KbManagerDep, request: Request) -> KbStatusOut:
     """What the bot answers from now: entries, stage, thresholds, rebuild progress."""
     return KbStatusOut.model_validate(request.app.state.brain.status)
 
@@ -134,7 +136,7 @@ async def kb_status(admin: AdminDep, request: Request) -> KbStatusOut:
     responses={200: {"content": {t: {"schema": {"type": "string"}} for t in MEDIA_TYPES.values()}}},
 )
 async def export_kb(
-    admin: AdminDep, session: SessionDep, format: Format = "jsonl"
+    admin: KbManagerDep, session: SessionDep, format: Format = "jsonl"
 ) -> Response:
     """The whole knowledge base as a file: JSONL (complete), CSV or Markdown."""
     text = await kb_admin.export_file(session=session, fmt=format)
@@ -181,7 +183,7 @@ async def _upload(request: Request) -> bytes:
     },
 )
 async def import_kb(
-    admin: AdminDep,
+    admin: KbManagerDep,
     session: SessionDep,
     request: Request,
     format: Format | None = None,
@@ -200,7 +202,7 @@ async def import_kb(
         data=data,
         fmt=fmt,
         dry_run=dry_run,
-        actor_id=admin.id,
+        actor_id=admin.agent_id,
         ip=client_ip(request),
     )
     if result.applied:
@@ -212,7 +214,7 @@ async def import_kb(
 
 
 @router.post("/try")
-async def try_question(body: TryIn, admin: AdminDep, request: Request) -> TryOut:
+async def try_question(body: TryIn, admin: KbManagerDep, request: Request) -> TryOut:
     """What the bot would do with this question now (answer, clarify, escalate) and why.
 
     Creates no conversation and stores nothing.
@@ -223,7 +225,7 @@ async def try_question(body: TryIn, admin: AdminDep, request: Request) -> TryOut
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_entry(
-    body: EntryIn, admin: AdminDep, session: SessionDep, request: Request
+    body: EntryIn, admin: KbManagerDep, session: SessionDep, request: Request
 ) -> EntryOut:
     row = await knowledge.create_entry(
         session=session,
@@ -231,7 +233,7 @@ async def create_entry(
         question=body.question,
         answer=body.answer,
         variants=body.variants,
-        actor_id=admin.id,
+        actor_id=admin.agent_id,
         ip=client_ip(request),
     )
     _changed(request)
@@ -239,13 +241,13 @@ async def create_entry(
 
 
 @router.get("/{entry_id}")
-async def get_entry(entry_id: str, admin: AdminDep, session: SessionDep) -> EntryOut:
+async def get_entry(entry_id: str, admin: KbManagerDep, session: SessionDep) -> EntryOut:
     return EntryOut.model_validate(await knowledge.get_entry(session=session, entry_id=entry_id))
 
 
 @router.put("/{entry_id}")
 async def update_entry(
-    entry_id: str, body: EntryUpdate, admin: AdminDep, session: SessionDep, request: Request
+    entry_id: str, body: EntryUpdate, admin: KbManagerDep, session: SessionDep, request: Request
 ) -> EntryOut:
     row = await knowledge.update_entry(
         session=session,
@@ -253,7 +255,7 @@ async def update_entry(
         question=body.question,
         answer=body.answer,
         variants=body.variants,
-        actor_id=admin.id,
+        actor_id=admin.agent_id,
         ip=client_ip(request),
     )
     _changed(request)
@@ -262,23 +264,23 @@ async def update_entry(
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_entry(
-    entry_id: str, admin: AdminDep, session: SessionDep, request: Request
+    entry_id: str, admin: KbManagerDep, session: SessionDep, request: Request
 ) -> None:
     await knowledge.delete_entry(
-        session=session, entry_id=entry_id, actor_id=admin.id, ip=client_ip(request)
+        session=session, entry_id=entry_id, actor_id=admin.agent_id, ip=client_ip(request)
     )
     _changed(request)
 
 
 @router.post("/{entry_id}/variants", status_code=status.HTTP_201_CREATED)
 async def add_variant(
-    entry_id: str, body: VariantIn, admin: AdminDep, session: SessionDep, request: Request
+    entry_id: str, body: VariantIn, admin: KbManagerDep, session: SessionDep, request: Request
 ) -> VariantOut:
     variant = await knowledge.add_variant(
         session=session,
         entry_id=entry_id,
         text=body.text,
-        actor_id=admin.id,
+        actor_id=admin.agent_id,
         ip=client_ip(request),
     )
     _changed(request)
@@ -287,13 +289,13 @@ async def add_variant(
 
 @router.delete("/{entry_id}/variants/{variant_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_variant(
-    entry_id: str, variant_id: RowId, admin: AdminDep, session: SessionDep, request: Request
+    entry_id: str, variant_id: RowId, admin: KbManagerDep, session: SessionDep, request: Request
 ) -> None:
     await knowledge.delete_variant(
         session=session,
         entry_id=entry_id,
         variant_id=variant_id,
-        actor_id=admin.id,
+        actor_id=admin.agent_id,
         ip=client_ip(request),
     )
     _changed(request)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 
 from app.db import SessionDep
 from app.schemas import RowId, TicketDetail, TicketOut, TicketReplyIn, TicketStatusIn
-from app.security import AgentDep
+from app.security import AgentDep, ReaderDep
 from handoff import tickets
 from handoff.models import TicketStatus
 
@@ -16,14 +16,14 @@ router = APIRouter(prefix="/api/agent", tags=["tickets"])
 
 
 @router.get("/tickets")
-async def all_tickets(agent: AgentDep, session: SessionDep) -> list[TicketOut]:
+async def all_tickets(reader: ReaderDep, session: SessionDep) -> list[TicketOut]:
     """Every ticket, newest first (the first console's list; see /tickets/list)."""
     return [TicketOut.model_validate(t) for t in await tickets.list_tickets(session=session)]
 
 
 @router.get("/tickets/list")
 async def list_tickets(
-    agent: AgentDep,
+    reader: ReaderDep,
     session: SessionDep,
     status_filter: Annotated[
         str | None, Query(alias="status", pattern="^(open|pending|solved)$")

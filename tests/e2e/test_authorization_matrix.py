@@ -12,6 +12,8 @@ and an admin each send the request or frame and the test asserts whether it went
   (with their own credential) and sends the frame; allowed means the frame acted on A's
   conversation (a row of A changed, or A's agent saw it), denied means A's rows are unchanged.
 - Agent frames are about a conversation held by "agent".
+- REST only: integrations with an API key (issue 18), one key per scope and a revoked one
+  with every scope. A key goes where its scope's routes are; everywhere else it is a 401/403.
 
 A new route fails `test_every_route_and_frame_type_has_a_row` until it has a row here: one
 line, e.g. `("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),`.
@@ -36,7 +38,7 @@ from app.main import create_app
 from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
-from handoff import agents, avatars, canned, knowledge, visitors
+from handoff import agents, api_keys, avatars, canned, knowledge, visitors
 from handoff.messages import append_message
 from handoff.models import (
     Agent,
@@ -69,12 +71,18 @@ TINY_PNG = bytes.fromhex(
 ANON, VISITOR_A, VISITOR_B = "anonymous", "visitor A", "visitor B"
 AGENT, OTHER_AGENT, ADMIN = "agent", "other agent", "admin"
 PRINCIPALS = (ANON, VISITOR_B, AGENT, OTHER_AGENT, ADMIN, VISITOR_A)  # A last: A's cell changes A
-EVERYONE = frozenset(PRINCIPALS)
+# API keys (issue 18), on REST only: the sockets take none.
+KEY_READ, KEY_WRITE = "key conversations:read", "key messages:write"
+KEY_KB, KEY_REVOKED = "key kb:manage", "revoked key"
+KEYS = (KEY_READ, KEY_WRITE, KEY_KB, KEY_REVOKED)
+EVERYONE = frozenset(PRINCIPALS + KEYS)
 AGENTS = frozenset({AGENT, OTHER_AGENT, ADMIN})
 ADMINS = frozenset({ADMIN})
 HOLDER = frozenset({AGENT})  # only the agent holding the conversation
 OWNER = frozenset({VISITOR_A})  # only the visitor whose conversation it is
 NOBODY: frozenset[str] = frozenset()
+READERS = AGENTS | {KEY_READ}  # agents, and integrations reading conversations
+KB_MANAGERS = ADMINS | {KEY_KB}
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,22 @@ class World:
     async def picture(self) -> Req:
         return Req(content=TINY_PNG)
 
+    # issue 18, API keys
+    async def key_body(self) -> Req:
+        return Req(json={"name": "Shop", "scopes": ["conversations:read"]})
+
+    async def api_key(self) -> Req:
+        async with self.sessions() as s:
+            made = await api_keys.create_key(
+                session=s, name="Shop", scopes=["kb:manage"], expires_at=None, actor_id=None,
+                ip=None,
+            )
+        return Req({"key_id": made.key.id})
+
+    async def post_message(self) -> Req:
+        cid = await self.chat(S.ASSIGNED, AGENT)
+        return Req({"conversation_id": cid}, {"client_msg_id": _id(), "text": "Hello"})
+
     async def avatar(self) -> Req:
         async with self.sessions() as s:
             other = await s.get(Agent, self.ids[OTHER_AGENT])
@@ -253,16 +277,16 @@ REST: dict[tuple[str, str], Rest] = {
     ("POST", "/api/agent/logout"): Rest(AGENTS, fresh_token=True),
     ("GET", "/api/agent/me"): Rest(AGENTS),
     ("POST", "/api/agent/page-login"): Rest(AGENTS),
-    ("GET", "/api/agent/conversations"): Rest(AGENTS),
-    ("GET", CONV): Rest(AGENTS, W.any_chat),
-    ("GET", CONV + "/context"): Rest(AGENTS, W.any_chat),
+    ("GET", "/api/agent/conversations"): Rest(READERS),
+    ("GET", CONV): Rest(READERS, W.any_chat),
+    ("GET", CONV + "/context"): Rest(READERS, W.any_chat),
     ("POST", CONV + "/take"): Rest(AGENTS, W.queued),
     ("POST", CONV + "/transfer"): Rest(HOLDER, W.transfer),
     ("POST", CONV + "/reopen"): Rest(AGENTS, W.closed),
     ("POST", CONV + "/close"): Rest(HOLDER, W.held),
     ("POST", CONV + "/ticket-reply"): Rest(AGENTS, W.ticket_reply),
-    ("GET", "/api/agent/tickets"): Rest(AGENTS),
-    ("GET", "/api/agent/tickets/list"): Rest(AGENTS),
+    ("GET", "/api/agent/tickets"): Rest(READERS),
+    ("GET", "/api/agent/tickets/list"): Rest(READERS),
     ("PATCH", "/api/agent/tickets/{ticket_id}"): Rest(AGENTS, W.ticket_status),
     ("GET", "/api/agent/canned"): Rest(AGENTS),
     ("POST", "/api/agent/canned"): Rest(ADMINS, W.canned_body),
@@ -270,17 +294,17 @@ REST: dict[tuple[str, str], Rest] = {
     ("DELETE", "/api/agent/canned/{reply_id}"): Rest(ADMINS, W.canned_reply),
     ("GET", "/api/agent/agents"): Rest(AGENTS),
     ("GET", "/api/agent/hours"): Rest(AGENTS),
-    ("GET", "/api/admin/kb"): Rest(ADMINS),
-    ("GET", "/api/admin/kb/status"): Rest(ADMINS),
-    ("POST", "/api/admin/kb"): Rest(ADMINS, W.kb_body),
-    ("GET", KB_ENTRY): Rest(ADMINS, W.kb_entry),
-    ("PUT", KB_ENTRY): Rest(ADMINS, W.kb_entry),
-    ("DELETE", KB_ENTRY): Rest(ADMINS, W.kb_entry),
-    ("POST", KB_ENTRY + "/variants"): Rest(ADMINS, W.kb_entry),
-    ("DELETE", KB_ENTRY + "/variants/{variant_id}"): Rest(ADMINS, W.kb_variant),
-    ("GET", "/api/admin/kb/export"): Rest(ADMINS),
-    ("POST", "/api/admin/kb/import"): Rest(ADMINS, W.kb_import),
-    ("POST", "/api/admin/kb/try"): Rest(ADMINS, W.kb_try),
+    ("GET", "/api/admin/kb"): Rest(KB_MANAGERS),
+    ("GET", "/api/admin/kb/status"): Rest(KB_MANAGERS),
+    ("POST", "/api/admin/kb"): Rest(KB_MANAGERS, W.kb_body),
+    ("GET", KB_ENTRY): Rest(KB_MANAGERS, W.kb_entry),
+    ("PUT", KB_ENTRY): Rest(KB_MANAGERS, W.kb_entry),
+    ("DELETE", KB_ENTRY): Rest(KB_MANAGERS, W.kb_entry),
+    ("POST", KB_ENTRY + "/variants"): Rest(KB_MANAGERS, W.kb_entry),
+    ("DELETE", KB_ENTRY + "/variants/{variant_id}"): Rest(KB_MANAGERS, W.kb_variant),
+    ("GET", "/api/admin/kb/export"): Rest(KB_MANAGERS),
+    ("POST", "/api/admin/kb/import"): Rest(KB_MANAGERS, W.kb_import),
+    ("POST", "/api/admin/kb/try"): Rest(KB_MANAGERS, W.kb_try),
     ("GET", "/api/admin/audit"): Rest(ADMINS),
     ("GET", "/api/admin/visitors"): Rest(ADMINS, W.email_query),
     ("GET", "/api/admin/visitors/{visitor_id}/export"): Rest(ADMINS, W.visitor),
@@ -316,6 +340,14 @@ REST: dict[tuple[str, str], Rest] = {
     ("PUT", "/api/agent/me/avatar"): Rest(AGENTS, W.picture),
     ("DELETE", "/api/agent/me/avatar"): Rest(AGENTS),
     ("GET", "/api/agents/{agent_id}/avatar"): Rest(EVERYONE, W.avatar),
+
+    # issue 18, API keys
+    ("GET", "/api/admin/api-keys"): Rest(ADMINS),
+    ("POST", "/api/admin/api-keys"): Rest(ADMINS, W.key_body),
+    ("POST", "/api/admin/api-keys/{key_id}/revoke"): Rest(ADMINS, W.api_key),
+    ("POST", "/api/conversations/{conversation_id}/messages"): Rest(
+        HOLDER | {KEY_WRITE}, W.post_message
+    ),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
@@ -381,8 +413,10 @@ def frame_types(frames: Any) -> set[str]:
 def matrix_markdown() -> str:
     """The tables as docs/security.md prints them."""
 
-    def table(title: str, rows: list[tuple[str, frozenset[str]]]) -> list[str]:
-        order = (ANON, VISITOR_A, VISITOR_B, AGENT, OTHER_AGENT, ADMIN)
+    def table(
+        title: str, rows: list[tuple[str, frozenset[str]]], keys: tuple[str, ...] = ()
+    ) -> list[str]:
+        order = (ANON, VISITOR_A, VISITOR_B, AGENT, OTHER_AGENT, ADMIN, *keys)
         lines = [f"| {title} | " + " | ".join(order) + " |", "|---" * (len(order) + 1) + "|"]
         for name, allowed in rows:
             cells = ["allow" if p in allowed else "deny" for p in order]
@@ -390,7 +424,7 @@ def matrix_markdown() -> str:
         return lines
 
     rest = [(f"`{m} {p}`", r.allowed) for (m, p), r in REST.items()]
-    out = table("REST route", rest) + [""]
+    out = table("REST route", rest, KEYS) + [""]
     for path, frames in SOCKETS.items():
         out += table(f"`{path}` frame", [(f"`{t}`", a) for t, a in frames.items()]) + [""]
     return "\n".join(out).rstrip() + "\n"
@@ -440,6 +474,18 @@ async def world(matrix_server: Server, smtp: tuple[Inbox, int]) -> Any:
             ):
                 w.ids[who] = int(await s.scalar(select(Agent.id).where(Agent.email == email)))
         w.tokens[ANON] = None
+        async with w.sessions() as s:
+            for who, scopes in (
+                (KEY_READ, ["conversations:read"]),
+                (KEY_WRITE, ["messages:write"]),
+                (KEY_KB, ["kb:manage"]),
+                (KEY_REVOKED, [str(scope) for scope in api_keys.Scope]),
+            ):
+                made = await api_keys.create_key(
+                    session=s, name=who, scopes=scopes, expires_at=None, actor_id=None, ip=None
+                )
+                w.tokens[who] = made.secret
+            await api_keys.revoke_key(session=s, key_id=made.key.id, actor_id=None, ip=None)
         for who in (VISITOR_A, VISITOR_B):
             client = await ChatClient.connect(server.ws_url + "/ws/visitor")
             await client.send({"type": "hello"})
@@ -454,7 +500,7 @@ async def test_rest_routes(world: World) -> None:
     wrong = []
     async with world.server.http() as http:
         for (method, path), rule in REST.items():
-            for who in PRINCIPALS:
+            for who in PRINCIPALS + KEYS:
                 req = await rule.make(world) if rule.make else Req()
                 token = world.tokens[who]
                 if rule.fresh_token and who in AGENTS:
