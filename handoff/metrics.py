@@ -42,3 +42,8 @@ QUEUE_RECENT_WAIT_SECONDS = Gauge(
 AGENTS_ONLINE = Gauge(
     "chatdesk_agents_online", "Agents online with a live console", multiprocess_mode="mostrecent"
 )
+# Outgoing webhooks (handoff/webhook_delivery.py), one per attempt: "delivered" (2xx),
+# "retrying" (it failed and is due again later), "failed" (it failed and was given up).
+WEBHOOK_DELIVERIES = Counter(
+    "chatdesk_webhook_deliveries", "Webhook delivery attempts by result", ["result"]
+)
