@@ -19,7 +19,7 @@ import ipaddress
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert, select
@@ -60,10 +60,13 @@ class Subscriptions:
     types: frozenset[str] = frozenset()
     endpoints: int = 0  # enabled ones: with none, the delivery worker does not even poll
     seen: tuple[Any, ...] = ()
-    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def wants(self, event_type: str) -> bool:
         return event_type in self.types
+
+    def forget(self) -> None:
+        """Nobody subscribed: a process's state before its first `refresh` (and a test's)."""
+        self.types, self.endpoints, self.seen = frozenset(), 0, ()
 
 
 SUBSCRIBED = Subscriptions()
@@ -88,7 +91,6 @@ async def refresh(*, session: AsyncSession | AsyncConnection) -> bool:
     SUBSCRIBED.types = frozenset(t for r in enabled for t in r.event_types)
     SUBSCRIBED.endpoints = len(enabled)
     SUBSCRIBED.seen = seen
-    SUBSCRIBED.changed.set()
     return True
 
 

@@ -50,7 +50,7 @@ class Receiver:
     ) -> None:
         self.status_for, self.delay_s = status_for, delay_s
         self.requests: list[Received] = []
-        self.arrived: list[dict[str, str]] = []  # headers, as soon as a request arrives
+        self.arrived: list[Received] = []  # as soon as a request arrives (answered: 0)
         self._lock = threading.Lock()
         receiver = self
 
@@ -60,7 +60,7 @@ class Receiver:
                 headers = {k: v for k, v in self.headers.items()}
                 with receiver._lock:
                     n = len(receiver.arrived)
-                    receiver.arrived.append(headers)
+                    receiver.arrived.append(Received(headers, body, 0))
                 time.sleep(receiver.delay_s)
                 answered = receiver.status_for(n)
                 with contextlib.suppress(OSError):  # the sender may be gone (killed)
@@ -86,8 +86,14 @@ class Receiver:
         self._server.server_close()
 
     def snapshot(self) -> list[Received]:
+        """The requests answered so far."""
         with self._lock:
             return list(self.requests)
+
+    def arrivals(self) -> list[Received]:
+        """Every request that arrived, answered or not (yet)."""
+        with self._lock:
+            return list(self.arrived)
 
     async def until(
         self, done: Callable[[list[Received]], bool], timeout_s: float = 30.0
