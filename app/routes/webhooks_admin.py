@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/admin/webhooks", tags=["admin: webhooks"])
 NOT_FOUND: dict[int | str, dict[str, str]] = {404: {"description": "no such endpoint"}}
 
 Url = Annotated[
-    str, Field(min_length=1, max_length=URL_MAX, examples=["https://crm.example.com/hooks/in"])
+    str, Field(min_length=1, max_length=URL_MAX, examples=["https://crm.example.invalid/hooks"])
 ]
 EventType = Annotated[str, Field(max_length=40, examples=["ticket.created"])]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
