@@ -19,28 +19,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import json
 import logging
 import random
-import socket
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import httpcore
 import httpx
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.metrics import WEBHOOK_DELIVERIES
 from handoff.models import utcnow
+from handoff.webhook_http import Claimed, Outcome, body_of, make_client, send
 from handoff.webhook_models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from handoff.webhooks import SUBSCRIBED, Targets, check_addresses
+from handoff.webhooks import SUBSCRIBED, Targets
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +44,6 @@ POLL_S = 1.0  # an event goes out within about this long of its commit
 FAN_OUT_BATCH = 200  # events fanned out per transaction
 KEEP = timedelta(days=7)  # finished deliveries, their events and log are kept this long
 PURGE_EVERY_S = 3600.0
-ERROR_MAX = 500  # characters of an error kept in the log
-SIGNATURE_VERSION = "v1"
 D, EV, EP = WebhookDelivery, WebhookEvent, WebhookEndpoint
 
 
@@ -59,7 +52,7 @@ class DeliveryConfig:
     """How deliveries are made and retried (app/settings.py builds it)."""
 
     timeout_s: float = 10.0  # a receiver should answer at once and do its work later
-    max_attempts: int = 15  # with the defaults below: about a day and a half of retrying
+    max_attempts: int = 15  # with the defaults below: retries for up to a day (jitter: ~half)
     max_age_s: float = 3 * 86400.0
     retry_base_s: float = 10.0  # the n-th retry waits up to base * 2^(n-1), capped
     retry_max_s: float = 6 * 3600.0
@@ -72,99 +65,6 @@ def backoff_s(attempts: int, config: DeliveryConfig) -> float:
     """Full jitter: anywhere from 0 to the exponential cap, so retries never come in waves."""
     cap = min(config.retry_max_s, config.retry_base_s * 2 ** max(0, attempts - 1))
     return random.uniform(0, cap)
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    """Hex HMAC-SHA256 of "<timestamp>.<body>" keyed with the endpoint's secret."""
-    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def signature_header(
-    *, secret: str, previous: str | None, previous_until: datetime | None, timestamp: int,
-    body: bytes,
-) -> str:
-    """`v1=<hex>`; just after a rotation also the old secret's: `v1=<new>,v1=<old>`."""
-    values = [signature(secret, timestamp, body)]
-    if previous and previous_until is not None and previous_until > utcnow():
-        values.append(signature(previous, timestamp, body))
-    return ",".join(f"{SIGNATURE_VERSION}={v}" for v in values)
-
-
-def body_of(*, event_id: str, type_: str, created_at: datetime, data: Any) -> bytes:
-    """The JSON body, the same bytes on every attempt of every endpoint."""
-    envelope = {
-        "version": 1,
-        "id": event_id,
-        "type": type_,
-        "created_at": created_at.isoformat(),
-        "data": data,
-    }
-    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class _PublicOnly(httpcore.AsyncNetworkBackend):
-    """Connects only to public addresses, checked on the address actually connected to (a
-    name that resolves to a public address when saved and an internal one later is refused)."""
-
-    def __init__(self, targets: Targets) -> None:
-        self._targets = targets
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        check_addresses(host, addresses, self._targets)
-        return await self._inner.connect_tcp(
-            addresses[0], port, timeout=timeout, local_address=local_address,
-            socket_options=socket_options,
-        )
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None,  # noqa: ASYNC109
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise PermissionError("webhooks go over TCP only")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-def make_client(config: DeliveryConfig) -> httpx.AsyncClient:
-    """The HTTP client: no redirects, no proxy from the environment, the SSRF guard."""
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
-    if not config.targets.allow_private:
-        transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001 - the guard is below it
-            ssl_context=httpx.create_ssl_context(), network_backend=_PublicOnly(config.targets)
-        )
-    return httpx.AsyncClient(
-        transport=transport,
-        follow_redirects=False,
-        timeout=httpx.Timeout(config.timeout_s),
-        headers={"User-Agent": "chatdesk-webhooks/1"},
-    )
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A delivery this process holds (until its lease ends) and what it needs to POST."""
-
-    id: int
-    uuid: str
-    attempts: int
-    created_at: datetime
-    url: str
-    secret: str
-    previous_secret: str | None
-    previous_secret_until: datetime | None
-    event_type: str
-    body: bytes
 
 
 def _pg(session: AsyncSession) -> bool:
@@ -247,50 +147,6 @@ async def claim(*, session: AsyncSession, limit: int, lease_s: float) -> list[Cl
     ]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-async def send(client: httpx.AsyncClient, claimed: Claimed, config: DeliveryConfig) -> Outcome:
-    """POST one delivery, signed; never raises (the error is the outcome)."""
-    timestamp = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Chatdesk-Event": claimed.event_type,
-        "X-Chatdesk-Delivery": claimed.uuid,
-        "X-Chatdesk-Timestamp": str(timestamp),
-        "X-Chatdesk-Signature": signature_header(
-            secret=claimed.secret, previous=claimed.previous_secret,
-            previous_until=claimed.previous_secret_until, timestamp=timestamp,
-            body=claimed.body,
-        ),
-    }
-    started = time.perf_counter()
-    code: int | None = None
-    error: str | None = None
-    try:
-        if not config.targets.allow_http and not claimed.url.startswith("https://"):
-            raise PermissionError("only https:// webhook URLs are allowed here")
-        async with asyncio.timeout(config.timeout_s):
-            async with client.stream(
-                "POST", claimed.url, content=claimed.body, headers=headers
-            ) as response:
-                code = response.status_code  # the body is not read: we need the status only
-        if 300 <= code < 400:
-            error = "redirect not followed"
-    except Exception as exc:  # noqa: BLE001 - any failure is this attempt's outcome
-        error = f"{type(exc).__name__}: {exc}".strip().rstrip(":")[:ERROR_MAX]
-    duration_ms = int((time.perf_counter() - started) * 1000)
-    return Outcome(code, error, duration_ms)
-
-
 async def record(
     *, session: AsyncSession, claimed: Claimed, outcome: Outcome, config: DeliveryConfig
 ) -> str:
@@ -365,7 +221,8 @@ class DeliveryWorker:
         self._purged_at = 0.0
 
     async def run_forever(self) -> None:
-        async with make_client(self.config) as client:
+        config = self.config
+        async with make_client(timeout_s=config.timeout_s, targets=config.targets) as client:
             try:
                 while True:
                     wait_s = POLL_S
@@ -410,7 +267,9 @@ class DeliveryWorker:
         return 0.0 if len(claimed) == free else POLL_S
 
     async def _deliver(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
-        outcome = await send(client, claimed, self.config)
+        outcome = await send(
+            client, claimed, timeout_s=self.config.timeout_s, targets=self.config.targets
+        )
         try:
             async with self.sessions() as session:
                 result = await record(

@@ -16,16 +16,11 @@ from handoff import webhook_admin, webhooks
 from handoff.bus import MemoryBus
 from handoff.errors import Conflict, Invalid
 from handoff.models import utcnow
-from handoff.webhook_delivery import (
+from handoff.webhook_delivery import DeliveryConfig, backoff_s, claim, fan_out, purge, record
+from handoff.webhook_http import (
     Claimed,
-    DeliveryConfig,
     Outcome,
-    backoff_s,
-    claim,
-    fan_out,
     make_client,
-    purge,
-    record,
     send,
     signature,
     signature_header,
@@ -271,16 +266,16 @@ async def test_production_accepts_a_public_https_url() -> None:
 
 async def test_the_connection_itself_is_refused_to_an_internal_address() -> None:
     """A name saved while it resolved to a public address, now resolving to 127.0.0.1."""
-    config = DeliveryConfig(targets=Targets(allow_http=True, allow_private=False))
+    guarded = Targets(allow_http=True, allow_private=False)
     with Receiver() as receiver:
         claimed = Claimed(
             id=1, uuid="d", attempts=1, created_at=utcnow(), url=receiver.url.replace(
                 "127.0.0.1", "localhost"), secret="s", previous_secret=None,
             previous_secret_until=None, event_type="webhook.test", body=b"{}",
         )
-        async with make_client(config) as client:
-            outcome = await send(client, claimed, config)
-        async with make_client(DeliveryConfig()) as client:  # allowed: it gets through
-            allowed = await send(client, claimed, DeliveryConfig())
+        async with make_client(timeout_s=5, targets=guarded) as client:
+            outcome = await send(client, claimed, timeout_s=5, targets=guarded)
+        async with make_client(timeout_s=5, targets=Targets()) as client:  # allowed: it gets there
+            allowed = await send(client, claimed, timeout_s=5, targets=Targets())
     assert outcome.status_code is None and "internal address" in (outcome.error or "")
     assert allowed.ok and len(receiver.snapshot()) == 1
