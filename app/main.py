@@ -33,14 +33,16 @@ from app.routes import (
 from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.integration_messages import router as messages_router
 from app.routes.settings_admin import router as settings_router
+from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, service_settings
+from handoff import knowledge, mail_in, service_settings, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
+from handoff.webhook_delivery import DeliveryWorker
 from handoff.writer import MessageWriter
 
 
@@ -62,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.tokens = await make_tokens(settings, app.state.sessions)
         async with app.state.read_sessions() as session:  # the admin's saved settings, if any
             await service_settings.refresh(session=session, current=app.state.service_settings)
+            await webhooks.refresh(session=session)  # who wants which events, in this process
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
         brain = await Brain.create(
@@ -79,6 +82,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 sessions=app.state.read_sessions, bus=bus, current=app.state.service_settings
             )
             background.append(asyncio.create_task(follow, name="settings-follow"))
+            hooks = webhooks.follow_forever(sessions=app.state.read_sessions, bus=bus)
+            background.append(asyncio.create_task(hooks, name="webhooks-follow"))
+            deliver = DeliveryWorker(
+                sessions=app.state.sessions,
+                read_sessions=app.state.read_sessions,
+                config=settings.webhooks(),
+            )
+            background.append(asyncio.create_task(deliver.run_forever(), name="webhooks"))
             background.append(
                 asyncio.create_task(
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
@@ -147,4 +158,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(profile.router)
     app.include_router(api_keys_router)  # issue 18, API keys
     app.include_router(messages_router)
+    app.include_router(webhooks_router)
     return app

@@ -19,6 +19,8 @@ from handoff.mail import MailConfig
 from handoff.mail_in import MailInConfig
 from handoff.routing import Routing
 from handoff.transcripts import TranscriptLimits
+from handoff.webhook_delivery import DeliveryConfig
+from handoff.webhooks import Targets
 
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
 _LOGIN = LoginPolicy()  # the login throttle's defaults
@@ -174,6 +176,23 @@ class Settings(BaseSettings):
     # many days ago are purged, with visitors left with none; unset keeps everything.
     retention_days: int | None = Field(default=None, ge=1)
 
+    # Outgoing webhooks (handoff/webhook_delivery.py, docs/integrations.md). A POST waits this
+    # long at most; a failed one is retried after up to base * 2^(n-1) seconds (full jitter,
+    # capped at the max), until it has been tried max_attempts times or is max_age_s old.
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=15, ge=1)
+    webhook_max_age_s: float = Field(default=3 * 86400.0, gt=0)
+    webhook_retry_base_s: float = Field(default=10.0, gt=0)
+    webhook_retry_max_s: float = Field(default=6 * 3600.0, gt=0)
+    # A replica that dies mid-delivery: its claims are taken over after this long (more than a
+    # POST's timeout: a slow delivery still in flight is not sent twice for nothing).
+    webhook_lease_s: float = Field(default=60.0, gt=0)
+    webhook_concurrency: int = Field(default=4, ge=1, le=100)  # POSTs in flight per process
+    # In production webhooks go to https:// URLs of public addresses only (no requests into
+    # your own network on an admin's say-so); true also allows http:// and internal addresses
+    # (private, loopback, link-local). Outside production both are always allowed.
+    webhook_allow_internal: bool = False
+
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.hours()  # fail at start-up, not on the first after-hours visitor
@@ -269,6 +288,20 @@ class Settings(BaseSettings):
         """How often visitors may have a transcript mailed."""
         return TranscriptLimits(
             period_s=self.transcript_period_s, budget_per_hour=self.mail_budget_per_hour
+        )
+
+    def webhooks(self) -> DeliveryConfig:
+        """How webhooks are delivered and where they may go."""
+        internal = self.env is not Environment.PRODUCTION or self.webhook_allow_internal
+        return DeliveryConfig(
+            timeout_s=self.webhook_timeout_s,
+            max_attempts=self.webhook_max_attempts,
+            max_age_s=self.webhook_max_age_s,
+            retry_base_s=self.webhook_retry_base_s,
+            retry_max_s=self.webhook_retry_max_s,
+            lease_s=max(self.webhook_lease_s, self.webhook_timeout_s),
+            concurrency=self.webhook_concurrency,
+            targets=Targets(allow_http=internal, allow_private=internal),
         )
 
     def serve_docs(self) -> bool:

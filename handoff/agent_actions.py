@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
@@ -166,6 +166,9 @@ async def transfer(
             },
         )
     )
+    await webhooks.emit(session, "conversation.assigned", lambda: webhooks.conversation_data(
+        conv, now={"assigned_agent_id": target.id},
+        agent={"id": target.id, "name": target.name}, previous_agent_id=agent.id))
     await session.commit()
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     await announce(session=session, bus=bus, conv=conv, messages=messages)
@@ -235,6 +238,8 @@ async def close(
         text=texts.text("rating.request"),
         meta={"kind": "rating_request"},
     )
+    await webhooks.emit(session, "conversation.closed", lambda: webhooks.conversation_data(
+        conv, closed_by_agent_id=agent.id))
     await session.commit()
     await announce(session=session, bus=bus, conv=conv, messages=[closed, rating_request])
     if was_queued:

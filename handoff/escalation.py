@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Reason
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.agents import online_agents
 from handoff.bus import Bus
 from handoff.conversations import get_conversation
@@ -58,6 +58,8 @@ async def escalate(
     msg = await append_message(
         session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=said, meta=meta
     )
+    await webhooks.emit(session, "conversation.escalated", lambda: webhooks.conversation_data(
+        conv, reason=str(reason), to=str(conv.state)))
     await session.commit()
     await announce(session=session, bus=bus, conv=conv, messages=[msg])
     if conv.state == S.QUEUED:

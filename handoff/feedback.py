@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import Conversation, Message, MessageFeedback, Rating, Sender
@@ -79,6 +79,9 @@ async def rate(
         session.add(rating)
     else:
         rating.stars, rating.comment = stars, comment
+    rated = {"stars": stars, "comment": comment}  # a dict, not a function: no flush before the try
+    await webhooks.emit(session, "conversation.rated", {
+        "conversation_id": conv.id, "visitor_id": conv.visitor_id, "rating": rated})
     try:
         await session.commit()
     except IntegrityError as exc:

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import webhooks
 from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_channel, message_event, queue_event
 from handoff.metrics import MESSAGES_STORED
@@ -76,6 +77,8 @@ async def append_message(
     )
     session.add(msg)
     await session.flush()
+    if sender in webhooks.MESSAGE_SENDERS:
+        await webhooks.emit(session, "message.created", lambda: webhooks.message_data(msg))
     return msg
 
 

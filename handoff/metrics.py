@@ -47,3 +47,8 @@ AGENTS_ONLINE = Gauge(
 MAIL_IN = Counter(
     "chatdesk_mail_in", "E-mails received at reply addresses, by outcome", ["outcome"]
 )
+# Outgoing webhooks (handoff/webhook_delivery.py), one per attempt: "delivered" (2xx),
+# "retrying" (it failed and is due again later), "failed" (it failed and was given up).
+WEBHOOK_DELIVERIES = Counter(
+    "chatdesk_webhook_deliveries", "Webhook delivery attempts by result", ["result"]
+)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.agents import PRESENCE_TIMEOUT_S, online_agents
 from handoff.bus import Bus
 from handoff.conversations import get_conversation
@@ -182,6 +182,9 @@ async def assign(
         text=texts.text("agent.joined", agent=agent.name),
         meta={"kind": "assigned", "author": author(agent)},
     )
+    await webhooks.emit(session, "conversation.assigned", lambda: webhooks.conversation_data(
+        conv, now={"state": "assigned", "assigned_agent_id": agent.id},
+        agent={"id": agent.id, "name": agent.name}, previous_agent_id=None))
     await session.commit()
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     await announce(session=session, bus=bus, conv=conv, messages=[msg])

@@ -15,7 +15,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for
 from handoff.errors import Conflict, Invalid, NotFound
@@ -92,6 +92,7 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()
+    await webhooks.emit(session, "ticket.created", lambda: webhooks.ticket_data(ticket))
     return ticket
 
 
@@ -100,19 +101,24 @@ async def reopen_on_customer_message(conn: AsyncConnection, stored: Sequence[Sto
     in_tickets = [s.message.conversation_id for s in stored if s.state == S.TICKET]
     if in_tickets:
         tickets = cast(Table, Ticket.__table__)
-        await conn.execute(
+        reopened = await conn.execute(
             update(tickets)
             .where(tickets.c.conversation_id.in_(in_tickets))
             .where(tickets.c.status != TicketStatus.OPEN)
             .values(status=TicketStatus.OPEN)
+            .returning(tickets.c.id, tickets.c.conversation_id, tickets.c.status,
+                       tickets.c.email, tickets.c.reply_by)
         )
+        updated = [("ticket.updated", webhooks.ticket_data(r)) for r in reopened]
+        await webhooks.emit_many(conn, updated)
 
 
 async def solve_with_conversation(*, session: AsyncSession, conversation_id: int) -> None:
     """Closing the conversation solves its ticket; the caller commits."""
     ticket = await ticket_for(session=session, conversation_id=conversation_id)
-    if ticket is not None:
+    if ticket is not None and ticket.status != TicketStatus.SOLVED:
         ticket.status = TicketStatus.SOLVED
+        await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
 
 
 async def remember_email(*, session: AsyncSession, conversation_id: int, email: str) -> None:
@@ -207,7 +213,9 @@ async def reply_to_ticket(
         return posted
     ticket = await ticket_for(session=session, conversation_id=conversation_id)
     assert ticket is not None
-    ticket.status = TicketStatus.PENDING  # waiting on the customer now
+    if ticket.status != TicketStatus.PENDING:
+        ticket.status = TicketStatus.PENDING  # waiting on the customer now
+        await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
     email = ticket.email
     ticket_id = ticket.id
     await session.commit()
@@ -235,6 +243,7 @@ async def set_status(
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found")
     ticket.status = status
+    await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
     await session.commit()
     conv = await get_conversation(session=session, conversation_id=ticket.conversation_id)
     await announce(session=session, bus=bus, conv=conv, state=False)

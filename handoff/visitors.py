@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts
+from handoff import texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation, returning_visitor
 from handoff.errors import Conflict, NotFound
@@ -127,6 +127,8 @@ async def open_conversation(*, session: AsyncSession, visitor_id: int) -> Conver
             raise NotFound("this visitor was deleted; reconnect to start again")
         conv = Conversation(visitor_id=visitor_id, state=S.BOT)
         session.add(conv)
+        await webhooks.emit(session, "conversation.created", lambda: webhooks.opened_data(
+            visitor_id, conv.id))
         await session.commit()
     return conv
 

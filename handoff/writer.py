@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handoff import webhooks
 from handoff.batch_sql import (
     Guard,
     NewConversation,
@@ -129,6 +130,9 @@ class MessageWriter:
             async with self._engine.begin() as conn:
                 results: list[Any] = await store_conversations(conn, [new for _, new in opened])
                 results += await store_many(conn, [new for _, new in messages])
+                await webhooks.emit_writes(  # no statement unless an endpoint wants them
+                    conn, opened=results[: len(opened)], stored=results[len(opened) :]
+                )
         except Exception as exc:  # noqa: BLE001 - a resend, or one bad write: one at a time
             if not isinstance(exc, Resend):
                 log.warning("a batch of %d writes failed; writing them one by one", len(batch))
@@ -145,6 +149,10 @@ class MessageWriter:
                     result: Any = (await store_conversations(conn, [job.new]))[0]
                 else:
                     result = await store_one(conn, job.new)
+                opened = isinstance(job.new, NewConversation)
+                await webhooks.emit_writes(
+                    conn, opened=[result] if opened else [], stored=[] if opened else [result]
+                )
         except Exception as exc:  # noqa: BLE001 - the caller hears it (an error frame)
             if not job.future.done():
                 job.future.set_exception(exc)

@@ -1,6 +1,6 @@
 """API keys for integrations: named, scoped, stored hashed, revocable, optionally expiring
 
-Revision ID: 0010_apikeys
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-10 02:00:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_apikeys"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

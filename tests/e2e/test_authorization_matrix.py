@@ -38,7 +38,7 @@ from app.main import create_app
 from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
-from handoff import agents, api_keys, avatars, canned, knowledge, visitors
+from handoff import agents, api_keys, avatars, canned, knowledge, visitors, webhook_admin
 from handoff.messages import append_message
 from handoff.models import (
     Agent,
@@ -51,6 +51,9 @@ from handoff.models import (
     utcnow,
 )
 from handoff.states import ConversationState as S
+from handoff.webhook_delivery import fan_out
+from handoff.webhook_models import WebhookDelivery
+from handoff.webhooks import Targets
 from tests.client import ChatClient, agent, visitor
 from tests.conftest import (
     AGENT_PASSWORD,
@@ -261,10 +264,37 @@ class World:
             await avatars.set_avatar(session=s, agent=other, data=TINY_PNG, ip=None)
         return Req({"agent_id": self.ids[OTHER_AGENT]})
 
+    # issue 18, outgoing webhooks (app/routes/webhooks_admin.py); receivers nobody listens on
+    async def webhook_body(self) -> Req:
+        return Req(json={"url": "http://127.0.0.1:9/hooks", "event_types": ["ticket.created"]})
+
+    async def webhook(self) -> Req:
+        bus = self.server.app.state.bus  # type: ignore[attr-defined]
+        async with self.sessions() as s:
+            made, _ = await webhook_admin.create_endpoint(
+                session=s, bus=bus, targets=Targets(),
+                url="http://127.0.0.1:9/hooks", event_types=["ticket.created"], description=None,
+                enabled=True, agent_id=None,
+            )
+        return Req({"endpoint_id": made.id}, {"enabled": True})
+
+    async def webhook_delivery(self) -> Req:
+        req = await self.webhook()
+        async with self.sessions() as s:
+            endpoint_id = req.path["endpoint_id"]
+            await webhook_admin.send_test(session=s, endpoint_id=endpoint_id, agent_id=None)
+            await fan_out(session=s)
+            delivery_id = await s.scalar(
+                select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint_id)
+            )
+        return Req({**req.path, "delivery_id": delivery_id})
+
 
 W = World
 CONV = "/api/agent/conversations/{conversation_id}"
 KB_ENTRY = "/api/admin/kb/{entry_id}"
+HOOKS = "/api/admin/webhooks"
+HOOK = HOOKS + "/{endpoint_id}"
 REST: dict[tuple[str, str], Rest] = {
     ("GET", "/openapi.json"): Rest(EVERYONE),
     ("GET", "/docs"): Rest(EVERYONE),
@@ -348,6 +378,14 @@ REST: dict[tuple[str, str], Rest] = {
     ("POST", "/api/conversations/{conversation_id}/messages"): Rest(
         HOLDER | {KEY_WRITE}, W.post_message
     ),
+    ("GET", HOOKS): Rest(ADMINS),
+    ("POST", HOOKS): Rest(ADMINS, W.webhook_body),
+    ("PATCH", HOOK): Rest(ADMINS, W.webhook),
+    ("DELETE", HOOK): Rest(ADMINS, W.webhook),
+    ("POST", HOOK + "/secret"): Rest(ADMINS, W.webhook),
+    ("POST", HOOK + "/test"): Rest(ADMINS, W.webhook),
+    ("GET", HOOK + "/deliveries"): Rest(ADMINS, W.webhook),
+    ("POST", HOOK + "/deliveries/{delivery_id}/retry"): Rest(ADMINS, W.webhook_delivery),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

@@ -20,11 +20,13 @@ QUESTION_THE_BOT_ANSWERS = 4  # seq + insert for the question, the same for the 
 NEW_HELLO = 2  # the visitor and their conversation (shared with the hellos arriving together)
 RETURNING_HELLO = 2  # reads only
 # Background queries on timers, not a message's or a hello's: the delivery sweep (app/ws/hub.py),
-# the knowledge-base watcher (app/kb_watch.py), the settings re-read (handoff/service_settings.py).
+# the knowledge-base watcher (app/kb_watch.py), the settings re-read (handoff/service_settings.py),
+# the webhook endpoints' re-read (handoff/webhooks.py).
 BACKGROUND = (
     "SELECT conversations.id, conversations.last_seq FROM conversations",
     "SELECT count(*) AS count_1, max(faq_entries.updated_at)",
     "SELECT service_settings.key, service_settings.value",
+    "SELECT webhook_endpoints.id, webhook_endpoints.event_types",
 )
 
 
