@@ -66,7 +66,4 @@ async def list_conversations(
 
 async def visitor_locale(*, session: AsyncSession, visitor_id: int) -> str | None:
     """The locale the visitor's widget said in its hello (what handoff/texts.py writes in)."""
-    visitor = session.identity_map.get(session.identity_key(Visitor, visitor_id))
-    if isinstance(visitor, Visitor):
-        return visitor.locale
     return await session.scalar(select(Visitor.locale).where(Visitor.id == visitor_id))

@@ -4,8 +4,8 @@ English (`EN`, below) is the source and the fallback for any key a language lack
 language is one file in handoff/locales/ (`zh_Hant.py` is "zh-Hant"). Services ask for
 `text(message_id, locale=visitor.locale, **values)`; none writes visitor-facing words inline.
 A sentence with a count is in `EN_PLURALS` instead: its CLDR plural forms ("one", "few",
-"many", "other"), chosen by Babel for the locale from the value named `count`. Dates and times go through Babel
-(`local_time`), never a hand-written format.
+"many", "other"), chosen by Babel for the locale from the value named `count`. Dates and
+times go through Babel (`local_time`), never a hand-written format.
 """
 
 from __future__ import annotations
@@ -133,6 +133,11 @@ def text(message_id: str, locale: str | None = None, **values: object) -> str:
         forms = PLURAL_CATALOGUES.get(tag, {}).get(message_id) or EN_PLURALS[message_id]
         return (forms.get(form) or forms["other"]).format(**values)
     return (CATALOGUES.get(tag, {}).get(message_id) or EN[message_id]).format(**values)
+
+
+def sentences(locale: str | None, *parts: str) -> str:
+    """Sentences one after the other as the language writes them (Chinese puts no space)."""
+    return ("" if catalogue_tag(locale).startswith("zh") else " ").join(parts)
 
 
 def custom_text(

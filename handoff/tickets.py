@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
-from handoff.conversations import get_conversation, ticket_for
+from handoff.conversations import get_conversation, ticket_for, visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import author
 from handoff.hours import LiveHours
@@ -64,17 +64,18 @@ def promised_reply(*, routing: Routing, now: datetime) -> datetime:
     return opening
 
 
-def promise(*, routing: Routing, ticket: Ticket, why: Why) -> str:
-    """The honest promise the visitor reads when their chat becomes a ticket (in the admin's
-    wording when they saved one)."""
+def promise(*, routing: Routing, ticket: Ticket, why: Why, locale: str | None = None) -> str:
+    """The honest promise the visitor reads when their chat becomes a ticket, in their locale
+    (in the admin's wording when they saved one, its time still formatted for the visitor)."""
     assert ticket.reply_by is not None
     wording = routing.hours.promise if isinstance(routing.hours, LiveHours) else None
     return texts.custom_text(
         "ticket.opened",
         wording,
-        why=texts.text(f"ticket.why.{why}"),
+        locale,
+        why=texts.text(f"ticket.why.{why}", locale),
         ticket_id=ticket.id,
-        when=texts.local_time(ticket.reply_by, routing.hours.timezone),
+        when=texts.local_time(ticket.reply_by, routing.hours.timezone, locale),
     )
 
 
@@ -138,12 +139,13 @@ async def request_ticket(
         return Posted(MessageRow.of(earlier), duplicate=True)
     if conv.state != S.QUEUED:
         raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting in the queue")
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
     posted = await store_client_message(
         session=session,
         bus=bus,
         conv=conv,
         sender=Sender.VISITOR,
-        text=texts.text("visitor.email_instead"),
+        text=texts.text("visitor.email_instead", locale),
         client_msg_id=client_msg_id,
         meta={"kind": "request_ticket"},
     )
@@ -166,7 +168,7 @@ async def request_ticket(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=promise(routing=routing, ticket=ticket, why=Why.AS_ASKED),
+        text=promise(routing=routing, ticket=ticket, why=Why.AS_ASKED, locale=locale),
         meta={"kind": "ticket", "ticket_id": ticket.id},
     )
     await session.commit()
@@ -209,15 +211,16 @@ async def reply_to_ticket(
     ticket.status = TicketStatus.PENDING  # waiting on the customer now
     email = ticket.email
     ticket_id = ticket.id
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id) if email else None
     await session.commit()
     await announce(session=session, bus=bus, conv=conv, state=False)
     if email:
         await send_mail(
             config=mail,
             to=email,
-            subject=texts.text("mail.ticket_reply.subject", ticket_id=ticket_id),
+            subject=texts.text("mail.ticket_reply.subject", locale, ticket_id=ticket_id),
             body=texts.text(
-                "mail.ticket_reply.body", agent=agent.name, ticket_id=ticket_id, text=text
+                "mail.ticket_reply.body", locale, agent=agent.name, ticket_id=ticket_id, text=text
             ),
         )
     return posted

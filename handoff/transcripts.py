@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
+from handoff.conversations import visitor_locale
 from handoff.errors import Conflict, Forbidden
 from handoff.feedback import render_transcript
 from handoff.mail import MailConfig, normalised_address, send_mail
@@ -58,8 +59,9 @@ async def email_transcript(
 ) -> str:
     """Mail the conversation's transcript to the visitor's own address; returns it normalised."""
     to = normalised_address(email)
+    locale = await visitor_locale(session=session, visitor_id=visitor_id)
     if to.lower() not in await confirmed_addresses(session=session, visitor_id=visitor_id):
-        raise Forbidden(texts.text("transcript.not_confirmed"))
+        raise Forbidden(texts.text("transcript.not_confirmed", locale))
     # One request at a time per conversation (PostgreSQL; SQLite writers queue anyway).
     conv = await session.scalar(
         select(Conversation)
@@ -80,12 +82,12 @@ async def email_transcript(
         )
     )
     if already:
-        raise TranscriptLimited(texts.text("transcript.already_sent", email=to))
+        raise TranscriptLimited(texts.text("transcript.already_sent", locale, email=to))
     used = await session.scalar(
         select(func.count()).select_from(SentMail).where(SentMail.sent_at > now - BUDGET_WINDOW)
     )
     if (used or 0) >= limits.budget_per_hour:
-        raise TranscriptLimited(texts.text("transcript.budget"))
+        raise TranscriptLimited(texts.text("transcript.budget", locale))
     record = SentMail(kind=TRANSCRIPT, conversation_id=conv.id, address=to, sent_at=now)
     session.add(record)
     messages = list(
@@ -97,8 +99,8 @@ async def email_transcript(
     sent = await send_mail(
         config=mail,
         to=to,
-        subject=texts.text("mail.transcript.subject", conversation_id=conv.id),
-        body=render_transcript(conv, messages),
+        subject=texts.text("mail.transcript.subject", locale, conversation_id=conv.id),
+        body=render_transcript(conv, messages, locale),
     )
     if not sent:
         await session.execute(delete(SentMail).where(SentMail.id == record.id))

@@ -4,7 +4,9 @@ TEXTS: dict[str, str] = {
     "visitor.asked_for_human": "Ich möchte mit einem Menschen sprechen.",
     "visitor.none_of_these": "Nichts davon.",
     "visitor.email_instead": "Bitte antworten Sie mir lieber per E-Mail.",
-    "bot.clarify": "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie eines davon?",
+    "bot.clarify": (
+        "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie eines davon?"
+    ),
     "queue.joined": (
         "Ich verbinde Sie mit einem Menschen. "
         "Sie sind Nummer {position} in der Warteschlange; bitte bleiben Sie hier."

@@ -56,12 +56,12 @@ async def test_saved_hours_turn_the_next_escalation_into_a_ticket(server: Server
             assert hours["open_now"] is False and hours["next_opening"] is not None
 
             state, said = await escalation(server)
-            assert state == "ticket" and "closed" in said and "09:00 (UTC)" in said
+            assert state == "ticket" and "closed" in said and "9:00\u202fAM (Coordinated Universal Time)" in said
 
             r = await http.put(WIDGET, json={"ticket_promise": "Ticket {ticket_id}: by {when}."})
             assert r.status_code == 200, r.text
             state, said = await escalation(server)
-            assert said.startswith("Ticket ") and said.endswith("09:00 (UTC).")
+            assert said.startswith("Ticket ") and said.endswith("9:00\u202fAM (Coordinated Universal Time).")
 
             r = await http.delete(HOURS)
             assert r.json()["source"] == "environment" and r.json()["open_now"] is True
