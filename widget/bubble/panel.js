@@ -16,16 +16,17 @@ const MARKUP = `
  <div class="scroll" role="log" tabindex="0"><div class="m bot greet"><p class="b"></p></div><div class="log"></div></div>
  <div class="typing" aria-live="polite"></div>
  <div class="extra"></div>
- <form class="comp"><label class="sr" for="cd-text"></label><textarea id="cd-text" rows="1" enterkeyhint="send"></textarea><button class="pri" type="submit"></button></form>
+ <form class="comp"><label class="sr" for="cd-text"></label><textarea id="cd-text" rows="1" enterkeyhint="send" dir="auto"></textarea><button class="pri" type="submit"></button></form>
  <p class="err" role="alert"></p>
  <div class="acts"><button class="hum" type="button"></button></div>
 </section>`;
 
-/** Build the element (not yet in the page); returns it with its parts by name. */
-export function buildPanel({ T, theme, title, greeting }) {
+/** Build the element (not yet in the page); returns it with its parts by name. `dir` "rtl"
+ * mirrors the whole bubble (the launcher's side is theme.side); `lang` is the texts' language. */
+export function buildPanel({ T, theme, title, greeting, dir = "ltr", lang = "en" }) {
   const host = document.createElement("chatdesk-widget");
   const shadow = host.attachShadow({ mode: "open" });
-  const w = h("div", "w");
+  const w = h("div", "w", null, { dir, lang });
   w.innerHTML = MARKUP;
   const style = h("style", "", stylesheet(theme));
   shadow.append(style, w);
@@ -38,7 +39,11 @@ export function buildPanel({ T, theme, title, greeting }) {
     human: $(".hum"), sound: $(".snd"), closeBtn: $(".x"),
   };
   ui.title.textContent = title ?? T.title;
+  ui.panel.setAttribute("dir", dir);
   ui.panel.setAttribute("aria-labelledby", "cd-title");
+  // A site's own title and greeting may be in any language: each reads in its own direction.
+  ui.title.setAttribute("dir", "auto");
+  ui.greeting.setAttribute("dir", "auto");
   ui.greeting.textContent = greeting ?? T.greeting;
   $("label.sr").textContent = T.label;
   ui.input.placeholder = T.placeholder;
