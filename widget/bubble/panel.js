@@ -16,7 +16,7 @@ const MARKUP = `
  <div class="scroll" role="log" tabindex="0"><div class="m bot greet"><p class="b"></p></div><div class="log"></div></div>
  <div class="typing" aria-live="polite"></div>
  <div class="extra"></div>
- <form class="comp"><label class="sr" for="cd-text"></label><textarea id="cd-text" rows="1" enterkeyhint="send" dir="auto"></textarea><button class="pri" type="submit"></button></form>
+ <form class="comp"><label class="sr" for="cd-text"></label><textarea id="cd-text" rows="1" enterkeyhint="send"></textarea><button class="pri" type="submit"></button></form>
  <p class="err" role="alert"></p>
  <div class="acts"><button class="hum" type="button"></button></div>
 </section>`;

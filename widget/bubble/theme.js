@@ -85,7 +85,7 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
 .stars input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
 .rate textarea{flex-basis:100%;min-height:44px}
 .comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #dde1e8;align-items:flex-end}
-.comp textarea{flex:1;resize:none;height:42px;max-height:120px;line-height:1.4}
+.comp textarea{unicode-bidi:plaintext;flex:1;resize:none;height:42px;max-height:120px;line-height:1.4}
 .acts{display:flex;justify-content:center;padding:0 12px 10px}
 .acts button{border:0;background:none;color:#1a45b0;text-decoration:underline;min-height:32px}
 .acts[hidden],[hidden]{display:none!important}
