@@ -12,15 +12,17 @@ from babel import Locale
 from babel.dates import format_date
 
 from bot import Reason
-from handoff import agent_actions, texts
+from handoff import agent_actions, service_settings, texts
 from handoff.conversations import ticket_for
 from handoff.escalation import escalate, request_human
 from handoff.events import conversation_channel
 from handoff.feedback import render_transcript
+from handoff.hours import BusinessHours
 from handoff.locales import CATALOGUES, PLURAL_CATALOGUES
 from handoff.messages import messages_after
 from handoff.models import Conversation, Visitor, utcnow
 from handoff.routing import Routing, assign
+from handoff.service_settings import Current
 from handoff.states import ConversationState as S
 
 MANUAL = Routing(auto_assign=False)
@@ -174,3 +176,24 @@ async def test_a_chinese_ticket_promise_is_chinese_throughout(
         "您回來時可以在這裡看到回覆；如果您留下電子郵件地址，也會收到郵件。"
     )
     assert format_date(ticket.reply_by, "EEEE", locale="zh_Hant") in when  # 星期三
+
+
+async def test_an_admins_promise_stays_in_their_words_with_the_time_for_the_visitor(
+    session, bus, new_chat, listen
+) -> None:
+    current = Current(BusinessHours())
+    routing = Routing(auto_assign=False, hours=current.hours)
+    await service_settings.save_widget(
+        session=session, bus=bus, current=current, title=None, greeting=None, color=None,
+        ticket_promise="Ticket {ticket_id}: we answer by {when}.", agent_id=None,
+    )
+    conv = await new_chat()
+    await set_locale(session, conv, "fa")
+    heard = listen(conversation_channel(conv.id))
+    await escalate(session=session, bus=bus, conv=conv, reason=HUMAN, routing=routing)
+    [promise] = said(heard.events())
+    ticket = await ticket_for(session=session, conversation_id=conv.id)
+    assert ticket is not None and ticket.reply_by is not None
+    when = texts.local_time(ticket.reply_by, routing.hours.timezone, "fa")
+    assert promise == f"Ticket {ticket.id}: we answer by {when}."  # the admin's English, fa date
+    assert "(زمان هماهنگ جهانی)" in when
