@@ -1,9 +1,11 @@
-"""The `chatdesk` console command: serve, db upgrade, kb import/export, agent create, eval."""
+"""The `chatdesk` console command: serve, db upgrade, kb import/export, agent create, eval,
+visitor, mail-in."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import sys
@@ -174,6 +176,54 @@ def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
     return int(eval_main(rest) or 0)
 
 
+# --- mail-in: e-mail replies to tickets (handoff/mail_in.py) ----------------------------------
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    import logging.config
+
+    from app.logs import log_config
+
+    settings = get_settings()
+    if args.port is not None or args.host:
+        update = {"mail_in_port": args.port or settings.mail_in_port, "mail_in_host": args.host}
+        settings = settings.model_copy(update={k: v for k, v in update.items() if v})
+    try:
+        config = settings.mail_in()
+        prepare_database(settings.database_url, migrate=False)
+    except (ValueError, PreflightError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.config.dictConfig(log_config(settings.log_format, settings.log_level.upper()))
+    asyncio.run(_receive_mail(settings, config))
+    return 0
+
+
+async def _receive_mail(settings: Settings, config: Any) -> None:
+    """Take e-mail replies until SIGINT/SIGTERM; a Redis bus tells the servers' consoles."""
+    import signal
+
+    from app.db import make_engine, make_sessionmaker
+    from handoff import mail_in
+    from handoff.bus import make_bus
+    from handoff.writer import MessageWriter
+
+    engine, bus = make_engine(settings.database_url), make_bus(settings.bus_url)
+    await bus.start()
+    try:
+        async with MessageWriter(engine, bus) as writer:
+            server = await mail_in.start(
+                config=config, sessions=make_sessionmaker(engine), writer=writer, bus=bus
+            )
+            serving = asyncio.create_task(mail_in.serve_forever(server))
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(signum, serving.cancel)
+            print(f"mail-in: listening on {config.host}:{config.port}", flush=True)
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+    finally:
+        await bus.stop()
+        await engine.dispose()
+
+
 # --- privacy: find, export and delete one visitor (handoff/privacy.py) ------------------------
 def _privacy(work: Callable[[Any, Any, Settings], Awaitable[Any]]) -> Any:
     """Run `work(session, bus, settings)`; the bus tells running servers (Redis) what changed."""
@@ -299,6 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_agent_create)
 
     add_visitor_commands(sub)
+
+    mail = sub.add_parser("mail-in", help="receive e-mail replies to tickets over SMTP")
+    mail.add_argument("--host", help="default: $CHATDESK_MAIL_IN_HOST (127.0.0.1)")
+    mail.add_argument("--port", type=int, help="default: $CHATDESK_MAIL_IN_PORT, else 25")
+    mail.set_defaults(func=cmd_mail_in)
 
     sub.add_parser(
         "eval", help="measure the bot: --kb KB.jsonl --queries Q.jsonl [--json]", add_help=False

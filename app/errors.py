@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import StatementError
 
-from handoff.errors import Conflict, Forbidden, Invalid, NotFound
+from handoff.errors import Conflict, Forbidden, Invalid, NotFound, TryLater
 from handoff.states import IllegalTransition
 
 
@@ -25,6 +25,8 @@ class ClientError:
 
 
 DOMAIN_ERRORS: dict[type[Exception], ClientError] = {
+    # The first class an error is an instance of decides: TryLater before its base Conflict.
+    TryLater: ClientError(status.HTTP_429_TOO_MANY_REQUESTS, "rate_limited"),
     NotFound: ClientError(status.HTTP_404_NOT_FOUND, "not_found"),
     Forbidden: ClientError(status.HTTP_403_FORBIDDEN, "forbidden"),
     Conflict: ClientError(status.HTTP_409_CONFLICT, "conflict"),
@@ -40,8 +42,11 @@ def client_error(exc: Exception) -> ClientError:
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
-    """Answer a domain error with its HTTP status and message."""
-    return JSONResponse({"detail": str(exc)}, status_code=client_error(exc).http_status)
+    """Answer a domain error with its HTTP status and message (and when to try again)."""
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TryLater) else None
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=client_error(exc).http_status, headers=headers
+    )
 
 
 DOMAIN_ERROR_SCHEMA = {

@@ -36,7 +36,7 @@ from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, service_settings
+from handoff import knowledge, mail_in, service_settings
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.writer import MessageWriter
@@ -84,6 +84,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
             background.append(asyncio.create_task(ended, name="logins-ended"))
+            if settings.mail_in_port is not None:  # e-mail replies (handoff/mail_in.py)
+                smtp = await mail_in.start(
+                    config=settings.mail_in(), sessions=app.state.sessions, writer=writer, bus=bus
+                )
+                background.append(asyncio.create_task(mail_in.serve_forever(smtp), name="mail-in"))
             if settings.retention_days is not None:
                 purge = purge_forever(
                     sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days

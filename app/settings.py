@@ -16,6 +16,7 @@ from handoff.agents import PRESENCE_TIMEOUT_S
 from handoff.hours import BusinessHours
 from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
+from handoff.mail_in import MailInConfig
 from handoff.routing import Routing
 from handoff.transcripts import TranscriptLimits
 
@@ -128,6 +129,15 @@ class Settings(BaseSettings):
     smtp_plain_login: bool = False
     mail_from: str = "chatdesk@localhost"
 
+    # E-mail replies (handoff/mail_in.py, docs/integrations.md): mail about a ticket says
+    # Reply-To reply+<ticket>.<token>@ this domain (its MX points at the mail-in server);
+    # unset: no reply addresses, mail-in off. `chatdesk mail-in` listens on the host and
+    # port; `serve` listens too when the port is set. Bigger mails are refused (552).
+    mail_reply_domain: str | None = None
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int | None = Field(default=None, ge=0, le=65535)
+    mail_in_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+
     # Abuse limits on what visitors do (app/limits.py), per client IP and per visitor. Each is
     # rates joined by ";": "20/minute;300/hour" allows a burst of 20, then one every 3 s, and at
     # most 300 an hour; a period may carry a count ("5/10minute"). A refused frame gets an
@@ -198,6 +208,21 @@ class Settings(BaseSettings):
             password=self.smtp_password,
             plain_login=self.smtp_plain_login,
             sender=self.mail_from,
+            reply_domain=self.mail_reply_domain,
+        )
+
+    def mail_in(self) -> MailInConfig:
+        """Where e-mail replies are received, and what is taken."""
+        if not self.mail_reply_domain:
+            raise ValueError(
+                "mail-in needs CHATDESK_MAIL_REPLY_DOMAIN: the domain of the reply addresses"
+            )
+        return MailInConfig(
+            host=self.mail_in_host,
+            port=self.mail_in_port or 25,
+            domain=self.mail_reply_domain,
+            max_bytes=self.mail_in_max_bytes,
+            own_address=self.mail_from,
         )
 
     def login_policy(self) -> LoginPolicy:
@@ -230,6 +255,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_limits_and_mail(self) -> Settings:
         self.limit_policies()  # a malformed rate fails at start-up, not on the first visitor
+        if self.mail_in_port is not None:
+            self.mail_in()  # a port without a reply domain fails at start-up
         if self.smtp_user and not self.smtp_tls and not self.smtp_plain_login:
             raise ValueError(
                 "CHATDESK_SMTP_USER with CHATDESK_SMTP_TLS off would send the password in "

@@ -1,5 +1,7 @@
 """Domain errors; the transport maps them to HTTP statuses and error frames."""
 
+import math
+
 
 class NotFound(LookupError):
     """The thing asked for does not exist (or is not visible to the caller)."""
@@ -11,6 +13,14 @@ class Forbidden(PermissionError):
 
 class Conflict(RuntimeError):
     """Somebody else changed the thing first (e.g. another agent took the chat)."""
+
+
+class TryLater(Conflict):
+    """Refused for now (a limit of the service's own): try again after `retry_after_s`."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, math.ceil(retry_after_s))
 
 
 class Invalid(ValueError):

@@ -86,6 +86,11 @@ def settings_event(key: str) -> dict[str, Any]:
     return {"type": "settings", "key": key}
 
 
+def login_revoked_event(*, jti: str) -> dict[str, Any]:
+    """The consoles using this login token must close: it was logged out (app/ws/hub.py)."""
+    return {"type": "login_revoked", "jti": jti}
+
+
 def logins_ended_event(*, agent_id: int, before: datetime) -> dict[str, Any]:
     """An agent's consoles logged in before `before` must close (app/ws/hub.py acts on it)."""
     return {"type": "logins_ended", "agent_id": agent_id, "before": before.isoformat()}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +24,8 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import agents, audit
+from handoff.bus import Bus
+from handoff.events import LOGINS_CHANNEL, login_revoked_event
 from handoff.models import Agent, AuditEvent, RevokedToken, utcnow
 
 
@@ -131,13 +134,29 @@ async def log_in(
 
 
 async def log_out(
-    *, session: AsyncSession, agent_id: int, jti: str, expires_at: datetime, ip: str | None
+    *,
+    session: AsyncSession,
+    bus: Bus,
+    agent_id: int,
+    jti: str,
+    expires_at: datetime,
+    ip: str | None,
 ) -> None:
-    """End one login token now: refused everywhere until it would have expired anyway."""
+    """End one login token now: refused everywhere until it would have expired anyway, and
+    every console still open with it (a copied token's too) is logged out on every replica."""
     await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     await session.merge(RevokedToken(jti=jti, expires_at=expires_at))
     audit.record(session, "logout", agent_id=agent_id, ip=ip)
     await session.commit()
+    await bus.publish_after_commit(LOGINS_CHANNEL, login_revoked_event(jti=jti))
+
+
+async def revoked_among(*, session: AsyncSession, jtis: Sequence[str]) -> set[str]:
+    """Which of these login tokens were logged out (one query)."""
+    if not jtis:
+        return set()
+    found = await session.scalars(select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))
+    return set(found)
 
 
 async def is_revoked(*, session: AsyncSession, jti: str) -> bool:

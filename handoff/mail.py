@@ -42,6 +42,9 @@ class MailConfig:
     password: str | None = None
     plain_login: bool = False  # log in without TLS: a local test server only
     sender: str = "chatdesk@localhost"
+    # Mail about a ticket says Reply-To its secret address here (handoff/reply_address.py),
+    # which `chatdesk mail-in` receives; None: no Reply-To, answers go to `sender`.
+    reply_domain: str | None = None
 
 
 class PlainLoginRefused(smtplib.SMTPException):
@@ -65,8 +68,10 @@ def _send_blocking(config: MailConfig, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-async def send_mail(*, config: MailConfig, to: str, subject: str, body: str) -> bool:
-    """Send a plain-text e-mail; True if the SMTP server accepted it."""
+async def send_mail(
+    *, config: MailConfig, to: str, subject: str, body: str, reply_to: str | None = None
+) -> bool:
+    """Send a plain-text e-mail (answers to `reply_to` if given); True if the server took it."""
     if config.host is None:
         log.info("mail disabled (no smtp_host): not sending %r to %s", subject, to)
         return False
@@ -74,6 +79,8 @@ async def send_mail(*, config: MailConfig, to: str, subject: str, body: str) -> 
     message["From"] = config.sender
     message["To"] = to
     message["Subject"] = subject
+    if reply_to:
+        message["Reply-To"] = reply_to
     message.set_content(body)
     try:
         await asyncio.to_thread(_send_blocking, config, message)

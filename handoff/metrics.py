@@ -42,3 +42,8 @@ QUEUE_RECENT_WAIT_SECONDS = Gauge(
 AGENTS_ONLINE = Gauge(
     "chatdesk_agents_online", "Agents online with a live console", multiprocess_mode="mostrecent"
 )
+# E-mail replies (handoff/mail_in.py): stored, duplicate, bounce, auto_reply, own_mail, empty,
+# refused_address (not a reply address of ours), refused_ticket (unknown or closed ticket).
+MAIL_IN = Counter(
+    "chatdesk_mail_in", "E-mails received at reply addresses, by outcome", ["outcome"]
+)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
 from handoff.events import conversation_channel, state_event
-from handoff.models import Conversation
+from handoff.models import Conversation, Ticket
 from handoff.states import ConversationState
 
 S = ConversationState
@@ -54,7 +54,13 @@ async def recent_wait_s(*, session: AsyncSession) -> float | None:
     rows = (
         await session.execute(
             select(Conversation.queued_at, Conversation.assigned_at)
-            .where(Conversation.queued_at.is_not(None), Conversation.assigned_at.is_not(None))
+            .where(
+                Conversation.queued_at.is_not(None),
+                Conversation.assigned_at.is_not(None),
+                # A chat that became a ticket was taken later, not picked up from the queue:
+                # its hours-long wait says nothing about how long a queued visitor waits.
+                ~exists().where(Ticket.conversation_id == Conversation.id),
+            )
             .order_by(Conversation.assigned_at.desc())
             .limit(WAIT_SAMPLE)
         )

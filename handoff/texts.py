@@ -62,6 +62,11 @@ EN: dict[str, str] = {
         "waiting for you.\n"
     ),
     "mail.transcript.subject": "Transcript of your conversation #{conversation_id}",
+    # E-mail replies (handoff/mail_in.py): the SMTP refusal a sender's mail server bounces back
+    # to them when their ticket is closed (plain ASCII: it goes out in an SMTP reply line).
+    "mail.reply_closed": (
+        "Ticket #{ticket_id} is closed. Please write to us in the chat on our website."
+    ),
     "transcript.not_confirmed": (
         "We can only e-mail the transcript to your own address: the one you are signed in "
         "with, or the one you left for your ticket."
@@ -76,6 +81,10 @@ EN: dict[str, str] = {
     "transcript.agent": "Agent",
 }
 
+
+# Sentences that stay English whatever the locale: an SMTP reply line is ASCII, and the sender of
+# a mail is not known to be any visitor.
+ENGLISH_ONLY: frozenset[str] = frozenset({"mail.reply_closed"})
 
 # Sentences with a count, as CLDR plural forms; `{count}` picks the form (Babel's rules).
 EN_PLURALS: dict[str, dict[str, str]] = {

@@ -40,6 +40,7 @@ from handoff.models import (
     utcnow,
 )
 from handoff.queue import publish_queue_positions
+from handoff.reply_address import reply_to_for
 from handoff.routing import Routing
 from handoff.states import ConversationState, check_transition
 from handoff.writer import Stored
@@ -218,6 +219,9 @@ async def reply_to_ticket(
         await send_mail(
             config=mail,
             to=email,
+            reply_to=await reply_to_for(
+                session=session, domain=mail.reply_domain, ticket_id=ticket_id
+            ),
             subject=texts.text("mail.ticket_reply.subject", locale, ticket_id=ticket_id),
             body=texts.text(
                 "mail.ticket_reply.body", locale, agent=agent.name, ticket_id=ticket_id, text=text

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.conversations import visitor_locale
-from handoff.errors import Conflict, Forbidden
+from handoff.errors import Conflict, Forbidden, TryLater
 from handoff.feedback import render_transcript
 from handoff.mail import MailConfig, normalised_address, send_mail
 from handoff.messages import messages_after
 from handoff.models import Conversation, SentMail, Ticket, Visitor, utcnow
+from handoff.reply_address import reply_to_for
 
 TRANSCRIPT = "transcript"  # SentMail.kind
 BUDGET_WINDOW = timedelta(hours=1)
@@ -33,7 +34,7 @@ class TranscriptLimits:
     budget_per_hour: int  # visitor-requested mails per hour, all visitors together
 
 
-class TranscriptLimited(Conflict):
+class TranscriptLimited(TryLater):
     """Sent already, or the hourly budget is used up: try again later."""
 
 
@@ -71,23 +72,28 @@ async def email_transcript(
     if conv is None:
         raise Forbidden("that conversation is not yours")
     now = utcnow()
-    already = await session.scalar(
-        select(func.count())
-        .select_from(SentMail)
-        .where(
+    period = timedelta(seconds=limits.period_s)
+    last_sent = await session.scalar(
+        select(func.max(SentMail.sent_at)).where(
             SentMail.kind == TRANSCRIPT,
             SentMail.conversation_id == conv.id,
             func.lower(SentMail.address) == to.lower(),
-            SentMail.sent_at > now - timedelta(seconds=limits.period_s),
+            SentMail.sent_at > now - period,
         )
     )
-    if already:
-        raise TranscriptLimited(texts.text("transcript.already_sent", locale, email=to))
-    used = await session.scalar(
-        select(func.count()).select_from(SentMail).where(SentMail.sent_at > now - BUDGET_WINDOW)
-    )
-    if (used or 0) >= limits.budget_per_hour:
-        raise TranscriptLimited(texts.text("transcript.budget", locale))
+    if last_sent is not None:
+        wait = (last_sent + period - now).total_seconds()
+        raise TranscriptLimited(texts.text("transcript.already_sent", locale, email=to), wait)
+    used, oldest = (
+        await session.execute(
+            select(func.count(), func.min(SentMail.sent_at)).where(
+                SentMail.sent_at > now - BUDGET_WINDOW
+            )
+        )
+    ).one()
+    if used >= limits.budget_per_hour:
+        wait = (oldest + BUDGET_WINDOW - now).total_seconds() if oldest else 60
+        raise TranscriptLimited(texts.text("transcript.budget", locale), wait)
     record = SentMail(kind=TRANSCRIPT, conversation_id=conv.id, address=to, sent_at=now)
     session.add(record)
     messages = list(
@@ -95,8 +101,15 @@ async def email_transcript(
             session=session, conversation_id=conv.id, after_seq=0, include_notes=False
         )
     )
+    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.conversation_id == conv.id))
     await session.commit()  # the mail is counted before it goes; no transaction waits on SMTP
+    reply_to = None
+    if ticket_id is not None:  # an answer to the transcript reaches the ticket
+        reply_to = await reply_to_for(
+            session=session, domain=mail.reply_domain, ticket_id=ticket_id
+        )
     sent = await send_mail(
+        reply_to=reply_to,
         config=mail,
         to=to,
         subject=texts.text("mail.transcript.subject", locale, conversation_id=conv.id),

@@ -244,9 +244,16 @@ async def resume(
 
 
 async def post_visitor_message(
-    *, writer: MessageWriter, bus: Bus, conversation_id: int, client_msg_id: str, text: str
+    *,
+    writer: MessageWriter,
+    bus: Bus,
+    conversation_id: int,
+    client_msg_id: str,
+    text: str,
+    meta: dict[str, Any] | None = None,
 ) -> Stored | None:
-    """Store what the visitor typed (idempotent on client_msg_id), committed and published.
+    """Store what the visitor typed (idempotent on client_msg_id), committed and published;
+    `meta` says where it came from when not the widget (an e-mail: handoff/mail_in.py).
 
     None when the conversation was closed meanwhile: the visitor's message belongs in a new
     one (`conversation_for_message`).
@@ -258,6 +265,7 @@ async def post_visitor_message(
             text=text,
             client_msg_id=client_msg_id,
             guard=Guard.OPEN,
+            meta=meta,
             after_store=reopen_on_customer_message,
         )
     )

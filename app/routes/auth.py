@@ -72,6 +72,7 @@ async def logout(
     response.delete_cookie(PAGE_COOKIE, path="/admin")
     await logins.log_out(
         session=session,
+        bus=request.app.state.bus,
         agent_id=login.agent.id,
         jti=login.claims.jti,
         expires_at=login.claims.expires_at,

@@ -143,7 +143,7 @@ async def _serve_agent(conn: Connection) -> None:
     if claims is not None:
         # Before the database check: a disable or password reset from now on closes this
         # socket (app/ws/hub.py), one committed before it is seen by the check.
-        conn.app.state.hub.agent_logins[conn] = (claims.agent_id, claims.issued_at)
+        conn.app.state.hub.agent_logins[conn] = (claims.agent_id, claims.issued_at, claims.jti)
     async with conn.session() as session:
         login = await login_for_token(
             session=session, tokens=conn.app.state.tokens, token=hello.token

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketState
 from app.errors import DOMAIN_ERROR_TYPES, client_error
 from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
+from handoff.errors import TryLater
 from handoff.events import conversation_channel, message_event
 from handoff.messages import messages_after
 from handoff.models import Sender
@@ -98,6 +99,15 @@ class Connection:
     async def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         """An `error` frame; the socket stays open."""
         await self.send({"type": "error", "code": code, "message": message, "ref": ref})
+
+    async def send_domain_error(self, exc: Exception, ref: str | None) -> None:
+        """A service's refusal as its `error` frame (`retry_after` when it says when)."""
+        frame: dict[str, Any] = {
+            "type": "error", "code": client_error(exc).code, "message": str(exc), "ref": ref
+        }
+        if isinstance(exc, TryLater):
+            frame["retry_after"] = exc.retry_after_s
+        await self.send(frame)
 
     async def close(self, code: int, reason: str) -> None:
         """Close once, after any frame being sent."""
@@ -238,7 +248,7 @@ class Connection:
         try:
             await work
         except DOMAIN_ERROR_TYPES as exc:
-            await self.send_error(client_error(exc).code, str(exc), ref)
+            await self.send_domain_error(exc, ref)
         except Exception:
             log.exception("error finishing a frame")
             await self.send_error("internal_error", "something went wrong; try again", ref)
@@ -295,7 +305,7 @@ class Connection:
             except FrameError as exc:
                 await self.send_error(exc.code, exc.message, exc.ref)
             except DOMAIN_ERROR_TYPES as exc:
-                await self.send_error(client_error(exc).code, str(exc), ref_of(frame))
+                await self.send_domain_error(exc, ref_of(frame))
             except Exception:
                 # One bad frame must not cost the visitor their connection; it is logged.
                 log.exception("error handling a %s frame", getattr(frame, "type", "?"))

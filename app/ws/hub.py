@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from app.ws.connection import (
     IDLE_TIMEOUT_S,
     Connection,
 )
-from handoff import team
+from handoff import logins, team
 from handoff.agents import login_still_valid
 from handoff.bus import RESYNC, Bus
 from handoff.events import LOGINS_CHANNEL
@@ -49,8 +49,9 @@ class Hub:
         self.replica_id = uuid.uuid4().hex  # names this process in the presence table
         self.draining = False  # set on shutdown: readiness fails, new sockets are refused
         self._closing: set[asyncio.Task[None]] = set()
-        # Each open agent console: whose, and when its login was issued (logins_ended).
-        self.agent_logins: dict[Connection, tuple[int, datetime]] = {}
+        # Each open agent console: whose, when its login was issued (logins_ended), and the
+        # login token's id (login_revoked: that token was logged out).
+        self.agent_logins: dict[Connection, tuple[int, datetime, str]] = {}
 
     async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
@@ -105,11 +106,18 @@ class Hub:
     def end_logins(self, agent_id: int, before: datetime) -> int:
         """Log out this agent's consoles whose login is older than `before` (1008: the console
         shows its log in form); how many."""
-        ended = [
+        return self._log_out(
             conn
-            for conn, (aid, issued_at) in self.agent_logins.items()
+            for conn, (aid, issued_at, _) in self.agent_logins.items()
             if aid == agent_id and issued_at < before
-        ]
+        )
+
+    def end_login(self, jti: str) -> int:
+        """Log out the consoles that use this (logged out) login token; how many."""
+        return self._log_out(c for c, (_, _, j) in self.agent_logins.items() if j == jti)
+
+    def _log_out(self, conns: Iterable[Connection]) -> int:
+        ended = list(conns)
         for conn in ended:
             self.agent_logins.pop(conn, None)
             self._close_soon(conn, CLOSE_POLICY, "logged out")
@@ -127,6 +135,8 @@ class Hub:
                 event = await sub.queue.get()
                 if event.get("type") == "logins_ended":
                     self.end_logins(event["agent_id"], datetime.fromisoformat(event["before"]))
+                if event.get("type") == "login_revoked":
+                    self.end_login(event["jti"])
                 if event.get("type") == RESYNC or sub.overflowed.is_set():
                     sub.overflowed.clear()
                     try:
@@ -138,14 +148,18 @@ class Hub:
 
     async def recheck_logins(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Close every open console whose login was ended meanwhile (one query)."""
-        ids = sorted({aid for aid, _ in self.agent_logins.values()})
+        ids = sorted({aid for aid, _, _ in self.agent_logins.values()})
+        jtis = sorted({jti for _, _, jti in self.agent_logins.values()})
         async with sessions() as session:
             found = await team.agents_by_id(session=session, agent_ids=ids)
-        for conn, (aid, issued_at) in list(self.agent_logins.items()):
-            agent = found.get(aid)
-            if agent is None or not login_still_valid(agent, issued_at=issued_at):
-                self.agent_logins.pop(conn, None)
-                self._close_soon(conn, CLOSE_POLICY, "logged out")
+            revoked = await logins.revoked_among(session=session, jtis=jtis)
+        self._log_out(
+            conn
+            for conn, (aid, issued_at, jti) in self.agent_logins.items()
+            if (agent := found.get(aid)) is None
+            or not login_still_valid(agent, issued_at=issued_at)
+            or jti in revoked
+        )
 
     async def sweep_forever(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Close silent sockets, and wake every socket that is behind the database (SWEEP_S)."""

@@ -164,6 +164,19 @@ async def test_logging_out_ends_that_token_on_rest_and_on_the_agent_socket(
     assert [e["action"] for e in await events(server, "logout")] == ["logout"]
 
 
+async def test_logging_out_closes_a_console_still_open_with_that_token(server: Server) -> None:
+    """A copied token's socket (another machine) is logged out with the token, at once."""
+    await make_agent(server, "di@example.com")
+    token = await token_for(server, "di@example.com")
+    console = await ChatClient.connect(server.ws_url + "/ws/agent")
+    await console.send({"type": "hello", "token": token})
+    await console.expect_type("welcome")
+    async with server.http(token) as http:
+        assert (await http.post("/api/agent/logout")).status_code == 204
+    await asyncio.wait_for(console.ws.wait_closed(), 10)
+    assert console.ws.close_code == 1008
+
+
 async def test_expired_tokens_are_refused_and_a_returning_visitor_gets_a_fresh_one(
     server: Server,
 ) -> None:

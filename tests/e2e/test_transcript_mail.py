@@ -33,6 +33,9 @@ def identity(user_id: str, email: str) -> dict[str, Any]:
     }
 
 
+PERIOD_S = 1800  # one transcript per conversation and address per half hour
+
+
 @pytest.fixture
 async def mailing(
     database_url: str, smtp: tuple[Inbox, int]
@@ -45,6 +48,7 @@ async def mailing(
         smtp_port=port,
         identity_secret=SECRET,
         mail_budget_per_hour=3,
+        transcript_period_s=PERIOD_S,
     )
     async with run_server(settings) as srv:
         yield srv, inbox
@@ -104,8 +108,9 @@ async def test_one_transcript_per_conversation_and_address_per_period(
     await sent_to(client, inbox, "dana@example.com")
     for _ in range(3):  # asking again and again sends nothing more
         error = await refused(client, "Dana@example.com")
-        assert error["code"] == "conflict"
+        assert error["code"] == "rate_limited"
         assert "already sent" in error["message"]
+        assert 0 < error["retry_after"] <= PERIOD_S  # when the period since the mail ends
     # The socket is still usable, and other visitors are not affected by this one's limit.
     cmid = await client.say("thanks, one more question")
     await client.expect_type("ack", client_msg_id=cmid)
@@ -140,8 +145,9 @@ async def test_the_hourly_mail_budget_holds_for_all_visitors_together(
     for n, client in enumerate(clients[:3]):
         await sent_to(client, inbox, f"visitor{n}@example.com")
     error = await refused(clients[3], "visitor3@example.com")
-    assert error["code"] == "conflict"
+    assert error["code"] == "rate_limited"
     assert "try again later" in error["message"]
+    assert 0 < error["retry_after"] <= 3600  # when the oldest of the hour's mails drops out
     assert len(await db_rows(server, "SELECT id FROM sent_mail")) == 3
     for client in clients:
         await client.close()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import make_engine, make_sessionmaker
 from handoff import agents, audit, logins, server_keys
+from handoff.bus import MemoryBus
 from handoff.models import RevokedToken, utcnow
 
 PASSWORD = "correct horse battery"
@@ -77,11 +78,18 @@ async def test_production_refuses_the_demo_accounts_even_with_their_password(
     assert dev.agent is not None and dev.agent.is_admin
 
 
-async def test_logging_out_forgets_revocations_that_expired_anyway(session: AsyncSession) -> None:
+async def test_logging_out_forgets_revocations_that_expired_anyway(
+    session: AsyncSession, bus: MemoryBus
+) -> None:
     session.add(RevokedToken(jti="old", expires_at=utcnow() - timedelta(minutes=1)))
     await session.commit()
     await logins.log_out(
-        session=session, agent_id=1, jti="new", expires_at=utcnow() + timedelta(hours=1), ip=None
+        session=session,
+        bus=bus,
+        agent_id=1,
+        jti="new",
+        expires_at=utcnow() + timedelta(hours=1),
+        ip=None,
     )
     assert await logins.is_revoked(session=session, jti="new")
     assert (await session.scalars(select(RevokedToken.jti))).all() == ["new"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -15,7 +16,7 @@ from handoff.escalation import escalate
 from handoff.events import conversation_channel
 from handoff.messages import messages_after
 from handoff.models import Agent, Conversation
-from handoff.queue import queue_position
+from handoff.queue import queue_position, recent_wait_s
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState as S
 from handoff.visitor_state import visitor_state
@@ -183,3 +184,21 @@ async def test_a_burst_of_drains_is_served_by_one_drainer_that_goes_round_again(
         fresh = await get_conversation(session=session, conversation_id=conv.id)
         assert fresh.state == S.ASSIGNED
     assert not auto.gate.running
+
+
+async def test_a_ticket_taken_later_is_no_queue_pickup_in_the_expected_wait(
+    session, bus, new_agent, queued
+) -> None:
+    ann = await new_agent("Ann")
+    picked, gave_up = await queued(2)
+    await agent_actions.take(session=session, bus=bus, conversation_id=picked.id, agent=ann)
+    await tickets.request_ticket(
+        session=session, bus=bus, conversation_id=gave_up.id, client_msg_id="t1", routing=MANUAL
+    )
+    # A day later an agent takes the ticket: that day is not a queue wait.
+    conv = await get_conversation(session=session, conversation_id=gave_up.id)
+    conv.queued_at = conv.queued_at - timedelta(days=1)
+    await session.commit()
+    await agent_actions.take(session=session, bus=bus, conversation_id=gave_up.id, agent=ann)
+    wait = await recent_wait_s(session=session)
+    assert wait is not None and wait < 60

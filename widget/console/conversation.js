@@ -24,6 +24,9 @@ function describeMeta(m) {
     parts.push(el("span", {}, "escalated: ", el("b", { textContent: spaced(meta.reason || "?") })));
   } else if (meta.kind === "transfer") {
     parts.push(el("span", { textContent: "transfer note" }));
+  } else if (meta.kind === "email_reply") { // handoff/mail_in.py: anyone with the address may write
+    const other = meta.from_ticket_address ? "" : " (not the ticket's address)";
+    parts.push(el("span", { textContent: `by e-mail from ${meta.from || "?"}${other}` }));
   }
   const runners = (meta.candidates || []).filter((c) => c.entry_id !== meta.entry_id);
   if (runners.length) {
