@@ -62,6 +62,8 @@ _PATTERNS: tuple[str, ...] = (
     rf"\b{_DE_WHO}\b.{{0,30}}\b(?:sprechen|reden|chatten|verbinden|verbunden)\b",
     r"\b(?:echten|echter|richtigen) (?:mensch|menschen|mitarbeiter|person)\b",
     r"\b(?:ich (?:will|mochte|moechte)|bitte)\b.{0,20}\b(?:menschen|mitarbeiter|berater)\b",
+    r"^\s*(?:einen? |den |die )?(?:menschen?|mitarbeiter(?:in)?|berater(?:in)?|kundenservice|"
+    r"kundendienst)(?: bitte| sofort| jetzt)+[\s.!?]*$",
     # Portuguese
     rf"\b(?:falar|conversar|contatar|contactar)\b.{{0,15}}\b(?:com\s+)?{_PT_WHO}\b",
     rf"\b(?:quero|preciso|gostaria de|me passa|me transfira|transfere)\b.{{0,25}}{_PT_WHO}\b",
@@ -69,8 +71,11 @@ _PATTERNS: tuple[str, ...] = (
     # Czech (diacritics stripped before matching)
     rf"\b(?:mluvit|hovorit|promluvit|spojit|spojte|prepojte|prepojit|chci)\b.{{0,25}}{_CS_WHO}\b",
     r"\b(?:zivy|skutecny|opravdovy) (?:clovek|operator)\b",
-    # Chinese
-    r"人工(?!智能|降雨|湖|合成)|真人|客服人员|转接客服|找客服|联系客服|和人(?:说话|聊|沟通)|跟人(?:说话|聊)|接线员|活人",
+    # Chinese, simplified and traditional ("人工" alone is a person, not 人工智能/人工智慧 AI,
+    # man-made leather or turf, or labour costs)
+    r"人工(?!智能|智慧|降雨|湖|合成|皮革|草|呼吸|授精|费|費|成本)|真人|客服人[员員]|"
+    r"[转轉]接客服|找客服|[联聯][系繫络絡]客服|[和跟]人(?:[说說]话|[说說]話|聊|[沟溝][通])|"
+    r"接[线線][员員]|活人",
     # Persian
     r"(?:با|به)\s*(?:یک\s*)?(?:انسان|آدم|شخص|نفر|اپراتور|کارشناس|پشتیبان|پشتیبانی|نماینده|اپراتور)"
     r".{0,20}(?:صحبت|حرف|گفتگو|تماس|وصل|ارتباط)",
@@ -101,7 +106,8 @@ def normalize(text: str) -> str:
 
 
 def is_human_request(text: str) -> bool:
-    """True when the visitor explicitly asks for a person (en, es, fr, de, pt, zh, cs, fa)."""
+    """True when the visitor explicitly asks for a person (en, es, fr, de, pt, zh-Hans, zh-Hant,
+    cs, fa: every language the widget speaks)."""
     folded = normalize(text)
     if _ASKS_WHAT_BOT_IS.search(folded) and not _REGEX.search(folded.split("?")[-1] or "-"):
         return False

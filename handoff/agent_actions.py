@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts, webhooks
 from handoff.bus import Bus
-from handoff.conversations import current_conversation, get_conversation
+from handoff.conversations import current_conversation, get_conversation, visitor_locale
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import author, conversation_channel
 from handoff.messages import announce, append_message
@@ -157,7 +157,12 @@ async def transfer(
             session=session,
             conversation_id=conv.id,
             sender=Sender.SYSTEM,
-            text=texts.text("agent.transferred", agent=agent.name, target=target.name),
+            text=texts.text(
+                "agent.transferred",
+                await visitor_locale(session=session, visitor_id=conv.visitor_id),
+                agent=agent.name,
+                target=target.name,
+            ),
             meta={
                 "kind": "transferred",
                 "from_agent_id": agent.id,
@@ -198,7 +203,11 @@ async def reopen(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=texts.text("agent.reopened", agent=agent.name),
+        text=texts.text(
+            "agent.reopened",
+            await visitor_locale(session=session, visitor_id=conv.visitor_id),
+            agent=agent.name,
+        ),
         meta={"kind": "reopened", "author": author(agent)},
     )
     await session.commit()
@@ -224,18 +233,19 @@ async def close(
     conv.move_to(S.CLOSED)
     conv.closed_at = utcnow()
     await solve_with_conversation(session=session, conversation_id=conv.id)
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
     closed = await append_message(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=texts.text("agent.closed", agent=agent.name),
+        text=texts.text("agent.closed", locale, agent=agent.name),
         meta={"kind": "closed"},
     )
     rating_request = await append_message(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=texts.text("rating.request"),
+        text=texts.text("rating.request", locale),
         meta={"kind": "rating_request"},
     )
     await webhooks.emit(session, "conversation.closed", lambda: webhooks.conversation_data(

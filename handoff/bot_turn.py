@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Action, Brain, Decision, Reason
 from handoff import texts
 from handoff.bus import Bus
-from handoff.conversations import get_conversation
+from handoff.conversations import get_conversation, visitor_locale
 from handoff.errors import Invalid
 from handoff.escalation import escalate
 from handoff.messages import Posted, announce, append_message, store_client_message
@@ -52,8 +52,12 @@ async def bot_turn(
     stored: Stored,
     text: str,
     routing: Routing,
+    locale: str | None = None,
 ) -> Decision | None:
     """Let the bot answer the visitor message just stored, if it is still the last word.
+
+    `locale` is the one the visitor's socket said in its hello (no query for it here, on
+    every question); the bot's own sentence ("did you mean") is written in it.
 
     Also right for a resend: if the first attempt was stored by a replica that died before
     the bot answered, the message is still the last word and gets its answer now. No
@@ -88,7 +92,7 @@ async def bot_turn(
             "score": score,
             "language": decision.language,
         }
-        said = (texts.text("bot.clarify"), meta, True)
+        said = (texts.text("bot.clarify", locale), meta, True)
     if said is not None:
         # Stored only while the chat is still with the bot and the question still the last
         # word: a person who took over meanwhile is never talked over, a resend answered once.
@@ -156,12 +160,17 @@ async def choose_option(
     if entry_id is not None and entry is None:
         raise Invalid(f"unknown entry {entry_id!r}")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
+    if entry is not None:
+        chose = entry.question
+    else:
+        locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
+        chose = texts.text("visitor.none_of_these", locale)
     posted = await store_client_message(
         session=session,
         bus=bus,
         conv=conv,
         sender=Sender.VISITOR,
-        text=entry.question if entry is not None else texts.text("visitor.none_of_these"),
+        text=chose,
         client_msg_id=client_msg_id,
         meta={"kind": "choice", "entry_id": entry_id},
     )

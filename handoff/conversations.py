@@ -62,3 +62,8 @@ async def list_conversations(
     if agent_id is not None:
         query = query.where(Conversation.assigned_agent_id == agent_id)
     return (await session.scalars(query.order_by(Conversation.queued_at, Conversation.id))).all()
+
+
+async def visitor_locale(*, session: AsyncSession, visitor_id: int) -> str | None:
+    """The locale the visitor's widget said in its hello (what handoff/texts.py writes in)."""
+    return await session.scalar(select(Visitor.locale).where(Visitor.id == visitor_id))

@@ -14,10 +14,10 @@ from bot import Reason
 from handoff import texts, webhooks
 from handoff.agents import online_agents
 from handoff.bus import Bus
-from handoff.conversations import get_conversation
+from handoff.conversations import get_conversation, visitor_locale
 from handoff.messages import Posted, announce, append_message, store_client_message
 from handoff.models import Conversation, Sender, utcnow
-from handoff.queue import queue_position
+from handoff.queue import queue_joined
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState
 from handoff.tickets import Why, open_ticket, promise
@@ -43,17 +43,17 @@ async def escalate(
         else []
     )
     conv.escalation_reason = str(reason)
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
     if agents:
         conv.move_to(S.QUEUED)
         conv.queued_at = now
         await session.flush()
-        position = await queue_position(session=session, conv=conv)
-        said = texts.text("queue.joined", position=position)
+        said = await queue_joined(session=session, conv=conv, locale=locale)
     else:
         conv.move_to(S.TICKET)
         ticket = await open_ticket(session=session, conv=conv, routing=routing, now=now)
         why = Why.NOBODY_ONLINE if is_open else Why.CLOSED_NOW
-        said = promise(routing=routing, ticket=ticket, why=why)
+        said = promise(routing=routing, ticket=ticket, why=why, locale=locale)
     meta = dict(bot_meta or {}, kind="escalate", reason=str(reason))
     msg = await append_message(
         session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=said, meta=meta
@@ -81,7 +81,10 @@ async def request_human(
         bus=bus,
         conv=conv,
         sender=Sender.VISITOR,
-        text=texts.text("visitor.asked_for_human"),
+        text=texts.text(
+            "visitor.asked_for_human",
+            await visitor_locale(session=session, visitor_id=conv.visitor_id),
+        ),
         client_msg_id=client_msg_id,
         meta={"kind": "handoff"},
     )

@@ -90,16 +90,18 @@ async def rate(
     return rating
 
 
-def render_transcript(conv: Conversation, messages: list[Message]) -> str:
-    """Plain-text transcript as the visitor saw it (no private notes)."""
-    lines = [texts.text("transcript.heading", conversation_id=conv.id), ""]
+def render_transcript(
+    conv: Conversation, messages: list[Message], locale: str | None = None
+) -> str:
+    """Plain-text transcript as the visitor saw it (no private notes), in their locale."""
+    lines = [texts.text("transcript.heading", locale, conversation_id=conv.id), ""]
     for msg in messages:
         author = (msg.meta or {}).get("author") or {}
         who = {
-            Sender.VISITOR: texts.text("transcript.you"),
-            Sender.BOT: texts.text("transcript.bot"),
-            Sender.AGENT: author.get("name") or texts.text("transcript.agent"),
+            Sender.VISITOR: texts.text("transcript.you", locale),
+            Sender.BOT: texts.text("transcript.bot", locale),
+            Sender.AGENT: author.get("name") or texts.text("transcript.agent", locale),
             Sender.SYSTEM: "—",
         }.get(Sender(msg.sender), str(msg.sender))
-        lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.text}")
+        lines.append(f"[{texts.message_time(msg.created_at, locale)}] {who}: {msg.text}")
     return "\n".join(lines) + "\n"

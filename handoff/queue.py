@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import texts
 from handoff.bus import Bus
 from handoff.events import conversation_channel, state_event
 from handoff.models import Conversation, Ticket
@@ -78,6 +79,17 @@ def estimated_wait_s(median_wait_s: float | None, position: int | None) -> int |
         return None
     # Everyone ahead was waiting too: each place in the line costs about one median pickup.
     return round(median_wait_s * position)
+
+
+async def queue_joined(*, session: AsyncSession, conv: Conversation, locale: str | None) -> str:
+    """What a visitor who just joined the queue reads: their place, and the usual wait."""
+    position = await queue_position(session=session, conv=conv)
+    said = texts.text("queue.joined", locale, position=position)
+    wait_s = estimated_wait_s(await recent_wait_s(session=session), position)
+    if wait_s is None:
+        return said  # no pickups yet to learn the wait from: no number we would have to invent
+    minutes = max(1, round(wait_s / 60))
+    return texts.sentences(locale, said, texts.text("queue.wait", locale, count=minutes))
 
 
 async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import texts, webhooks
 from handoff.agents import PRESENCE_TIMEOUT_S, online_agents
 from handoff.bus import Bus
-from handoff.conversations import get_conversation
+from handoff.conversations import get_conversation, visitor_locale
 from handoff.errors import Conflict
 from handoff.events import author
 from handoff.hours import BusinessHours, LiveHours
@@ -179,7 +179,11 @@ async def assign(
         session=session,
         conversation_id=conversation_id,
         sender=Sender.SYSTEM,
-        text=texts.text("agent.joined", agent=agent.name),
+        text=texts.text(
+            "agent.joined",
+            await visitor_locale(session=session, visitor_id=conv.visitor_id),
+            agent=agent.name,
+        ),
         meta={"kind": "assigned", "author": author(agent)},
     )
     await webhooks.emit(session, "conversation.assigned", lambda: webhooks.conversation_data(

@@ -12,13 +12,14 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import agents, audit, texts
+from handoff import agents, audit
 from handoff.bus import Bus
+from handoff.conversations import visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, LOGINS_CHANNEL, logins_ended_event
 from handoff.messages import announce, append_message
 from handoff.models import Agent, AgentPresence, AgentStatus, Conversation, Message, Sender, utcnow
-from handoff.queue import publish_queue_positions, queue_position
+from handoff.queue import publish_queue_positions, queue_joined
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState
 
@@ -213,12 +214,12 @@ async def _requeue_chats(
         conv.assigned_agent_id = None
         conv.queued_at = conv.queued_at or utcnow()
         await session.flush()
-        position = await queue_position(session=session, conv=conv)
+        locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
         msg = await append_message(
             session=session,
             conversation_id=conv.id,
             sender=Sender.SYSTEM,
-            text=texts.text("queue.joined", position=position),
+            text=await queue_joined(session=session, conv=conv, locale=locale),
             meta={"kind": "requeued", "from_agent_id": agent.id},
         )
         out.append((conv, msg))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from handoff import texts, webhooks
 from handoff.bus import Bus
-from handoff.conversations import get_conversation, ticket_for
+from handoff.conversations import get_conversation, ticket_for, visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import author
 from handoff.hours import LiveHours
@@ -65,17 +65,18 @@ def promised_reply(*, routing: Routing, now: datetime) -> datetime:
     return opening
 
 
-def promise(*, routing: Routing, ticket: Ticket, why: Why) -> str:
-    """The honest promise the visitor reads when their chat becomes a ticket (in the admin's
-    wording when they saved one)."""
+def promise(*, routing: Routing, ticket: Ticket, why: Why, locale: str | None = None) -> str:
+    """The honest promise the visitor reads when their chat becomes a ticket, in their locale
+    (in the admin's wording when they saved one, its time still formatted for the visitor)."""
     assert ticket.reply_by is not None
     wording = routing.hours.promise if isinstance(routing.hours, LiveHours) else None
     return texts.custom_text(
         "ticket.opened",
         wording,
-        why=texts.text(f"ticket.why.{why}"),
+        locale,
+        why=texts.text(f"ticket.why.{why}", locale),
         ticket_id=ticket.id,
-        when=texts.local_time(ticket.reply_by, routing.hours.timezone),
+        when=texts.local_time(ticket.reply_by, routing.hours.timezone, locale),
     )
 
 
@@ -145,12 +146,13 @@ async def request_ticket(
         return Posted(MessageRow.of(earlier), duplicate=True)
     if conv.state != S.QUEUED:
         raise Conflict(f"conversation {conversation_id} is {conv.state}, not waiting in the queue")
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
     posted = await store_client_message(
         session=session,
         bus=bus,
         conv=conv,
         sender=Sender.VISITOR,
-        text=texts.text("visitor.email_instead"),
+        text=texts.text("visitor.email_instead", locale),
         client_msg_id=client_msg_id,
         meta={"kind": "request_ticket"},
     )
@@ -173,7 +175,7 @@ async def request_ticket(
         session=session,
         conversation_id=conv.id,
         sender=Sender.SYSTEM,
-        text=promise(routing=routing, ticket=ticket, why=Why.AS_ASKED),
+        text=promise(routing=routing, ticket=ticket, why=Why.AS_ASKED, locale=locale),
         meta={"kind": "ticket", "ticket_id": ticket.id},
     )
     await session.commit()
@@ -218,6 +220,7 @@ async def reply_to_ticket(
         await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
     email = ticket.email
     ticket_id = ticket.id
+    locale = await visitor_locale(session=session, visitor_id=conv.visitor_id) if email else None
     await session.commit()
     await announce(session=session, bus=bus, conv=conv, state=False)
     if email:
@@ -227,9 +230,9 @@ async def reply_to_ticket(
             reply_to=await reply_to_for(
                 session=session, domain=mail.reply_domain, ticket_id=ticket_id
             ),
-            subject=texts.text("mail.ticket_reply.subject", ticket_id=ticket_id),
+            subject=texts.text("mail.ticket_reply.subject", locale, ticket_id=ticket_id),
             body=texts.text(
-                "mail.ticket_reply.body", agent=agent.name, ticket_id=ticket_id, text=text
+                "mail.ticket_reply.body", locale, agent=agent.name, ticket_id=ticket_id, text=text
             ),
         )
     return posted

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
+from handoff.conversations import visitor_locale
 from handoff.errors import Conflict, Forbidden, TryLater
 from handoff.feedback import render_transcript
 from handoff.mail import MailConfig, normalised_address, send_mail
@@ -59,8 +60,9 @@ async def email_transcript(
 ) -> str:
     """Mail the conversation's transcript to the visitor's own address; returns it normalised."""
     to = normalised_address(email)
+    locale = await visitor_locale(session=session, visitor_id=visitor_id)
     if to.lower() not in await confirmed_addresses(session=session, visitor_id=visitor_id):
-        raise Forbidden(texts.text("transcript.not_confirmed"))
+        raise Forbidden(texts.text("transcript.not_confirmed", locale))
     # One request at a time per conversation (PostgreSQL; SQLite writers queue anyway).
     conv = await session.scalar(
         select(Conversation)
@@ -81,7 +83,7 @@ async def email_transcript(
     )
     if last_sent is not None:
         wait = (last_sent + period - now).total_seconds()
-        raise TranscriptLimited(texts.text("transcript.already_sent", email=to), wait)
+        raise TranscriptLimited(texts.text("transcript.already_sent", locale, email=to), wait)
     used, oldest = (
         await session.execute(
             select(func.count(), func.min(SentMail.sent_at)).where(
@@ -91,7 +93,7 @@ async def email_transcript(
     ).one()
     if used >= limits.budget_per_hour:
         wait = (oldest + BUDGET_WINDOW - now).total_seconds() if oldest else 60
-        raise TranscriptLimited(texts.text("transcript.budget"), wait)
+        raise TranscriptLimited(texts.text("transcript.budget", locale), wait)
     record = SentMail(kind=TRANSCRIPT, conversation_id=conv.id, address=to, sent_at=now)
     session.add(record)
     messages = list(
@@ -110,8 +112,8 @@ async def email_transcript(
         reply_to=reply_to,
         config=mail,
         to=to,
-        subject=texts.text("mail.transcript.subject", conversation_id=conv.id),
-        body=render_transcript(conv, messages),
+        subject=texts.text("mail.transcript.subject", locale, conversation_id=conv.id),
+        body=render_transcript(conv, messages, locale),
     )
     if not sent:
         await session.execute(delete(SentMail).where(SentMail.id == record.id))

@@ -310,7 +310,7 @@ async def leave_email(
         session=session,
         conversation_id=conversation_id,
         sender=Sender.SYSTEM,
-        text=texts.text("email.saved", email=normalised),
+        text=texts.text("email.saved", visitor.locale, email=normalised),
         meta={"kind": "email"},
     )
     await session.commit()

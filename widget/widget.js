@@ -29,13 +29,13 @@ const LOOK_WAIT_MS = 1500; // the saved look usually arrives well before; never 
 function main() {
   const config = readConfig(script, window);
   const { locale } = config;
-  const T = textsFor(locale, config.strings);
+  const T = textsFor(config.lang, config.strings);
   // One chatdesk server's keys on the site; the admin's preview keeps apart from real visits.
   const prefix = (config.preview ? "chatdesk-preview:" : "chatdesk:") + config.root + ":";
   const store = openStore(window, "localStorage", prefix); // every page of the site
   const tabStore = openStore(window, "sessionStorage", prefix); // this tab
   const base = config.root + "/"; // relative links and avatars resolve against the server
-  const ui = buildPanel({ T, theme: themeFrom(config), title: config.title, greeting: config.greeting });
+  const ui = buildPanel({ T, theme: themeFrom(config), title: config.title, greeting: config.greeting, dir: config.dir, lang: config.lang });
   // The look saved in the admin console, under the page's own values (a preview shows its draft).
   const looked = config.preview ? Promise.resolve()
     : fetchSavedLook(config, (...a) => window.fetch(...a)).then((saved) => applyLook(ui, T, lookFrom(config, saved)));

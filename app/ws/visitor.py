@@ -41,9 +41,10 @@ router = APIRouter()
 class VisitorSocket:
     """One visitor's socket after hello: who they are and the conversation they are in."""
 
-    def __init__(self, conn: Connection, visitor_id: int) -> None:
+    def __init__(self, conn: Connection, visitor_id: int, locale: str | None = None) -> None:
         self.conn = conn
         self.visitor_id = visitor_id
+        self.locale = locale  # the hello's: the bot's own sentences are written in it
         self.conversation_id = 0  # set by the first welcome
         self.settings = conn.app.state.settings
         self.routing: Routing = conn.app.state.routing
@@ -131,6 +132,7 @@ class VisitorSocket:
             stored=stored,
             text=frame.text,
             routing=self.routing,
+            locale=self.locale,
         )
 
     async def on_choice(self, session: AsyncSession, frame: Choice) -> None:
@@ -333,6 +335,6 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
     caught_up = resumed.new_conversation or (
         conv.id == named and conv.last_seq <= resumed.after_seq
     )
-    socket = VisitorSocket(conn, resumed.visitor_id)
+    socket = VisitorSocket(conn, resumed.visitor_id, hello.locale)
     await socket.welcome(conv.id, resumed.after_seq, resumed.state, caught_up=caught_up)
     return socket

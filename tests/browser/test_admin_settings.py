@@ -71,7 +71,7 @@ async def test_admin_closes_today_and_the_next_escalation_is_a_ticket(
     await shop.locator("chatdesk-widget .hum").click()
     promise = bubbles(shop, "system").last
     await expect(promise).to_contain_text("We're closed at the moment")
-    await expect(promise).to_contain_text("09:00 (UTC)")
+    await expect(promise).to_contain_text("9:00\u202fAM (Coordinated Universal Time)")
     await shop.screenshot(path=str(artifacts / "admin-settings-ticket.png"))
     await context.close()
     await console.close()

@@ -18,6 +18,8 @@ from tests.conftest import Server, make_settings, run_server, seed_kb
 from tests.e2e.test_privacy import admin_token
 from tests.scale.conftest import REDIS_URL, redis_up
 
+AT_NINE = "9:00\u202fAM (Coordinated Universal Time)"  # the promise, as Babel writes it in English
+
 HOURS, WIDGET = "/api/admin/settings/hours", "/api/admin/settings/widget"
 
 
@@ -56,12 +58,12 @@ async def test_saved_hours_turn_the_next_escalation_into_a_ticket(server: Server
             assert hours["open_now"] is False and hours["next_opening"] is not None
 
             state, said = await escalation(server)
-            assert state == "ticket" and "closed" in said and "09:00 (UTC)" in said
+            assert state == "ticket" and "closed" in said and AT_NINE in said
 
             r = await http.put(WIDGET, json={"ticket_promise": "Ticket {ticket_id}: by {when}."})
             assert r.status_code == 200, r.text
             state, said = await escalation(server)
-            assert said.startswith("Ticket ") and said.endswith("09:00 (UTC).")
+            assert said.startswith("Ticket ") and said.endswith(AT_NINE + ".")
 
             r = await http.delete(HOURS)
             assert r.json()["source"] == "environment" and r.json()["open_now"] is True

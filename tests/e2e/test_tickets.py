@@ -70,7 +70,7 @@ async def test_after_hours_ticket_reply_reaches_widget_and_mailbox(
     cid = welcome["conversation_id"]
     await client.send({"type": "handoff", "client_msg_id": "h1"})
     promise = await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "system")
-    assert "closed" in promise["text"] and "09:00" in promise["text"]
+    assert "closed" in promise["text"] and "9:00\u202fAM" in promise["text"]  # Babel, en
     state = await client.expect_type("state", state="ticket")
     assert datetime.fromisoformat(state["ticket"]["reply_by"]) == opening
     await client.send({"type": "email", "email": "dana@example.com"})

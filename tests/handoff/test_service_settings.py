@@ -193,7 +193,8 @@ async def test_saved_hours_and_promise_reach_the_next_escalation_at_once(
     assert second.state == S.TICKET
     [said] = [e["text"] for e in visitor.events("message")]
     why = texts.text("ticket.why.closed_now")
-    assert said.startswith(f"{why}. Ticket ") and "we answer by" in said and "09:00 (UTC)" in said
+    assert said.startswith(f"{why}. Ticket ") and "we answer by" in said
+    assert "9:00\u202fAM (Coordinated Universal Time)" in said
 
     # Reset: our own wording again.
     await service_settings.reset(

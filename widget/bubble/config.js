@@ -1,5 +1,6 @@
 // The embedding site's options: data-* attributes on the <script> tag, or
 // window.chatdeskConfig = {...} set before it (docs/protocol.md "Embedding the widget").
+import { pickLocale } from "./texts.js";
 
 /**
  * script: the widget's own <script> element (document.currentScript, read while it runs);
@@ -14,16 +15,23 @@ export function readConfig(script, win) {
   const base = new URL(opt("url", "chatdeskUrl", "") || (script && script.src) || "/", win.location.href);
   const root = (base.origin + base.pathname.replace(/widget\.js$/, "")).replace(/\/+$/, "");
 
+  // The site's language if we speak it, else the browser's best one we do (texts.js).
+  const nav = win.navigator || {};
+  const picked = pickLocale(opt("locale", "", null), nav.languages || (nav.language ? [nav.language] : []));
+  const position = opt("position", "", null);
+
   return {
     root,
     wsUrl: root.replace(/^http/, "ws") + "/ws/visitor",
-    locale: opt("locale", "", win.navigator.language || "en"),
+    locale: picked.locale, // sent in hello (the server writes in it) and formats dates
+    lang: picked.lang, // the texts.js language shown
+    dir: picked.dir, // rtl mirrors the panel, and the launcher unless the site placed it
     strings: cfg.strings || {}, // a site's own wording, per key of texts.js
     title: opt("title", "", null),
     greeting: opt("greeting", "", null),
     color: opt("color", "", null),
     textColor: opt("textColor", "textColor", null),
-    side: opt("position", "", "right") === "left" ? "left" : "right",
+    side: position === "left" || position === "right" ? position : picked.dir === "rtl" ? "left" : "right",
     soundDefault: opt("sound", "", "off") === "on",
     identity: () => parseIdentity(opt("identity", "identity", null)),
     // The page's ?query and #fragment reach agents only when the site says so (they carry

@@ -39,7 +39,9 @@ export function createMessageLog({ ui, T, session, base, locale }) {
       el.append(who);
     }
     // A bot answer may hold a list: a <div>, since a <p> cannot hold one.
-    const body = h(r.sender === "bot" ? "div" : "p", "b");
+    // dir=auto: each message reads in its own direction (Persian in an English bubble, a Latin
+    // product name in a Persian one), whatever the panel's.
+    const body = h(r.sender === "bot" ? "div" : "p", "b", null, { dir: "auto" });
     if (r.sender === "bot") renderAnswer(body, r.text, document); else body.textContent = r.text;
     el.append(body);
     if (r.sender !== "system") {
@@ -72,7 +74,7 @@ export function createMessageLog({ ui, T, session, base, locale }) {
       for (const b of box.querySelectorAll("button")) b.disabled = true;
       showOwn(session.choose(entry, label));
     };
-    for (const o of r.meta.options) if (o && o.question) box.append(btn(o.question, "", () => pick(o.entry_id, o.question)));
+    for (const o of r.meta.options) if (o && o.question) box.append(btn(o.question, "", () => pick(o.entry_id, o.question), { dir: "auto" }));
     box.append(btn(T.none, "", () => pick(null, T.none)));
     return box;
   }

@@ -21,11 +21,12 @@ const MARKUP = `
  <div class="acts"><button class="hum" type="button"></button></div>
 </section>`;
 
-/** Build the element (not yet in the page); returns it with its parts by name. */
-export function buildPanel({ T, theme, title, greeting }) {
+/** Build the element (not yet in the page); returns it with its parts by name. `dir` "rtl"
+ * mirrors the whole bubble (the launcher's side is theme.side); `lang` is the texts' language. */
+export function buildPanel({ T, theme, title, greeting, dir = "ltr", lang = "en" }) {
   const host = document.createElement("chatdesk-widget");
   const shadow = host.attachShadow({ mode: "open" });
-  const w = h("div", "w");
+  const w = h("div", "w", null, { dir, lang });
   w.innerHTML = MARKUP;
   const style = h("style", "", stylesheet(theme));
   shadow.append(style, w);
@@ -38,7 +39,11 @@ export function buildPanel({ T, theme, title, greeting }) {
     human: $(".hum"), sound: $(".snd"), closeBtn: $(".x"),
   };
   ui.title.textContent = title ?? T.title;
+  ui.panel.setAttribute("dir", dir);
   ui.panel.setAttribute("aria-labelledby", "cd-title");
+  // A site's own title and greeting may be in any language: each reads in its own direction.
+  ui.title.setAttribute("dir", "auto");
+  ui.greeting.setAttribute("dir", "auto");
   ui.greeting.textContent = greeting ?? T.greeting;
   $("label.sr").textContent = T.label;
   ui.input.placeholder = T.placeholder;

@@ -30,7 +30,7 @@ export function stylesheet({ primary, onPrimary, side }) {
   return `
 :host{all:initial!important;display:block!important;position:static!important;--p:${primary}!important;--op:${onPrimary}!important}
 *{box-sizing:border-box}
-.w{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1d2330;letter-spacing:normal;text-align:left}
+.w{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1d2330;letter-spacing:normal;text-align:start}
 .sr{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 button,input,textarea{font:inherit;color:inherit;margin:0}
 button{cursor:pointer;border-radius:8px;border:1px solid var(--p);background:#fff;color:#1d2330;padding:6px 12px;min-height:36px}
@@ -42,7 +42,7 @@ button:disabled{cursor:default;opacity:.6}
 .badge{position:absolute;top:-4px;${side === "right" ? "left" : "right"}:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#b3261e;color:#fff;font-size:13px;font-weight:700;line-height:22px;text-align:center}
 .panel{position:fixed;${side}:20px;bottom:92px;width:380px;height:620px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:14px;box-shadow:0 8px 40px rgba(0,0,0,.28);overflow:hidden;z-index:2147483001}
 .panel[hidden]{display:none}
-header{background:var(--p);color:var(--op);padding:10px 10px 10px 16px;display:flex;align-items:center;gap:6px}
+header{background:var(--p);color:var(--op);padding:10px;padding-inline-start:16px;display:flex;align-items:center;gap:6px}
 header .t{flex:1;min-width:0}
 h2{font-size:17px;margin:0;font-weight:700}
 .conn{font-size:13px;margin:0}
@@ -56,8 +56,8 @@ header :focus-visible{outline-color:var(--op)}
 .m{margin:8px 0;display:flex;flex-direction:column;align-items:flex-start;max-width:100%}
 .m .b{max-width:85%;padding:8px 12px;border-radius:14px;background:#eef0f4;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;margin:0}
 .m.visitor{align-items:flex-end}
-.m.visitor .b{background:var(--p);color:var(--op);border-bottom-right-radius:4px}
-.m.bot .b,.m.agent .b{border-bottom-left-radius:4px}
+.m.visitor .b{background:var(--p);color:var(--op);border-end-end-radius:4px}
+.m.bot .b,.m.agent .b{border-end-start-radius:4px}
 .m.system{align-items:center;text-align:center}
 .m.system .b{background:none;color:#4a5261;font-size:14px;padding:2px 8px;max-width:100%}
 .b a{color:#1a45b0;text-decoration:underline}
@@ -65,7 +65,7 @@ header :focus-visible{outline-color:var(--op)}
 .av{width:24px;height:24px;border-radius:50%;object-fit:cover;background:#4a5261;color:#fff;font-size:11px;display:inline-flex;align-items:center;justify-content:center;flex:none}
 .ft{font-size:12px;color:#4a5261;margin-top:2px}
 .opts,.fb{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px;align-items:center;font-size:14px}
-.opts button{text-align:left}
+.opts button{text-align:start}
 .greet .b{background:#eef0f4}
 .typing{min-height:20px;padding:0 16px;font-size:13px;color:#4a5261}
 .extra:empty{display:none}
@@ -85,7 +85,7 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
 .stars input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
 .rate textarea{flex-basis:100%;min-height:44px}
 .comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #dde1e8;align-items:flex-end}
-.comp textarea{flex:1;resize:none;height:42px;max-height:120px;line-height:1.4}
+.comp textarea{unicode-bidi:plaintext;flex:1;resize:none;height:42px;max-height:120px;line-height:1.4}
 .acts{display:flex;justify-content:center;padding:0 12px 10px}
 .acts button{border:0;background:none;color:#1a45b0;text-decoration:underline;min-height:32px}
 .acts[hidden],[hidden]{display:none!important}

@@ -5,6 +5,7 @@ import { renderAnswer } from "../bubble/format.js";
 import { SeqTracker } from "../shared/protocol.js";
 import { syncNoteMode } from "./composer.js";
 import { $, el, fmtDate, fmtTime, showError } from "./dom.js";
+import { languageLabel } from "./language.js";
 
 const TYPING_SHOW_MS = 5000; // hide the visitor's typing line when they go quiet this long
 const STARS = 5;
@@ -155,7 +156,7 @@ export function createConversation({ api, socket, auth, roster, onOpened }) {
   function renderProfile(v, c, ctx) {
     const dl = $("profile");
     dl.textContent = "";
-    const rows = [...identityRows(v), ["Page", v.page_url], ["Locale", v.locale],
+    const rows = [...identityRows(v), ["Page", v.page_url], ["Language", languageLabel(v.locale)],
       ["First seen", fmtDate(v.created_at)], ["Escalation", spaced(c.escalation_reason)]];
     if (ctx.ticket) {
       rows.push(["Ticket", `#${ctx.ticket.id} · ${ctx.ticket.status}`]);

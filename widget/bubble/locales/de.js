@@ -1,0 +1,21 @@
+// German: every key of texts.js's English, in the same {placeholders}.
+export const de = {
+  title: "Chatten Sie mit uns", open: "Chat öffnen", unread: "{n} ungelesen", close: "Chat schließen",
+  greeting: "Hallo! Fragen Sie uns einfach. Ein Mensch ist immer nur einen Klick entfernt.",
+  placeholder: "Ihre Nachricht…", label: "Ihre Nachricht", send: "Senden",
+  human: "Mit einem Menschen sprechen", helpful: "War das hilfreich?", yes: "Ja", no: "Nein",
+  thanks: "Danke für Ihr Feedback!", none: "Nichts davon", you: "Sie", bot: "Assistent",
+  sending: "Wird gesendet…", sent: "Gesendet", failed: "Nicht gesendet", log: "Nachrichten",
+  queue: "Sie sind Nummer {n} in der Warteschlange.", wait: "Geschätzte Wartezeit: etwa {m} Min.",
+  waitSoon: "Geschätzte Wartezeit: unter einer Minute.", instead: "Lieber per E-Mail",
+  assigned: "Sie chatten mit {name}.", typing: "{name} schreibt…",
+  ticket: "Ein Mensch antwortet {when}. Sie sehen die Antwort hier und per E-Mail, wenn Sie Ihre Adresse angeben.",
+  by: "bis {time}", soon: "bald", email: "Ihre E-Mail-Adresse", save: "Speichern",
+  emailBad: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+  closed: "Dieser Chat ist beendet.", rate: "Wie war der Chat?", star: "{n} von 5 Sternen",
+  comment: "Kommentar (optional)", rateSend: "Bewertung senden", rated: "Danke für Ihre Bewertung!",
+  transcript: "Verlauf per E-Mail senden", transcriptSent: "Wir haben den Verlauf an {email} gesendet.",
+  offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
+  connecting: "Verbinde…", online: "Online", sound: "Tonsignale",
+  tooLong: "Die Nachricht ist zu lang.", newChat: "Schreiben Sie, um einen neuen Chat zu beginnen.",
+};

@@ -1,0 +1,21 @@
+// Spanish: every key of texts.js's English, in the same {placeholders}.
+export const es = {
+  title: "Hable con nosotros", open: "Abrir chat", unread: "Sin leer: {n}", close: "Cerrar chat",
+  greeting: "¡Hola! Pregúntenos lo que quiera. Siempre puede hablar con una persona con un solo clic.",
+  placeholder: "Escriba su mensaje…", label: "Su mensaje", send: "Enviar",
+  human: "Hablar con una persona", helpful: "¿Le ha resultado útil?", yes: "Sí", no: "No",
+  thanks: "¡Gracias por su opinión!", none: "Ninguna de estas", you: "Usted", bot: "Asistente",
+  sending: "Enviando…", sent: "Enviado", failed: "No enviado", log: "Mensajes",
+  queue: "Es el número {n} en la cola.", wait: "Espera estimada: unos {m} min.",
+  waitSoon: "Espera estimada: menos de un minuto.", instead: "Prefiero un correo",
+  assigned: "Está hablando con {name}.", typing: "{name} está escribiendo…",
+  ticket: "Una persona le responderá {when}. Verá la respuesta aquí, y por correo si nos deja su dirección.",
+  by: "antes del {time}", soon: "pronto", email: "Su correo electrónico", save: "Guardar",
+  emailBad: "Introduzca una dirección de correo válida.",
+  closed: "Este chat ha terminado.", rate: "¿Qué tal ha ido el chat?", star: "{n} de 5 estrellas",
+  comment: "Comentario (opcional)", rateSend: "Enviar valoración", rated: "¡Gracias por su valoración!",
+  transcript: "Enviarme esta conversación por correo", transcriptSent: "Hemos enviado la conversación a {email}.",
+  offline: "Sin conexión: los mensajes se enviarán cuando vuelva a estar en línea.",
+  connecting: "Conectando…", online: "En línea", sound: "Avisos sonoros",
+  tooLong: "El mensaje es demasiado largo.", newChat: "Escriba un mensaje para empezar un nuevo chat.",
+};

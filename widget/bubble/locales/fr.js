@@ -1,0 +1,21 @@
+// French: every key of texts.js's English, in the same {placeholders}.
+export const fr = {
+  title: "Discutons", open: "Ouvrir le chat", unread: "Non lus : {n}", close: "Fermer le chat",
+  greeting: "Bonjour ! Posez-nous vos questions. Une personne est toujours à un clic.",
+  placeholder: "Votre message…", label: "Votre message", send: "Envoyer",
+  human: "Parler à une personne", helpful: "Cette réponse vous a-t-elle aidé ?", yes: "Oui", no: "Non",
+  thanks: "Merci pour votre retour !", none: "Aucune de ces réponses", you: "Vous", bot: "Assistant",
+  sending: "Envoi…", sent: "Envoyé", failed: "Non envoyé", log: "Messages",
+  queue: "Vous êtes en position {n} dans la file d'attente.", wait: "Attente estimée : environ {m} min.",
+  waitSoon: "Attente estimée : moins d'une minute.", instead: "Plutôt par e-mail",
+  assigned: "Vous discutez avec {name}.", typing: "{name} écrit…",
+  ticket: "Une personne vous répondra {when}. Vous verrez la réponse ici, et par e-mail si vous laissez votre adresse.",
+  by: "d'ici le {time}", soon: "bientôt", email: "Votre adresse e-mail", save: "Enregistrer",
+  emailBad: "Veuillez saisir une adresse e-mail valide.",
+  closed: "Ce chat est terminé.", rate: "Comment s'est passé ce chat ?", star: "{n} étoiles sur 5",
+  comment: "Commentaire (facultatif)", rateSend: "Envoyer la note", rated: "Merci pour votre note !",
+  transcript: "M'envoyer cette conversation par e-mail", transcriptSent: "Nous avons envoyé la conversation à {email}.",
+  offline: "Hors ligne : les messages partiront dès votre retour en ligne.",
+  connecting: "Connexion…", online: "En ligne", sound: "Notifications sonores",
+  tooLong: "Ce message est trop long.", newChat: "Écrivez un message pour commencer un nouveau chat.",
+};

@@ -1,0 +1,21 @@
+// Portuguese: every key of texts.js's English, in the same {placeholders}.
+export const pt = {
+  title: "Fale conosco", open: "Abrir chat", unread: "Não lidas: {n}", close: "Fechar chat",
+  greeting: "Olá! Pergunte o que quiser. Uma pessoa está sempre a um clique de distância.",
+  placeholder: "Digite sua mensagem…", label: "Sua mensagem", send: "Enviar",
+  human: "Falar com uma pessoa", helpful: "Isto ajudou?", yes: "Sim", no: "Não",
+  thanks: "Obrigado pelo seu feedback!", none: "Nenhuma destas", you: "Você", bot: "Assistente",
+  sending: "Enviando…", sent: "Enviada", failed: "Não enviada", log: "Mensagens",
+  queue: "Você é o número {n} na fila.", wait: "Espera estimada: cerca de {m} min.",
+  waitSoon: "Espera estimada: menos de um minuto.", instead: "Prefiro por e-mail",
+  assigned: "Você está conversando com {name}.", typing: "{name} está digitando…",
+  ticket: "Uma pessoa vai responder {when}. Você verá a resposta aqui, e por e-mail se deixar seu endereço.",
+  by: "até {time}", soon: "em breve", email: "Seu e-mail", save: "Salvar",
+  emailBad: "Digite um endereço de e-mail válido.",
+  closed: "Este chat foi encerrado.", rate: "Como foi o chat?", star: "{n} de 5 estrelas",
+  comment: "Comentário (opcional)", rateSend: "Enviar avaliação", rated: "Obrigado pela sua avaliação!",
+  transcript: "Enviar esta conversa por e-mail", transcriptSent: "Enviamos a conversa para {email}.",
+  offline: "Sem conexão: as mensagens serão enviadas quando você voltar a ficar online.",
+  connecting: "Conectando…", online: "Online", sound: "Notificações sonoras",
+  tooLong: "A mensagem é longa demais.", newChat: "Escreva uma mensagem para começar um novo chat.",
+};

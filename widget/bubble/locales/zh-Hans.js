@@ -1,0 +1,21 @@
+// Chinese (simplified): every key of texts.js's English, in the same {placeholders}.
+export const zhHans = {
+  title: "在线客服", open: "打开聊天", unread: "{n} 条未读", close: "关闭聊天",
+  greeting: "您好！有什么问题尽管问。随时可以一键转接人工客服。",
+  placeholder: "输入您的消息…", label: "您的消息", send: "发送",
+  human: "转人工客服", helpful: "这个回答有帮助吗？", yes: "有", no: "没有",
+  thanks: "感谢您的反馈！", none: "都不是", you: "您", bot: "智能助手",
+  sending: "发送中…", sent: "已发送", failed: "未发送", log: "消息",
+  queue: "您目前排在第 {n} 位。", wait: "预计等待：约 {m} 分钟。",
+  waitSoon: "预计等待：不到一分钟。", instead: "改用邮件回复",
+  assigned: "正在为您服务的是 {name}。", typing: "{name} 正在输入…",
+  ticket: "工作人员将{when}回复您。回复会显示在这里；如果您留下邮箱，我们也会发邮件给您。",
+  by: "在 {time} 之前", soon: "尽快", email: "您的邮箱地址", save: "保存",
+  emailBad: "请输入有效的邮箱地址。",
+  closed: "本次对话已结束。", rate: "您对本次对话满意吗？", star: "{n} 星（满分 5 星）",
+  comment: "评论（选填）", rateSend: "提交评价", rated: "感谢您的评价！",
+  transcript: "把这次对话发到我的邮箱", transcriptSent: "对话记录已发送至 {email}。",
+  offline: "已离线：恢复联网后会自动发送消息。",
+  connecting: "正在连接…", online: "在线", sound: "提示音",
+  tooLong: "消息太长了。", newChat: "发送消息即可开始新的对话。",
+};

@@ -1,0 +1,21 @@
+// Chinese (traditional): every key of texts.js's English, in the same {placeholders}.
+export const zhHant = {
+  title: "線上客服", open: "開啟聊天", unread: "{n} 則未讀", close: "關閉聊天",
+  greeting: "您好！有任何問題都可以問我們。隨時可以一鍵轉接真人客服。",
+  placeholder: "輸入您的訊息…", label: "您的訊息", send: "傳送",
+  human: "轉接真人客服", helpful: "這個回答有幫助嗎？", yes: "有", no: "沒有",
+  thanks: "感謝您的回饋！", none: "都不是", you: "您", bot: "智慧助理",
+  sending: "傳送中…", sent: "已傳送", failed: "未傳送", log: "訊息",
+  queue: "您目前排在第 {n} 位。", wait: "預計等候：約 {m} 分鐘。",
+  waitSoon: "預計等候：不到一分鐘。", instead: "改用電子郵件回覆",
+  assigned: "正在為您服務的是 {name}。", typing: "{name} 正在輸入…",
+  ticket: "專人將{when}回覆您。回覆會顯示在這裡；如果您留下電子郵件地址，也會寄信給您。",
+  by: "於 {time} 前", soon: "盡快", email: "您的電子郵件地址", save: "儲存",
+  emailBad: "請輸入有效的電子郵件地址。",
+  closed: "這次對話已結束。", rate: "您對這次對話滿意嗎？", star: "{n} 顆星（滿分 5 顆星）",
+  comment: "意見（選填）", rateSend: "送出評分", rated: "感謝您的評分！",
+  transcript: "將這次對話寄到我的電子郵件", transcriptSent: "對話紀錄已寄到 {email}。",
+  offline: "已離線：恢復連線後會自動傳送訊息。",
+  connecting: "連線中…", online: "線上", sound: "提示音",
+  tooLong: "訊息太長了。", newChat: "傳送訊息即可開始新的對話。",
+};
