@@ -354,8 +354,15 @@ class FaqEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    # The variants in the knowledge base's own language; translations carry their own.
     variants: Mapped[list[FaqVariant]] = relationship(
-        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin"
+        cascade="all, delete-orphan",
+        order_by="FaqVariant.id",
+        lazy="selectin",
+        primaryjoin="and_(FaqEntry.id == FaqVariant.entry_id, FaqVariant.translation_id.is_(None))",
+    )
+    translations: Mapped[list[FaqTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="FaqTranslation.lang", lazy="selectin"
     )
 
 
@@ -367,3 +374,29 @@ class FaqVariant(Base):
         ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+    # Set for a variant of a translation (issue 17); NULL: the knowledge base's language.
+    translation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faq_translations.id", ondelete="CASCADE"), index=True
+    )
+
+
+# --- issue 17: multilingual knowledge base ----------------------------------------------
+
+
+class FaqTranslation(Base):
+    """An FAQ entry's question and answer in one more language (its variants: faq_variants)."""
+
+    __tablename__ = "faq_translations"
+    __table_args__ = (UniqueConstraint("entry_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
+    )
+    lang: Mapped[str] = mapped_column(String(35))  # a language tag: "cs", "zh-Hant"
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+
+    variants: Mapped[list[FaqVariant]] = relationship(
+        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin"
+    )
