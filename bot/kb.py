@@ -108,3 +108,17 @@ class Entry:
             if script_of(t.lang) == script:
                 return t
         return same[0] if same else None
+
+    def answer_in(self, language: str | None, kb_language: str) -> tuple[str, str]:
+        """The answer for a visitor's language and the tag it is in: the translation when the
+        visitor's language is not the KB's own and the entry has one, else the KB's answer."""
+        if language and not same_language(language, kb_language):
+            found = self.translation(language)
+            if found is not None:
+                return found.answer, found.lang
+        return self.answer, kb_language
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether a reader of `a` reads `b`: the same language and script ("zh-TW" is not "zh")."""
+    return primary(a) == primary(b) and script_of(a) == script_of(b)
