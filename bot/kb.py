@@ -81,10 +81,32 @@ class Entry:
 
     def phrasings(self) -> tuple[str, ...]:
         """Every way of asking it, in every language: the question and variants first."""
-        texts = [self.question, *self.variants]
+        return tuple(text for text, _, _ in self.phrasing_slots())
+
+    def phrasing_slots(self) -> tuple[tuple[str, int, str | None], ...]:
+        """Each phrasing with its place (0: the question in every language; variants one each)
+        and its translation's tag (None: the KB's own language), as `phrasings` orders them.
+
+        Calibration keeps phrasings of one place in one fold: a translation of a held-out
+        question is the same question, not a sibling that makes it look easy. Variants are
+        other ways of asking, written per language, so each has a place of its own.
+        """
+        rows: list[tuple[str, int, str | None]] = [(self.question, 0, None)]
+        rows += [(v, 1 + i, None) for i, v in enumerate(self.variants)]
+        place = len(rows)
         for t in self.translations:
-            texts += [t.question, *t.variants]
-        return _unique(texts)
+            rows.append((t.question, 0, t.lang))
+            for v in t.variants:
+                rows.append((v, place, t.lang))
+                place += 1
+        kept: list[tuple[str, int, str | None]] = []
+        seen: set[str] = set()
+        for text, place, lang in rows:
+            cleaned = text.strip()
+            if cleaned and cleaned.casefold() not in seen:
+                seen.add(cleaned.casefold())
+                kept.append((cleaned, place, lang))
+        return tuple(kept)
 
     def languages(self) -> tuple[str, ...]:
         """The tags of its translations."""

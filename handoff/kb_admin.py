@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Action, Brain, Entry
 from bot.explain import Explanation, Why
 from bot.kbfile import Problem, dumps, format_for, parse_text
+from bot.language import visitor_language
 from handoff import knowledge
 from handoff.bot_turn import CLARIFY_OPTIONS_MAX, CLARIFY_OPTIONS_MIN, SCORE_DIGITS
 from handoff.models import (
@@ -291,6 +292,7 @@ class TryResult:
     why: str
     entry_id: str | None
     answer: str | None
+    answer_language: str | None  # the translation's tag, or the KB's language
     confidence: float
     runner_up_gap: float | None
     stage: str
@@ -322,12 +324,15 @@ async def try_question(*, brain: Brain, question: str) -> TryResult:
     if ex.decision.action is Action.CLARIFY:  # as handoff/bot_turn.py offers them
         options = candidates[: max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))]
     chosen = brain.entry(ex.decision.entry_id) if ex.decision.entry_id else None
+    language = visitor_language(ex.decision.language, question, None)
+    answer, answer_language = chosen.answer_in(language, brain.language) if chosen else (None, None)
     return TryResult(
         action=str(ex.decision.action),
         reason=ex.why,
         why=WHY_TEXT[ex.why].format(**_numbers(ex)),
         entry_id=chosen.id if chosen else None,
-        answer=chosen.answer if chosen else None,
+        answer=answer,
+        answer_language=answer_language,
         confidence=ex.confidence,
         runner_up_gap=ex.runner_up_gap,
         stage=ex.stage,

@@ -131,6 +131,7 @@ class TryOut(Orm):
     why: str
     entry_id: str | None
     answer: str | None
+    answer_language: str | None  # a translation's tag when the question's language has one
     confidence: float
     runner_up_gap: float | None
     stage: str
