@@ -136,6 +136,11 @@ class Brain:
         """Entries of the index currently answering."""
         return list(self._index.entries)
 
+    @property
+    def translated(self) -> bool:
+        """Whether some entry of the current index has a translation (issue 17)."""
+        return self._index.translated
+
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id in the current index, if any."""
         return self._index.by_id.get(entry_id)

@@ -116,9 +116,11 @@ class Index:
     # question detected in it is decided with them (an English model reads Czech badly).
     language_thresholds: dict[str, Thresholds] = field(default_factory=dict)
     by_id: dict[str, Entry] = field(init=False)
+    translated: bool = field(init=False)  # some entry has a translation (issue 17)
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
+        self.translated = any(entry.translations for entry in self.entries)
 
     def thresholds_for(self, language: str | None) -> Thresholds:
         """The thresholds a question in `language` (as detected; None: unknown) is decided with."""

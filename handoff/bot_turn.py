@@ -82,7 +82,7 @@ async def bot_turn(
             "language": decision.language,
         }
         answer, meta["answer_language"] = await _in_visitor_language(
-            session, stored.message.conversation_id, entry, decision.language, text, brain.language
+            session, stored.message.conversation_id, entry, decision.language, text, brain
         )
         said = (answer, meta, False)
     elif decision.action == Action.CLARIFY:
@@ -184,7 +184,7 @@ async def choose_option(
             "chosen": True,
         }
         answer, meta["answer_language"] = await _in_visitor_language(
-            session, conv.id, entry, None, "", brain.language
+            session, conv.id, entry, None, "", brain
         )
         await _bot_says(session=session, bus=bus, conv=conv, said=answer, meta=meta)
     else:
@@ -200,17 +200,17 @@ async def _in_visitor_language(
     entry: Entry,
     detected: str | None,
     text: str,
-    kb_language: str,
+    brain: Brain,
 ) -> tuple[str, str]:
     """The entry's answer in the visitor's language (issue 17) and its tag: a translation, or
     the KB's own answer under a note saying it is in another language.
 
     The visitor's language is the question's, else their widget locale; the locale is read
-    (one statement) only for an entry with translations whose question told nothing (or was
+    (one statement) only when the KB has translations and the question told nothing (or was
     Chinese, for the script), so a KB without translations costs nothing more.
     """
     locale = None
-    if entry.translations and detected in (None, "zh"):
+    if brain.translated and detected in (None, "zh"):
         locale = await session.scalar(
             select(Visitor.locale)
             .join(Conversation, Conversation.visitor_id == Visitor.id)
@@ -218,7 +218,7 @@ async def _in_visitor_language(
         )
         await session.commit()  # end the read: the answer is stored by the writer
     language = visitor_language(detected, text, locale)
-    answer, answer_language = entry.answer_in(language, kb_language)
+    answer, answer_language = entry.answer_in(language, brain.language)
     if language is None or same_language(language, answer_language):
         return answer, answer_language
     english = primary(answer_language) == "en"

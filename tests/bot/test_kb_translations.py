@@ -127,3 +127,35 @@ def test_the_visitors_language_picks_the_translation() -> None:
     assert pick("cs") is None and pick(None) is None
     # The index sees every language's phrasings as the entry's.
     assert entry.phrasings() == ("Q?", "问？", "問？", "P?")
+
+
+def test_the_answer_is_in_the_visitors_language_when_the_entry_has_it() -> None:
+    entry = Entry("a", "Q?", "English.", (), (
+        Translation("cs", "Otázka?", "Česky."), Translation("zh-Hant", "問？", "繁體。"),
+    ))
+    assert entry.answer_in("cs", "en") == ("Česky.", "cs")
+    assert entry.answer_in("en-GB", "en") == ("English.", "en")
+    assert entry.answer_in("de", "en") == ("English.", "en")  # no German: the KB's own
+    assert entry.answer_in(None, "en") == ("English.", "en")
+    assert entry.answer_in("zh-TW", "zh-Hans") == ("繁體。", "zh-Hant")
+    assert entry.answer_in("zh-CN", "zh-Hans") == ("English.", "zh-Hans")
+
+
+def test_an_entrys_questions_share_a_place_in_every_language() -> None:
+    entry = Entry("a", "Q?", "A.", ("v1", "v2"), (Translation("cs", "Otázka?", "O.", ("w1",)),))
+    assert entry.phrasing_slots() == (
+        ("Q?", 0, None), ("v1", 1, None), ("v2", 2, None), ("Otázka?", 0, "cs"), ("w1", 3, "cs"),
+    )
+
+
+def test_the_chinese_script_and_the_locale_pick_the_visitors_tag() -> None:
+    from bot.language import chinese_script, visitor_language
+
+    assert chinese_script("我的订单在哪里") == "Hans" and chinese_script("運費是多少？") == "Hant"
+    assert chinese_script("你好") is None and chinese_script("hello") is None
+    assert visitor_language("zh", "運費是多少？", None) == "zh-Hant"
+    assert visitor_language("zh", "你好", "zh-TW") == "zh-Hant"  # the text tells nothing
+    assert visitor_language("zh", "你好", None) == "zh-Hans"
+    assert visitor_language(None, "12345", "pt-br") == "pt-BR"  # undetected: the locale
+    assert visitor_language("cs", "Dobrý den", "en-US") == "cs"  # the question wins
+    assert visitor_language("pt", "Olá", "pt-BR") == "pt-BR"
