@@ -118,6 +118,7 @@ async def create_entry(
         question=question,
         answer=answer,
         variants=[FaqVariant(text=v) for v in variants],
+        translations=[],  # loaded: the answer shows them
     )
     session.add(row)
     audit.record(session, "kb_entry_created", agent_id=actor_id, ip=ip, entry_id=entry_id)

@@ -354,11 +354,8 @@ class FaqEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    # The variants in the knowledge base's own language; translations carry their own.
-    variants: Mapped[list[FaqVariant]] = relationship(
-        cascade="all, delete-orphan",
-        order_by="FaqVariant.id",
-        lazy="selectin",
+    variants: Mapped[list[FaqVariant]] = relationship(  # the KB language's (issue 17)
+        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin",
         primaryjoin="and_(FaqEntry.id == FaqVariant.entry_id, FaqVariant.translation_id.is_(None))",
     )
     translations: Mapped[list[FaqTranslation]] = relationship(
@@ -381,8 +378,6 @@ class FaqVariant(Base):
 
 
 # --- issue 17: multilingual knowledge base ----------------------------------------------
-
-
 class FaqTranslation(Base):
     """An FAQ entry's question and answer in one more language (its variants: faq_variants)."""
 

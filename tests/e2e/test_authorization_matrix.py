@@ -189,6 +189,15 @@ class World:
     async def kb_try(self) -> Req:
         return Req(json={"question": "How much does shipping cost?"})
 
+    async def kb_translation(self) -> Req:  # issue 17: an entry with a Czech translation
+        req = await self.kb_entry()
+        async with self.sessions() as s:
+            await knowledge.set_translation(
+                session=s, entry_id=req.path["entry_id"], lang="cs", question="Čepice?",
+                answer="Ano.", variants=[],
+            )
+        return Req({**req.path, "lang": "cs"}, {"question": "Klobouky?", "answer": "Ne."})
+
     async def visitor(self) -> Req:
         async with self.sessions() as s:
             return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
@@ -316,6 +325,10 @@ REST: dict[tuple[str, str], Rest] = {
     ("PUT", "/api/agent/me/avatar"): Rest(AGENTS, W.picture),
     ("DELETE", "/api/agent/me/avatar"): Rest(AGENTS),
     ("GET", "/api/agents/{agent_id}/avatar"): Rest(EVERYONE, W.avatar),
+
+    # issue 17, multilingual knowledge base
+    ("PUT", KB_ENTRY + "/translations/{lang}"): Rest(ADMINS, W.kb_translation),
+    ("DELETE", KB_ENTRY + "/translations/{lang}"): Rest(ADMINS, W.kb_translation),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
