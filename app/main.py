@@ -73,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             thresholds=settings.bot_thresholds(),
             improve=settings.bot_improve,
             fine_tune=settings.bot_fine_tune,
+            language=settings.kb_language,
         )
         app.state.brain = brain
         async with brain, MessageWriter(engine, bus) as writer:

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.db import SessionDep
 from app.settings import Settings
 from handoff import agents, api_keys, logins, server_keys
-from handoff.models import Agent, ApiKey
+from handoff.api_key_models import ApiKey
+from handoff.models import Agent
 
 VISITOR_SALT = "chatdesk.visitor"
 AGENT_SALT = "chatdesk.agent"

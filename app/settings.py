@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         default=None, description="Override the calibrated top-2 margin below which we clarify."
     )
     demo_kb: Path = Path(__file__).parent / "data" / "demo_faq.jsonl"
+    # The language of the FAQ entries' own question and answer (issue 17): visitors in another
+    # language get an entry's translation into theirs, or this one's answer with a note.
+    kb_language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,4}){0,2}$")
 
     # Agents
     agent_token_ttl_s: int = Field(default=12 * 3600, ge=60)  # a shift; then log in again

@@ -46,8 +46,10 @@ class Brain:
         improve: bool,
         fine_tune: bool,
         cache_dir: Path | None,
+        language: str = "en",
     ) -> None:
         self._index = index
+        self.language = language  # the KB's own language (its entries' question and answer)
         self._model = model
         self._overrides = dict(thresholds or {})
         self._oos_examples = list(oos_examples or [])
@@ -79,12 +81,14 @@ class Brain:
         improve: bool = True,
         fine_tune: bool = True,
         cache_dir: Path | None | Literal["default"] = "default",
+        language: str = "en",
     ) -> Brain:
         """Load the encoder and build the first index in a worker thread.
 
         `improve` trains the head in the background, `fine_tune` also tunes the encoder
         (cached in `cache_dir`, None for no cache); `oos_examples` are admin-collected
-        out-of-scope questions used for calibration.
+        out-of-scope questions used for calibration; `language` is the tag of the language
+        the entries' own question and answer are in (their translations carry theirs).
         """
         cache = default_cache_dir() if cache_dir == "default" else cache_dir
         # The language detector loads its models while the encoder loads (once per process).
@@ -108,6 +112,7 @@ class Brain:
             improve=improve,
             fine_tune=fine_tune,
             cache_dir=cache,
+            language=language,
         )
 
     async def __aenter__(self) -> Brain:
@@ -131,6 +136,11 @@ class Brain:
         """Entries of the index currently answering."""
         return list(self._index.entries)
 
+    @property
+    def translated(self) -> bool:
+        """Whether some entry of the current index has a translation (issue 17)."""
+        return self._index.translated
+
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id in the current index, if any."""
         return self._index.by_id.get(entry_id)
@@ -145,6 +155,7 @@ class Brain:
             "model": self._model,
             "runtime": runtime,
             "kb_languages": sorted(index.kb_languages),
+            "language": self.language,
             "stage": index.stage,
             "thresholds": index.thresholds.as_dict(),
             "calibration": dict(index.calibration),

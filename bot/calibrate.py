@@ -48,6 +48,24 @@ class HeldOut:
     offered: np.ndarray  # own entry would be among the "did you mean" choices
     oos_confidence: np.ndarray  # phrasings of entries missing from the fold's KB
     admin_oos_confidence: np.ndarray  # out-of-scope examples an admin collected
+    # The language group of each in-scope and each pseudo out-of-scope sample (issue 17:
+    # 0 for the KB's own language, one code per translation language).
+    group: np.ndarray | None = None
+    oos_group: np.ndarray | None = None
+
+    def of_group(self, code: int) -> HeldOut:
+        """The samples of one language group (admin examples kept: they are any language)."""
+        if self.group is None or self.oos_group is None:
+            return self
+        mine, oos = self.group == code, self.oos_group == code
+        return HeldOut(
+            self.confidence[mine],
+            self.agree[mine],
+            self.correct[mine],
+            self.offered[mine],
+            self.oos_confidence[oos],
+            self.admin_oos_confidence,
+        )
 
 
 def cross_validate(
@@ -58,11 +76,19 @@ def cross_validate(
     use_head: bool,
     margin: float = DEFAULT_MARGIN,
     oos_vectors: np.ndarray | None = None,
+    places: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> HeldOut:
-    """Score held-out phrasings (in scope) and phrasings of held-out entries (out of scope)."""
+    """Score held-out phrasings (in scope) and phrasings of held-out entries (out of scope).
+
+    `places` (per phrasing; Entry.phrasing_slots) puts an entry's phrasings of one place in
+    every language in one fold; `groups` (per phrasing) labels each sample with its
+    phrasing's language group, for thresholds per language (HeldOut.of_group).
+    """
     sizes = np.bincount(owners, minlength=n_entries)
+    labels = np.zeros(len(owners), dtype=np.int64) if groups is None else groups
     parts: dict[str, list[np.ndarray]] = {k: [] for k in HeldOut.__dataclass_fields__}
-    for gone, in_fold in _folds(owners, n_entries):
+    for gone, in_fold in _folds(owners, n_entries, places):
         # A held-out phrasing needs a sibling left in training, else it is not "in scope".
         held = in_fold & ~gone & (sizes[owners] >= 2)
         train = ~gone & ~held
@@ -95,22 +121,29 @@ def cross_validate(
         )
         o = score_queries(vectors[gone], train_vectors, starts, head, margin)
         parts["oos_confidence"].append(o.confidence)
+        parts["group"].append(labels[held])
+        parts["oos_group"].append(labels[gone])
         if oos_vectors is not None and len(oos_vectors):
             a = score_queries(oos_vectors, train_vectors, starts, head, margin)
             parts["admin_oos_confidence"].append(a.confidence)
     return HeldOut(**{k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()})
 
 
-def _folds(owners: np.ndarray, n_entries: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _folds(
+    owners: np.ndarray, n_entries: int, places: np.ndarray | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Per fold of REPEATS splits: (phrasings of entries held out whole, phrasings in the fold)."""
     for repeat in range(REPEATS):
         rng = np.random.default_rng(SEED + repeat)
         entry_fold = rng.permutation(n_entries) % FOLDS
-        # Position of each phrasing inside its entry, shuffled, decides its fold.
+        # Position of each phrasing inside its entry (its place in its language, when given),
+        # shuffled, decides its fold.
         phrasing_fold = np.empty(len(owners), dtype=np.int64)
         for entry in range(n_entries):
             rows = np.flatnonzero(owners == entry)
-            phrasing_fold[rows] = (rng.permutation(len(rows)) + entry) % FOLDS
+            slot = np.arange(len(rows)) if places is None else places[rows]
+            shuffled = rng.permutation(int(slot.max()) + 1 if len(slot) else 0)
+            phrasing_fold[rows] = (shuffled[slot] + entry) % FOLDS
         for fold in range(FOLDS):
             yield entry_fold[owners] == fold, phrasing_fold == fold
 

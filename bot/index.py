@@ -112,10 +112,19 @@ class Index:
     languages: frozenset[str] | None = None  # what the model understands; None: all
     kb_languages: frozenset[str] = frozenset()  # what the KB has phrasings in (if asked)
     calibration: dict[str, float] = field(default_factory=dict)
+    # Thresholds calibrated on one translation language's phrasings, by ISO 639-1 code: a
+    # question detected in it is decided with them (an English model reads Czech badly).
+    language_thresholds: dict[str, Thresholds] = field(default_factory=dict)
     by_id: dict[str, Entry] = field(init=False)
+    translated: bool = field(init=False)  # some entry has a translation (issue 17)
 
     def __post_init__(self) -> None:
         self.by_id = {entry.id: entry for entry in self.entries}
+        self.translated = any(entry.translations for entry in self.entries)
+
+    def thresholds_for(self, language: str | None) -> Thresholds:
+        """The thresholds a question in `language` (as detected; None: unknown) is decided with."""
+        return self.language_thresholds.get(language or "", self.thresholds)
 
     def decide_many(self, texts: Sequence[str], misses: Sequence[int]) -> list[Decision]:
         """Decide every text (blocking: detects the language, encodes with the model)."""
@@ -145,7 +154,7 @@ class Index:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LANGUAGE)
         if misses >= REPEATED_MISSES_LIMIT:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.REPEATED_MISSES)
-        t = self.thresholds
+        t = self.thresholds_for(detected.language)
         if not candidates or confidence < t.clarify:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LOW_CONFIDENCE)
         if t.answers(scores.confidence[row : row + 1], scores.agree[row : row + 1])[0]:

@@ -1,43 +1,34 @@
-"""Read and write knowledge-base files: benchmark JSONL, CSV and Markdown FAQ."""
+"""Read and write knowledge-base files: benchmark JSONL, CSV and Markdown FAQ.
+
+Each format carries an entry's translations (issue 17; the tag names the language):
+- JSONL: `"translations": {"cs": {"question": ..., "variants": [...], "answer": ...}}`;
+- CSV: the columns `question@cs`, `variants@cs`, `answer@cs` (any of a row's may be empty);
+- Markdown: after the entry's answer and "Also asked", a `### cs: question` heading, then
+  the translated answer and its own "Also asked" list (the tag in lower case: `### zh-Hant:`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bot.kb import Entry
+from bot.kb import Entry, Translation, normalize_tag
+from bot.kbmarkdown import dump_markdown, read_markdown
+from bot.kbrecord import (
+    CSV_VARIANT_SEPARATOR,
+    Parsed,
+    Problem,
+    add_entry,
+    make_entry,
+    make_translation,
+)
 
-CSV_VARIANT_SEPARATOR = "|"  # commas are common inside questions, pipes are not
-_MD_QUESTION = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
-_MD_ALSO_ASKED = re.compile(r"^\s*(?:\*\*|__)?also asked:?(?:\*\*|__)?:?\s*(.*)$", re.IGNORECASE)
-_MD_LIST_ITEM = re.compile(r"^\s*[-*+]\s+(.*\S)\s*$")
-_MD_ID = re.compile(r"^\s*<!--\s*id:\s*(\S+)\s*-->\s*$")  # dump_markdown keeps ids this way
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a knowledge-base file, at its line (0: the file as a whole)."""
-
-    line: int
-    message: str
-
-
-@dataclass
-class Parsed:
-    """A file read as far as it goes: the entries (each with its line) and every problem."""
-
-    entries: list[Entry] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # the line each entry starts on
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, line: int, message: str) -> None:
-        self.problems.append(Problem(line, message))
+__all__ = ["CSV_VARIANT_SEPARATOR", "KBFormatError", "Parsed", "Problem", "dump_markdown"]
+CSV_FIELDS = ("question", "variants", "answer")  # a translation's columns: "question@cs", ...
 
 
 class KBFormatError(ValueError):
@@ -88,7 +79,7 @@ def parse_text(text: str, fmt: str) -> Parsed:
     Problems come in line order (at most MAX_PROBLEMS, the last saying how many more); an entry
     with a problem is left out of `entries`, so only a file without problems is whole.
     """
-    readers = {"jsonl": _read_jsonl, "csv": _read_csv, "md": _read_markdown}
+    readers = {"jsonl": _read_jsonl, "csv": _read_csv, "md": read_markdown}
     if fmt not in readers:
         raise ValueError(f"unknown knowledge-base format {fmt!r}")
     parsed = readers[fmt](text.removeprefix("\ufeff"))
@@ -132,32 +123,34 @@ def dump_jsonl(entries: Iterable[Entry], path_or_file: str | Path | IO[str]) -> 
             dump_jsonl(entries, handle)
         return
     for entry in entries:
-        record = {
+        record: dict[str, Any] = {
             "id": entry.id,
             "question": entry.question,
             "variants": list(entry.variants),
             "answer": entry.answer,
         }
+        if entry.translations:
+            record["translations"] = {
+                t.lang: {"question": t.question, "variants": list(t.variants), "answer": t.answer}
+                for t in entry.translations
+            }
         path_or_file.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def dump_csv(entries: Iterable[Entry], handle: IO[str]) -> None:
-    """Write entries as CSV (id, question, variants joined by "|", answer)."""
+    """Write entries as CSV (id, question, variants joined by "|", answer; then per language
+    of any translation its question@tag, variants@tag, answer@tag)."""
+    entries = list(entries)
+    tags = sorted({t.lang for e in entries for t in e.translations})
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["id", "question", "variants", "answer"])
+    writer.writerow(["id", *CSV_FIELDS, *(f"{name}@{tag}" for tag in tags for name in CSV_FIELDS)])
     for e in entries:
-        writer.writerow([e.id, e.question, CSV_VARIANT_SEPARATOR.join(e.variants), e.answer])
-
-
-def dump_markdown(entries: Iterable[Entry], handle: IO[str]) -> None:
-    """Write entries as a Markdown FAQ: `## question`, its id as a comment, answer, also asked."""
-    handle.write("# FAQ\n")
-    for e in entries:
-        # An answer line that reads as a heading would start a new entry: indent it by a space.
-        answer = "\n".join(" " + x if _MD_QUESTION.match(x) else x for x in e.answer.splitlines())
-        handle.write(f"\n## {e.question}\n<!-- id: {e.id} -->\n{answer}\n")
-        if e.variants:
-            handle.write("\nAlso asked:\n" + "".join(f"- {v}\n" for v in e.variants))
+        cells = [e.id, e.question, CSV_VARIANT_SEPARATOR.join(e.variants), e.answer]
+        for tag in tags:
+            t = next((t for t in e.translations if t.lang == tag), None)
+            variants = CSV_VARIANT_SEPARATOR.join(t.variants) if t else ""
+            cells += [t.question, variants, t.answer] if t else ["", "", ""]
+        writer.writerow(cells)
 
 
 def dumps(entries: Iterable[Entry], fmt: str) -> str:
@@ -201,30 +194,72 @@ def _jsonl_entry(raw: str, default_id: str) -> Entry | str:
         return f"invalid JSON ({exc.msg})"
     if not isinstance(record, dict):
         return "expected a JSON object"
+    fields = _jsonl_fields(record)
+    if isinstance(fields, str):
+        return fields
+    entry_id = record.get("id", default_id)
+    if isinstance(entry_id, bool) or not isinstance(entry_id, str | int):
+        return "'id' must be text"
+    given = record.get("translations", {})
+    if not isinstance(given, dict):
+        return "'translations' must be an object: language tag -> {question, variants, answer}"
+    translations: list[Translation | str] = []
+    for tag, value in given.items():
+        inner = _jsonl_fields(value) if isinstance(value, dict) else "expected an object"
+        if isinstance(inner, str):
+            translations.append(f"translation {tag!r}: {inner}")
+        else:
+            translations.append(make_translation(tag, *inner))
+    return make_entry(str(entry_id), *fields, translations)
+
+
+def _jsonl_fields(record: dict[str, Any]) -> tuple[str, str, list[str]] | str:
+    """A record's question, answer and variants, or what is wrong with them."""
     for name in ("question", "answer"):
         if not isinstance(record.get(name), str):
             return f"missing or non-text field {name!r}"
     variants = record.get("variants", [])
     if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
         return "'variants' must be a list of strings"
-    entry_id = record.get("id", default_id)
-    if isinstance(entry_id, bool) or not isinstance(entry_id, str | int):
-        return "'id' must be text"
-    return _entry(str(entry_id), record["question"], record["answer"], variants)
+    return record["question"], record["answer"], variants
 
 
 def _read_jsonl(text: str) -> Parsed:
     parsed = Parsed()
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        entry = _jsonl_entry(raw, f"faq-{len(parsed.entries) + 1:03d}")
-        if isinstance(entry, str):
-            parsed.add(number, entry)
-        else:
-            parsed.entries.append(entry)
-            parsed.lines.append(number)
+        if raw.strip():
+            add_entry(parsed, number, _jsonl_entry(raw, f"faq-{len(parsed.entries) + 1:03d}"))
     return parsed
+
+
+def _csv_translation_columns(header: list[str]) -> dict[str, dict[str, str]] | str:
+    """Tag -> field -> column, from the header's "question@cs" columns (or what is wrong)."""
+    out: dict[str, dict[str, str]] = {}
+    for column in header:
+        if "@" not in column:
+            continue
+        name, _, tag = column.partition("@")
+        lang = normalize_tag(tag)
+        if name not in CSV_FIELDS or lang is None:
+            return f"column {column!r}: use question@TAG, variants@TAG or answer@TAG (cs, zh-Hans)"
+        out.setdefault(lang, {})[name] = column
+    return out
+
+
+def _csv_entry(row: dict[str, str | None], number: int, columns: dict[str, dict[str, str]],
+               default_id: str) -> Entry | str:
+    def cell(name: str | None) -> str:
+        return (row.get(name) or "") if name else ""
+
+    translations = [
+        make_translation(tag, cell(named.get("question")), cell(named.get("answer")),
+                         cell(named.get("variants")).split(CSV_VARIANT_SEPARATOR))
+        for tag, named in columns.items()
+        if any(cell(c).strip() for c in named.values())  # all empty: no translation
+    ]
+    entry_id = cell("id").strip() or default_id
+    variants = cell("variants").split(CSV_VARIANT_SEPARATOR)
+    return make_entry(entry_id, cell("question"), cell("answer"), variants, translations)
 
 
 def _read_csv(text: str) -> Parsed:
@@ -236,8 +271,12 @@ def _read_csv(text: str) -> Parsed:
         parsed.add(1, f"CSV error ({exc})")
         return parsed
     missing = {"question", "answer"} - set(header)
+    columns = _csv_translation_columns(header)
     if missing:
         parsed.add(1, f"header lacks column(s) {', '.join(sorted(missing))}")
+    elif isinstance(columns, str):
+        parsed.add(1, columns)
+    if missing or isinstance(columns, str):
         return parsed  # without the columns no row can be read
     reader.fieldnames = header
     try:
@@ -248,72 +287,11 @@ def _read_csv(text: str) -> Parsed:
                 continue
             if not any((value or "").strip() for value in row.values()):
                 continue
-            variants = (row.get("variants") or "").split(CSV_VARIANT_SEPARATOR)
-            entry_id = (row.get("id") or "").strip() or f"faq-{len(parsed.entries) + 1:03d}"
-            entry = _entry(entry_id, row.get("question") or "", row.get("answer") or "", variants)
-            parsed.entries.append(entry)
-            parsed.lines.append(number)
+            default_id = f"faq-{len(parsed.entries) + 1:03d}"
+            add_entry(parsed, number, _csv_entry(row, number, columns, default_id))
     except csv.Error as exc:
         # The reader cannot go on past a broken quote: the rest of the file is one problem.
         parsed.add(reader.line_num, f"CSV error ({exc}); the lines after it were not read")
     return parsed
 
 
-def _read_markdown(text: str) -> Parsed:
-    parsed = Parsed()
-    current: tuple[int, str] | None = None
-    entry_id: str | None = None
-    answer_lines: list[str] = []
-    variants: list[str] = []
-    in_also_asked = False
-
-    def flush() -> None:
-        if current is not None:
-            line, question = current
-            answer = "\n".join(answer_lines).strip()
-            given = entry_id or f"faq-{len(parsed.entries) + 1:03d}"
-            parsed.entries.append(_entry(given, question, answer, variants))
-            parsed.lines.append(line)
-
-    for number, raw in enumerate(text.splitlines(), start=1):
-        heading = _MD_QUESTION.match(raw)
-        if heading:
-            flush()
-            current, entry_id, answer_lines, variants, in_also_asked = None, None, [], [], False
-            if not heading.group(1):
-                parsed.add(number, "'##' heading without a question")
-                continue
-            current = (number, heading.group(1))
-            continue
-        if current is None:
-            if raw.strip() and not raw.lstrip().startswith("#"):
-                parsed.add(number, "text before the first '## question' heading")
-            continue
-        given = _MD_ID.match(raw)
-        if given and entry_id is None and not answer_lines:
-            entry_id = given.group(1)
-            continue
-        also = _MD_ALSO_ASKED.match(raw)
-        if also:
-            in_also_asked = True
-            inline = also.group(1).strip()
-            if inline:
-                variants.extend(part.strip() for part in inline.split(CSV_VARIANT_SEPARATOR))
-            continue
-        item = _MD_LIST_ITEM.match(raw)
-        if in_also_asked and item:
-            variants.append(item.group(1))
-            continue
-        if in_also_asked and not raw.strip():
-            continue
-        in_also_asked = False
-        answer_lines.append(raw)
-    flush()
-    return parsed
-
-
-def _entry(entry_id: str, question: str, answer: str, variants: Iterable[str]) -> Entry:
-    cleaned = tuple(v.strip() for v in variants if v.strip())
-    return Entry(
-        id=entry_id.strip(), question=question.strip(), answer=answer.strip(), variants=cleaned
-    )

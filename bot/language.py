@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.kb import normalize_tag, primary, script_of
+
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
@@ -124,3 +126,51 @@ def kb_languages(phrasings: Sequence[str]) -> frozenset[str]:
         if detected.language and detected.confidences[detected.language] >= KB_PHRASING_MIN:
             counts[detected.language] = counts.get(detected.language, 0) + 1
     return frozenset(code for code, n in counts.items() if n >= KB_MIN_PHRASINGS)
+
+
+def tagged_languages(tags: Iterable[str]) -> frozenset[str]:
+    """The widget's languages among translation tags ("zh-Hant" -> "zh"): an admin who wrote a
+    translation said which language it is, whatever the detector makes of its phrasings."""
+    return frozenset(primary(tag) for tag in tags) & frozenset(SUPPORTED)
+
+
+def chinese_script(text: str) -> str | None:
+    """"Hant" for text only traditional characters write, "Hans" for simplified, else None.
+
+    By the national character sets: GB 2312 has the simplified forms and not the traditional
+    ones (們, 運), Big5 the other way round; characters both write tell nothing.
+    """
+    simplified = traditional = False
+    for char in text:
+        if not "\u4e00" <= char <= "\u9fff":
+            continue
+        in_gb, in_big5 = _encodes(char, "gb2312"), _encodes(char, "big5")
+        simplified |= in_gb and not in_big5
+        traditional |= in_big5 and not in_gb
+    if simplified == traditional:
+        return None
+    return "Hant" if traditional else "Hans"
+
+
+def _encodes(char: str, codec: str) -> bool:
+    try:
+        char.encode(codec)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def visitor_language(detected: str | None, text: str, locale: str | None) -> str | None:
+    """The tag to answer a visitor in: the language their question is in (Chinese with its
+    script), else the widget's locale; None when neither says.
+
+    `locale` refines a detected language it agrees with ("pt" and "pt-BR" -> "pt-BR").
+    """
+    tag = normalize_tag(locale) if locale else None
+    agrees = tag is not None and primary(tag) == detected
+    if detected is None:
+        return tag
+    if detected == "zh":  # the script the text shows, else the locale's, else simplified
+        script = chinese_script(text) or (script_of(tag) if agrees and tag else None)
+        return f"zh-{script or 'Hans'}"
+    return tag if agrees else detected

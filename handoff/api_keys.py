@@ -23,8 +23,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import audit
+from handoff.api_key_models import ApiKey
 from handoff.errors import Invalid, NotFound
-from handoff.models import ApiKey, utcnow
+from handoff.models import utcnow
 
 PREFIX = "ck_"  # tells a key from a login token at a glance (and to secret scanners)
 SECRET_BYTES = 32  # 256 random bits: a plain SHA-256 of it is safe to store

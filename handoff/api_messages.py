@@ -19,12 +19,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import tickets
+from handoff.api_key_models import ApiKey
 from handoff.bus import Bus
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Forbidden, Invalid
 from handoff.mail import MailConfig
 from handoff.messages import Posted
-from handoff.models import CLIENT_MSG_ID_MAX, Agent, ApiKey, Sender
+from handoff.models import CLIENT_MSG_ID_MAX, Agent, Sender
 from handoff.states import ConversationState
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import Action, Brain, Decision, Reason
+from bot import Action, Brain, Decision, Entry, Reason
+from bot.kb import primary, same_language
+from bot.language import visitor_language
 from handoff import texts
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
@@ -19,7 +22,7 @@ from handoff.errors import Invalid
 from handoff.escalation import escalate
 from handoff.messages import Posted, announce, append_message, store_client_message
 from handoff.metrics import BOT_DECISION_SECONDS, BOT_DECISIONS
-from handoff.models import Conversation, Sender
+from handoff.models import Conversation, Sender, Visitor
 from handoff.routing import Routing
 from handoff.states import ConversationState
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
@@ -82,7 +85,10 @@ async def bot_turn(
             "candidates": candidates,
             "language": decision.language,
         }
-        said = (entry.answer, meta, False)
+        answer, meta["answer_language"] = await _in_visitor_language(
+            session, stored.message.conversation_id, entry, decision.language, text, brain
+        )
+        said = (answer, meta, False)
     elif decision.action == Action.CLARIFY:
         shown = max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))
         meta = {
@@ -186,9 +192,44 @@ async def choose_option(
             "candidates": [],
             "chosen": True,
         }
-        await _bot_says(session=session, bus=bus, conv=conv, said=entry.answer, meta=meta)
+        answer, meta["answer_language"] = await _in_visitor_language(
+            session, conv.id, entry, None, "", brain
+        )
+        await _bot_says(session=session, bus=bus, conv=conv, said=answer, meta=meta)
     else:
         await escalate(
             session=session, bus=bus, conv=conv, reason=Reason.NONE_OF_THESE, routing=routing
         )
     return posted
+
+
+async def _in_visitor_language(
+    session: AsyncSession,
+    conversation_id: int,
+    entry: Entry,
+    detected: str | None,
+    text: str,
+    brain: Brain,
+) -> tuple[str, str]:
+    """The entry's answer in the visitor's language (issue 17) and its tag: a translation, or
+    the KB's own answer under a note saying it is in another language.
+
+    The visitor's language is the question's, else their widget locale; the locale is read
+    (one statement) only when the KB has translations and the question told nothing (or was
+    Chinese, for the script), so a KB without translations costs nothing more.
+    """
+    locale = None
+    if brain.translated and detected in (None, "zh"):
+        locale = await session.scalar(
+            select(Visitor.locale)
+            .join(Conversation, Conversation.visitor_id == Visitor.id)
+            .where(Conversation.id == conversation_id)
+        )
+        await session.commit()  # end the read: the answer is stored by the writer
+    language = visitor_language(detected, text, locale)
+    answer, answer_language = entry.answer_in(language, brain.language)
+    if language is None or same_language(language, answer_language):
+        return answer, answer_language
+    english = primary(answer_language) == "en"
+    note = texts.text("bot.answer_in_english" if english else "bot.answer_untranslated")
+    return f"{note}\n\n{answer}", answer_language

@@ -18,9 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Action, Brain, Entry
 from bot.explain import Explanation, Why
 from bot.kbfile import Problem, dumps, format_for, parse_text
+from bot.language import visitor_language
 from handoff import knowledge
 from handoff.bot_turn import CLARIFY_OPTIONS_MAX, CLARIFY_OPTIONS_MIN, SCORE_DIGITS
-from handoff.models import FaqEntry, FaqVariant, Message, MessageFeedback, Sender, utcnow
+from handoff.models import (
+    FaqEntry,
+    FaqTranslation,
+    FaqVariant,
+    Message,
+    MessageFeedback,
+    Sender,
+    utcnow,
+)
 
 RECENT_DAYS, MONTH_DAYS = 7, 30  # the two windows an admin compares: this week, this month
 MAX_IMPORT_BYTES = 2 * 1024 * 1024  # ~1,000 long entries; a bigger upload is a mistake
@@ -39,6 +48,7 @@ class EntryStats:
     question: str
     answer: str
     variants: list[FaqVariant]
+    translations: list[FaqTranslation] = field(default_factory=list)
     answered_7d: int = 0
     answered_30d: int = 0
     helpful: int = 0  # "was this helpful?" yes votes on its answers of the last 30 days
@@ -57,9 +67,10 @@ def _like(q: str) -> str:
 
 
 async def search_entries(*, session: AsyncSession, q: str | None = None) -> list[EntryStats]:
-    """Entries whose id, question, answer or a variant contains `q` (all without), with stats.
+    """Entries whose id, question, answer, a variant or a translation contains `q` (all
+    without), with stats.
 
-    Three statements in all (entries, their variants, and one per kind of number).
+    A few statements in all (entries, their variants and translations, one per kind of number).
     """
     stmt = select(FaqEntry).order_by(FaqEntry.id)
     if q and q.strip():
@@ -67,16 +78,27 @@ async def search_entries(*, session: AsyncSession, q: str | None = None) -> list
         variant = select(FaqVariant.id).where(
             FaqVariant.entry_id == FaqEntry.id, FaqVariant.text.ilike(pattern, escape="\\")
         )
+        translated = select(FaqTranslation.id).where(
+            FaqTranslation.entry_id == FaqEntry.id,
+            or_(
+                FaqTranslation.question.ilike(pattern, escape="\\"),
+                FaqTranslation.answer.ilike(pattern, escape="\\"),
+            ),
+        )
         stmt = stmt.where(
             or_(
                 FaqEntry.id.ilike(pattern, escape="\\"),
                 FaqEntry.question.ilike(pattern, escape="\\"),
                 FaqEntry.answer.ilike(pattern, escape="\\"),
-                exists(variant),
+                exists(variant),  # a translation's variants too: they name the entry as well
+                exists(translated),
             )
         )
     rows = (await session.scalars(stmt)).all()
-    out = {r.id: EntryStats(r.id, r.question, r.answer, list(r.variants)) for r in rows}
+    out = {
+        r.id: EntryStats(r.id, r.question, r.answer, list(r.variants), list(r.translations))
+        for r in rows
+    }
     if not out:
         return []
     now = utcnow()
@@ -138,6 +160,7 @@ class ImportResult:
     format: str
     entries: int = 0  # entries in the file
     variants: int = 0
+    translations: int = 0  # of all entries together
     current: int = 0  # entries stored before (what an import replaces)
     applied: bool = False
     problems: list[Problem] = field(default_factory=list)
@@ -161,15 +184,20 @@ def format_of(filename: str | None) -> str:
 def _check_storable(entry: Entry, line: int) -> list[Problem]:
     """What the REST edits refuse as well: ids unfit for a URL, overlong or unstorable text."""
     problems = []
+    texts = [("question", entry.question), ("answer", entry.answer)]
+    texts += [("variant", v) for v in entry.variants]
+    for t in entry.translations:
+        texts += [(f"{t.lang} question", t.question), (f"{t.lang} answer", t.answer)]
+        texts += [(f"{t.lang} variant", v) for v in t.variants]
+        if len(t.variants) > knowledge.VARIANTS_MAX:
+            problems.append(Problem(line, f"more than {knowledge.VARIANTS_MAX} {t.lang} variants"))
     if not re.match(knowledge.ENTRY_ID_PATTERN, entry.id):
         problems.append(
             Problem(line, f"id {entry.id!r} must be letters, digits, '.', '_' or '-' (100 at most)")
         )
     if len(entry.variants) > knowledge.VARIANTS_MAX:
         problems.append(Problem(line, f"more than {knowledge.VARIANTS_MAX} variants"))
-    for what, text in (("question", entry.question), ("answer", entry.answer)) + tuple(
-        ("variant", v) for v in entry.variants
-    ):
+    for what, text in texts:
         if len(text) > knowledge.TEXT_MAX:
             problems.append(Problem(line, f"{what} longer than {knowledge.TEXT_MAX} characters"))
         if _UNSTORABLE.search(text):
@@ -215,6 +243,7 @@ async def import_file(
         format=fmt,
         entries=len(entries),
         variants=sum(len(e.variants) for e in entries),
+        translations=sum(len(e.translations) for e in entries),
         current=await knowledge.count_entries(session=session),
         problems=problems,
     )
@@ -263,6 +292,7 @@ class TryResult:
     why: str
     entry_id: str | None
     answer: str | None
+    answer_language: str | None  # the translation's tag, or the KB's language
     confidence: float
     runner_up_gap: float | None
     stage: str
@@ -294,12 +324,15 @@ async def try_question(*, brain: Brain, question: str) -> TryResult:
     if ex.decision.action is Action.CLARIFY:  # as handoff/bot_turn.py offers them
         options = candidates[: max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))]
     chosen = brain.entry(ex.decision.entry_id) if ex.decision.entry_id else None
+    language = visitor_language(ex.decision.language, question, None)
+    answer, answer_language = chosen.answer_in(language, brain.language) if chosen else (None, None)
     return TryResult(
         action=str(ex.decision.action),
         reason=ex.why,
         why=WHY_TEXT[ex.why].format(**_numbers(ex)),
         entry_id=chosen.id if chosen else None,
-        answer=chosen.answer if chosen else None,
+        answer=answer,
+        answer_language=answer_language,
         confidence=ex.confidence,
         runner_up_gap=ex.runner_up_gap,
         stage=ex.stage,

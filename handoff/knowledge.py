@@ -1,4 +1,4 @@
-"""The knowledge base as stored: FAQ entries and their variants."""
+"""The knowledge base as stored: FAQ entries, their variants and their translations."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Entry
+from bot.kb import Translation, normalize_tag
 from handoff import audit
-from handoff.errors import Conflict, NotFound
-from handoff.models import FaqEntry, FaqVariant, utcnow
+from handoff.errors import Conflict, Invalid, NotFound
+from handoff.models import FaqEntry, FaqTranslation, FaqVariant, utcnow
 
 
 def to_entry(row: FaqEntry) -> Entry:
@@ -19,6 +20,17 @@ def to_entry(row: FaqEntry) -> Entry:
         question=row.question,
         answer=row.answer,
         variants=tuple(v.text for v in row.variants),
+        translations=tuple(
+            Translation(t.lang, t.question, t.answer, tuple(v.text for v in t.variants))
+            for t in row.translations
+        ),
+    )
+
+
+def _translation_row(entry_id: str, t: Translation) -> FaqTranslation:
+    variants = [FaqVariant(entry_id=entry_id, text=v) for v in t.variants]
+    return FaqTranslation(
+        entry_id=entry_id, lang=t.lang, question=t.question, answer=t.answer, variants=variants
     )
 
 
@@ -54,6 +66,7 @@ async def replace_all(
 ) -> int:
     """Replace the whole knowledge base in one transaction (audited); returns the entry count."""
     await session.execute(delete(FaqVariant))
+    await session.execute(delete(FaqTranslation))
     await session.execute(delete(FaqEntry))
     for e in entries:
         session.add(
@@ -62,6 +75,7 @@ async def replace_all(
                 question=e.question,
                 answer=e.answer,
                 variants=[FaqVariant(text=v) for v in e.variants],
+                translations=[_translation_row(e.id, t) for t in e.translations],
             )
         )
     audit.record(
@@ -104,6 +118,7 @@ async def create_entry(
         question=question,
         answer=answer,
         variants=[FaqVariant(text=v) for v in variants],
+        translations=[],  # loaded: the answer shows them
     )
     session.add(row)
     audit.record(session, "kb_entry_created", agent_id=actor_id, ip=ip, entry_id=entry_id)
@@ -182,5 +197,68 @@ async def delete_variant(
         ip=ip,
         entry_id=entry_id,
         variant_id=variant_id,
+    )
+    await session.commit()
+
+
+# --- translations (issue 17): an entry's question, variants and answer in one more language --
+
+
+def language_tag(lang: str) -> str:
+    """The tag in its usual case ("zh-hant" -> "zh-Hant"), or Invalid."""
+    tag = normalize_tag(lang)
+    if tag is None:
+        raise Invalid(f"{lang!r} is not a language tag (cs, de, zh-Hans, pt-BR...)")
+    return tag
+
+
+async def set_translation(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    lang: str,
+    question: str,
+    answer: str,
+    variants: Sequence[str],
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> FaqTranslation:
+    """Add or replace an entry's translation into `lang` (audited)."""
+    tag = language_tag(lang)
+    row = await get_entry(session=session, entry_id=entry_id)
+    given = Translation(tag, question, answer, tuple(variants))
+    current = next((t for t in row.translations if t.lang == tag), None)
+    if current is None:
+        current = _translation_row(entry_id, given)
+        row.translations.append(current)
+    else:
+        current.question, current.answer = question, answer
+        current.variants = [FaqVariant(entry_id=entry_id, text=v) for v in variants]
+    row.updated_at = utcnow()  # the fingerprint every replica's KB watcher compares
+    audit.record(
+        session, "kb_translation_saved", agent_id=actor_id, ip=ip, entry_id=entry_id, lang=tag
+    )
+    await session.commit()
+    return current
+
+
+async def delete_translation(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    lang: str,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> None:
+    """Remove an entry's translation into `lang` and its variants (audited)."""
+    tag = language_tag(lang)
+    row = await get_entry(session=session, entry_id=entry_id)
+    current = next((t for t in row.translations if t.lang == tag), None)
+    if current is None:
+        raise NotFound(f"entry {entry_id!r} has no translation {tag!r}")
+    row.translations.remove(current)
+    row.updated_at = utcnow()
+    audit.record(
+        session, "kb_translation_deleted", agent_id=actor_id, ip=ip, entry_id=entry_id, lang=tag
     )
     await session.commit()

@@ -354,8 +354,12 @@ class FaqEntry(Base):
     answer: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    variants: Mapped[list[FaqVariant]] = relationship(
-        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin"
+    variants: Mapped[list[FaqVariant]] = relationship(  # the KB language's (issue 17)
+        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin",
+        primaryjoin="and_(FaqEntry.id == FaqVariant.entry_id, FaqVariant.translation_id.is_(None))",
+    )
+    translations: Mapped[list[FaqTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="FaqTranslation.lang", lazy="selectin"
     )
 
 
@@ -367,26 +371,27 @@ class FaqVariant(Base):
         ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+    # Set for a variant of a translation (issue 17); NULL: the knowledge base's language.
+    translation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("faq_translations.id", ondelete="CASCADE"), index=True
+    )
 
 
-# --- issue 18, API keys (handoff/api_keys.py) --------------------------------------------
-class ApiKey(Base):
-    """A named key an integration sends as `Authorization: Bearer ck_...`; only its hash is kept.
+# --- issue 17: multilingual knowledge base ----------------------------------------------
+class FaqTranslation(Base):
+    """An FAQ entry's question and answer in one more language (its variants: faq_variants)."""
 
-    `prefix` (the key's first characters) names it in lists and the audit log; revoked and
-    expired keys stay, so the log's key ids keep meaning something.
-    """
-
-    __tablename__ = "api_keys"
+    __tablename__ = "faq_translations"
+    __table_args__ = (UniqueConstraint("entry_id", "lang"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    prefix: Mapped[str] = mapped_column(String(16))
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256, hex
-    scopes: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by: Mapped[int | None] = mapped_column(Integer)  # a plain id: outlives the account
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_by: Mapped[int | None] = mapped_column(Integer)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entry_id: Mapped[str] = mapped_column(
+        ForeignKey("faq_entries.id", ondelete="CASCADE"), index=True
+    )
+    lang: Mapped[str] = mapped_column(String(35))  # a language tag: "cs", "zh-Hant"
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+
+    variants: Mapped[list[FaqVariant]] = relationship(
+        cascade="all, delete-orphan", order_by="FaqVariant.id", lazy="selectin"
+    )

@@ -35,6 +35,10 @@ EN: dict[str, str] = {
     "visitor.email_instead": "Please e-mail me instead.",
     # The bot and the queue.
     "bot.clarify": "I'm not sure I understood. Did you mean one of these?",
+    # Issue 17, multilingual knowledge base: above an answer the entry has in no translation
+    # for the visitor's language (the first when the KB is in English, the second otherwise).
+    "bot.answer_in_english": "This answer is in English.",
+    "bot.answer_untranslated": "This answer is not available in your language yet.",
     "queue.joined": (
         "I'm connecting you with a person. "
         "You are number {position} in the queue; please stay here."

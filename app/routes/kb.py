@@ -15,10 +15,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.db import SessionDep
-from app.schemas import EntryIn, EntryOut, EntryUpdate, KBText, Orm, RowId, VariantIn, VariantOut
+from app.schemas import (
+    MAX_VARIANTS,
+    EntryIn,
+    EntryOut,
+    EntryUpdate,
+    KBText,
+    Orm,
+    RowId,
+    VariantIn,
+    VariantOut,
+)
 from app.security import KbManagerDep, client_ip
 from handoff import kb_admin, knowledge
 
@@ -35,7 +45,30 @@ Format = Literal["jsonl", "csv", "md"]
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv", "md": "text/markdown"}
 
 
-class EntryStatsOut(EntryOut):
+# Issue 17: an entry's translations, one per language tag.
+LangTag = Annotated[str, Field(min_length=2, max_length=35, examples=["cs", "zh-Hant"])]
+
+
+class TranslationIn(BaseModel):
+    question: KBText
+    answer: KBText
+    variants: Annotated[list[KBText], Field(max_length=MAX_VARIANTS)] = []
+
+
+class TranslationOut(Orm):
+    lang: str
+    question: str
+    answer: str
+    variants: list[VariantOut]
+
+
+class EntryFullOut(EntryOut):
+    """An entry with its translations (issue 17)."""
+
+    translations: list[TranslationOut]
+
+
+class EntryStatsOut(EntryFullOut):
     """An entry with how it did: bot answers in the last 7 and 30 days, votes in the 30."""
 
     answered_7d: int
@@ -50,6 +83,8 @@ class KbStatusOut(BaseModel):
 
     entries: int
     model: str
+    language: str  # the entries' own language (CHATDESK_KB_LANGUAGE)
+    kb_languages: list[str]  # what the bot reads there besides the model's (issue 17)
     runtime: str
     stage: str
     thresholds: dict[str, float]
@@ -74,6 +109,7 @@ class ImportOut(Orm):
     format: str
     entries: int
     variants: int
+    translations: int
     current: int  # entries stored before: an import replaces them all
     applied: bool
     problems: list[ProblemOut]
@@ -97,6 +133,7 @@ class TryOut(Orm):
     why: str
     entry_id: str | None
     answer: str | None
+    answer_language: str | None  # a translation's tag when the question's language has one
     confidence: float
     runner_up_gap: float | None
     stage: str
@@ -226,7 +263,7 @@ async def try_question(body: TryIn, admin: KbManagerDep, request: Request) -> Tr
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_entry(
     body: EntryIn, admin: KbManagerDep, session: SessionDep, request: Request
-) -> EntryOut:
+) -> EntryFullOut:
     row = await knowledge.create_entry(
         session=session,
         entry_id=body.id,
@@ -237,18 +274,19 @@ async def create_entry(
         ip=client_ip(request),
     )
     _changed(request)
-    return EntryOut.model_validate(row)
+    return EntryFullOut.model_validate(row)
 
 
 @router.get("/{entry_id}")
-async def get_entry(entry_id: str, admin: KbManagerDep, session: SessionDep) -> EntryOut:
-    return EntryOut.model_validate(await knowledge.get_entry(session=session, entry_id=entry_id))
+async def get_entry(entry_id: str, admin: KbManagerDep, session: SessionDep) -> EntryFullOut:
+    row = await knowledge.get_entry(session=session, entry_id=entry_id)
+    return EntryFullOut.model_validate(row)
 
 
 @router.put("/{entry_id}")
 async def update_entry(
     entry_id: str, body: EntryUpdate, admin: KbManagerDep, session: SessionDep, request: Request
-) -> EntryOut:
+) -> EntryFullOut:
     row = await knowledge.update_entry(
         session=session,
         entry_id=entry_id,
@@ -259,7 +297,7 @@ async def update_entry(
         ip=client_ip(request),
     )
     _changed(request)
-    return EntryOut.model_validate(row)
+    return EntryFullOut.model_validate(row)
 
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -295,6 +333,44 @@ async def delete_variant(
         session=session,
         entry_id=entry_id,
         variant_id=variant_id,
+        actor_id=admin.agent_id,
+        ip=client_ip(request),
+    )
+    _changed(request)
+
+
+@router.put("/{entry_id}/translations/{lang}")
+async def set_translation(
+    entry_id: str,
+    lang: LangTag,
+    body: TranslationIn,
+    admin: KbManagerDep,
+    session: SessionDep,
+    request: Request,
+) -> TranslationOut:
+    """Add or replace the entry's question, variants and answer in `lang` (a tag: cs, zh-Hant)."""
+    row = await knowledge.set_translation(
+        session=session,
+        entry_id=entry_id,
+        lang=lang,
+        question=body.question,
+        answer=body.answer,
+        variants=body.variants,
+        actor_id=admin.agent_id,
+        ip=client_ip(request),
+    )
+    _changed(request)
+    return TranslationOut.model_validate(row)
+
+
+@router.delete("/{entry_id}/translations/{lang}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_translation(
+    entry_id: str, lang: LangTag, admin: KbManagerDep, session: SessionDep, request: Request
+) -> None:
+    await knowledge.delete_translation(
+        session=session,
+        entry_id=entry_id,
+        lang=lang,
         actor_id=admin.agent_id,
         ip=client_ip(request),
     )

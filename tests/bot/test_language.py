@@ -85,20 +85,28 @@ def wrong_share(counts: Counter[str]) -> float:
     return counts["wrong"] / (counts["in_scope"] + counts["out_of_scope"])
 
 
-async def test_minilm_on_the_set_hands_over_what_it_cannot_read() -> None:
+async def test_minilm_on_the_set_is_never_wrong_beyond_the_target() -> None:
     counts = await shop_counts(DEFAULT_MODEL)
     for language, c in counts.items():
         assert wrong_share(c) <= 0.05, (language, c)
-        if language != "en":  # every question, for reason "language"
-            assert c["language"] == c["in_scope"] + c["out_of_scope"], (language, c)
-    assert counts["en"]["correct"] >= 13, counts["en"]
+        # The KB has phrasings in every language of the set: none is handed over unread.
+        assert c["language"] == 0, (language, c)
+        assert c["correct"] >= MINILM_CORRECT_AT_LEAST[language], (language, c)
 
 
-# Measured with multilingual-e5-small over the English-only demo FAQ (docs/bot.md): at most
-# one wrong per language, answered correctly as below. The 80 % is not reached from an
-# English KB (the best candidate alone is right for 78-89 %); KB phrasings in the visitor's
-# language are the way there. These floors keep what was measured from slipping.
-E5_CORRECT_AT_LEAST = {"en": 13, "de": 13, "es": 13, "cs": 8, "zh": 12, "fa": 10}
+async def test_minilm_hands_over_a_language_the_kb_lacks(kb: list[Entry]) -> None:
+    brain = await Brain.create(kb, improve=False)  # English only
+    decision = await brain.decide("Kolik stojí doprava do Německa?")
+    assert decision.reason is Reason.LANGUAGE and decision.language == "cs"
+
+
+# Measured on the demo FAQ with its translations (cs, de, es, fa, zh; docs/bot.md): with
+# multilingual-e5-small at most one wrong per language (the 5 %) and answered correctly
+# as below (the 80 % holds except cs: 13/18, its "did you mean" offers the right entry for 4
+# more); MiniLM answers English as before and no other language wrongly. Floors, kept from
+# slipping.
+E5_CORRECT_AT_LEAST = {"en": 14, "de": 16, "es": 17, "cs": 13, "zh": 17, "fa": 18}
+MINILM_CORRECT_AT_LEAST = {"en": 14, "de": 4, "es": 6, "cs": 2, "zh": 2, "fa": 0}
 
 
 async def test_multilingual_model_on_the_set() -> None:

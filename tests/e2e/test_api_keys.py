@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import update
 
 from app.db import make_engine, make_sessionmaker
-from handoff.models import ApiKey, Conversation, Ticket, utcnow
+from handoff.api_key_models import ApiKey
+from handoff.models import Conversation, Ticket, utcnow
 from handoff.states import ConversationState as S
 from tests.client import agent, visitor
 from tests.conftest import Server, run_server

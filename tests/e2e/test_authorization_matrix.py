@@ -200,6 +200,15 @@ class World:
     async def kb_try(self) -> Req:
         return Req(json={"question": "How much does shipping cost?"})
 
+    async def kb_translation(self) -> Req:  # issue 17: an entry with a Czech translation
+        req = await self.kb_entry()
+        async with self.sessions() as s:
+            await knowledge.set_translation(
+                session=s, entry_id=req.path["entry_id"], lang="cs", question="Čepice?",
+                answer="Ano.", variants=[],
+            )
+        return Req({**req.path, "lang": "cs"}, {"question": "Klobouky?", "answer": "Ne."})
+
     async def visitor(self) -> Req:
         async with self.sessions() as s:
             return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
@@ -386,6 +395,9 @@ REST: dict[tuple[str, str], Rest] = {
     ("POST", HOOK + "/test"): Rest(ADMINS, W.webhook),
     ("GET", HOOK + "/deliveries"): Rest(ADMINS, W.webhook),
     ("POST", HOOK + "/deliveries/{delivery_id}/retry"): Rest(ADMINS, W.webhook_delivery),
+    # issue 17, multilingual knowledge base
+    ("PUT", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
+    ("DELETE", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

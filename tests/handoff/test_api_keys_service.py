@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import api_keys, api_messages
+from handoff.api_key_models import ApiKey
 from handoff.api_keys import Refused, Scope
 from handoff.conversations import ticket_for
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
 from handoff.events import conversation_channel
 from handoff.mail import MailConfig
-from handoff.models import ApiKey, AuditEvent, Conversation, Message, Sender, Ticket, utcnow
+from handoff.models import AuditEvent, Conversation, Message, Sender, Ticket, utcnow
 from handoff.states import ConversationState as S
 from tests.handoff.conftest import Listener
 

@@ -4,15 +4,14 @@
 import { el } from "../console/dom.js";
 import { renderAnswer } from "../bubble/format.js";
 import { createImporter, createStatus, createTryBox, exportButtons } from "./kb_tools.js";
+import { createEditor } from "./kb_editor.js";
 
 const SEARCH_DELAY_MS = 250; // search as the admin types, not on every key
-const FORMAT_HINT = "Shown formatted in the chat: [text](https://…) and bare https:// links, "
-  + "mailto: links, a line per line, and lines starting with \"- \" as a list. Anything else is text.";
 
 const pct = (rate) => (rate == null ? "–" : Math.round(rate * 100) + " %");
 
 export function createKbAdmin({ api, root }) {
-  const status = createStatus({ api });
+  const status = createStatus({ api, onStatus: (s) => editor.setKbLanguage(s.language) });
   const tryBox = createTryBox({ api });
   const importer = createImporter({ api, onImported: () => { status.watch(true); refresh(); } });
   const search = el("input", { type: "search", id: "kb-search", placeholder: "Search questions, variants, answers",
@@ -35,6 +34,10 @@ export function createKbAdmin({ api, root }) {
     if (e.variants.length) {
       entry.append(el("div", { className: "kb-variants muted",
         textContent: "Also: " + e.variants.map((v) => v.text).join(" · ") }));
+    }
+    if (e.translations.length) { // issue 17: the languages it has besides the KB's own
+      entry.append(el("div", { className: "kb-langs" }, ...e.translations.map((t) =>
+        el("span", { className: "kb-lang", textContent: t.lang, title: t.question, lang: t.lang }))));
     }
     const answer = el("td", { className: "kb-answer" });
     renderAnswer(answer, e.answer, document);
@@ -90,62 +93,4 @@ export function createKbAdmin({ api, root }) {
     await Promise.all([refresh(), status.watch(false)]);
   }
   return { load };
-}
-
-/** The create/edit form: id (new entries only), question, answer, variants one per line. */
-function createEditor({ api, onSaved }) {
-  const id = el("input", { id: "kb-f-id", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,99}",
-    title: "letters, digits, '.', '_' or '-'" });
-  const question = el("input", { id: "kb-f-question", required: true, maxLength: 8192 });
-  const answer = el("textarea", { id: "kb-f-answer", required: true, rows: 5, maxLength: 8192 });
-  const variants = el("textarea", { id: "kb-f-variants", rows: 4,
-    placeholder: "Other ways visitors ask it, one per line" });
-  const title = el("h2", {});
-  const error = el("p", { className: "error", role: "alert" });
-  const label = (text, input, hint) => el("label", {}, text, input, hint ? el("small", { className: "muted", textContent: hint }) : "");
-  const save = el("button", { type: "submit", id: "kb-save", textContent: "Save" });
-  const cancel = el("button", { type: "button", textContent: "Cancel", onclick: () => close() });
-  const form = el("form", { id: "kb-editor", className: "kb-editor card", hidden: true },
-    title, label("Id", id), label("Question", question), label("Answer", answer, FORMAT_HINT),
-    label("Variants", variants), error, el("div", { className: "actions" }, save, cancel));
-  let editing = null; // the entry being edited, null for a new one
-
-  function open(entry) {
-    editing = entry;
-    title.textContent = entry ? `Edit ${entry.id}` : "New entry";
-    id.value = entry ? entry.id : "";
-    id.disabled = Boolean(entry);
-    question.value = entry ? entry.question : "";
-    answer.value = entry ? entry.answer : "";
-    variants.value = entry ? entry.variants.map((v) => v.text).join("\n") : "";
-    error.textContent = "";
-    form.hidden = false;
-    (entry ? question : id).focus();
-    form.scrollIntoView({ block: "nearest" });
-  }
-
-  function close() { form.hidden = true; editing = null; }
-
-  function fail(err) {
-    error.textContent = err.message || String(err);
-    if (form.hidden) document.getElementById("error").textContent = error.textContent;
-  }
-
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const body = {
-      question: question.value,
-      answer: answer.value,
-      variants: variants.value.split("\n").map((v) => v.trim()).filter(Boolean),
-    };
-    save.disabled = true;
-    try {
-      if (editing) await api(`/admin/kb/${encodeURIComponent(editing.id)}`, { method: "PUT", body: JSON.stringify(body) });
-      else await api("/admin/kb", { method: "POST", body: JSON.stringify({ id: id.value.trim(), ...body }) });
-      close();
-      onSaved();
-    } catch (err) { fail(err); } finally { save.disabled = false; }
-  });
-
-  return { node: form, open, fail };
 }

@@ -14,13 +14,14 @@ const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
 const n3 = (x) => (typeof x === "number" ? x.toFixed(3) : "–");
 
 /** The bot's state: what answers now, and a rebuild's progress while one runs. */
-export function createStatus({ api }) {
+export function createStatus({ api, onStatus = () => {} }) {
   const text = el("span", { id: "kb-status-text" });
   const bar = el("progress", { id: "kb-rebuild", max: 1, hidden: true });
   const node = el("div", { id: "kb-status", className: "kb-status", role: "status" }, bar, text);
   let polling = null;
 
   function show(s, waiting) {
+    onStatus(s);
     const busy = s.rebuilding || waiting;
     node.dataset.state = busy ? "rebuilding" : "ready";
     bar.hidden = !busy;
@@ -76,7 +77,9 @@ export function createTryBox({ api }) {
     if (r.answer != null) {
       const answer = el("div", { className: "kb-try-answer" });
       renderAnswer(answer, r.answer, document);
-      parts.push(el("p", { className: "muted", textContent: `With ${r.entry_id}:` }), answer);
+      if (r.answer_language) { answer.lang = r.answer_language; answer.dir = "auto"; }
+      const inLanguage = r.answer_language ? ` (${r.answer_language})` : "";
+      parts.push(el("p", { className: "muted", textContent: `With ${r.entry_id}${inLanguage}:` }), answer);
     }
     if (r.options.length) {
       parts.push(el("p", { className: "muted", textContent: "Buttons offered: " + r.options.map((o) => o.question).join(" · ") + " · None of these" }));
