@@ -231,5 +231,7 @@ async def _in_visitor_language(
     if language is None or same_language(language, answer_language):
         return answer, answer_language
     english = primary(answer_language) == "en"
-    note = texts.text("bot.answer_in_english" if english else "bot.answer_untranslated")
+    note = texts.text(
+        "bot.answer_in_english" if english else "bot.answer_untranslated", locale=language
+    )
     return f"{note}\n\n{answer}", answer_language

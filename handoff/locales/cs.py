@@ -9,6 +9,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "Nic z toho.",
     "visitor.email_instead": "Odpovězte mi raději e-mailem.",
     "bot.clarify": "Nevím jistě, jestli vám rozumím. Máte na mysli některou z těchto možností?",
+    "bot.answer_in_english": "Tato odpověď je v angličtině.",
+    "bot.answer_untranslated": "Tato odpověď zatím ve vašem jazyce není k dispozici.",
     "queue.joined": (
         "Přepojuji vás na člověka. Ve frontě jste {position}. v pořadí; zůstaňte prosím tady."
     ),

@@ -7,6 +7,8 @@ TEXTS: dict[str, str] = {
     "bot.clarify": (
         "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Meinten Sie eines davon?"
     ),
+    "bot.answer_in_english": "Diese Antwort ist auf Englisch.",
+    "bot.answer_untranslated": "Diese Antwort gibt es noch nicht in Ihrer Sprache.",
     "queue.joined": (
         "Ich verbinde Sie mit einem Menschen. "
         "Sie sind Nummer {position} in der Warteschlange; bitte bleiben Sie hier."

@@ -5,6 +5,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "Ninguna de estas.",
     "visitor.email_instead": "Prefiero que me respondan por correo electrónico.",
     "bot.clarify": "No estoy seguro de haberle entendido. ¿Se refiere a alguna de estas?",
+    "bot.answer_in_english": "Esta respuesta está en inglés.",
+    "bot.answer_untranslated": "Esta respuesta aún no está disponible en su idioma.",
     "queue.joined": (
         "Le estoy poniendo en contacto con una persona. "
         "Es el número {position} en la cola; por favor, permanezca aquí."

@@ -5,6 +5,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "Aucune de ces réponses.",
     "visitor.email_instead": "Répondez-moi plutôt par e-mail.",
     "bot.clarify": "Je ne suis pas sûr d'avoir compris. Vouliez-vous dire l'une de ces questions ?",
+    "bot.answer_in_english": "Cette réponse est en anglais.",
+    "bot.answer_untranslated": "Cette réponse n'est pas encore disponible dans votre langue.",
     "queue.joined": (
         "Je vous mets en relation avec une personne. "
         "Vous êtes en position {position} dans la file d'attente ; merci de rester ici."

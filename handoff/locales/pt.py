@@ -5,6 +5,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "Nenhuma destas.",
     "visitor.email_instead": "Prefiro receber a resposta por e-mail.",
     "bot.clarify": "Não tenho certeza se entendi. Você quis dizer uma destas?",
+    "bot.answer_in_english": "Esta resposta está em inglês.",
+    "bot.answer_untranslated": "Esta resposta ainda não está disponível no seu idioma.",
     "queue.joined": (
         "Estou conectando você com uma pessoa. "
         "Você é o número {position} na fila; por favor, aguarde aqui."

@@ -5,6 +5,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "都不是。",
     "visitor.email_instead": "请改用电子邮件回复我。",
     "bot.clarify": "我不太确定是否理解了您的意思。您是想问下面哪个问题？",
+    "bot.answer_in_english": "此回答为英文。",
+    "bot.answer_untranslated": "此回答暂时还没有您的语言版本。",
     "queue.joined": "正在为您转接人工客服。您目前排在第 {position} 位，请不要离开。",
     "ticket.why.nobody_online": "目前我们的团队没有人在线",
     "ticket.why.closed_now": "我们现在不在营业时间",

@@ -5,6 +5,8 @@ TEXTS: dict[str, str] = {
     "visitor.none_of_these": "都不是。",
     "visitor.email_instead": "請改用電子郵件回覆我。",
     "bot.clarify": "我不太確定是否理解您的意思。您是想問下列哪一個問題？",
+    "bot.answer_in_english": "此回答為英文。",
+    "bot.answer_untranslated": "此回答暫時還沒有您的語言版本。",
     "queue.joined": "正在為您轉接真人客服。您目前排在第 {position} 位，請留在這裡。",
     "ticket.why.nobody_online": "目前我們的團隊沒有人在線上",
     "ticket.why.closed_now": "我們目前不在營業時間",

@@ -74,6 +74,6 @@ async def test_a_language_the_entry_lacks_gets_the_english_answer_with_a_note(
     reply = await ask(server, "PayPal?", locale="de-DE")
     assert reply["sender"] == "bot", reply
     assert reply["meta"]["entry_id"] == "payment-methods" and reply["meta"]["language"] is None
-    note = texts.text("bot.answer_in_english")
+    note = texts.text("bot.answer_in_english", locale="de")  # "Diese Antwort ist auf Englisch."
     assert reply["text"] == f"{note}\n\nWe accept Visa, Mastercard, PayPal and Klarna."
     assert reply["meta"]["answer_language"] == "en"
