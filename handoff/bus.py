@@ -12,7 +12,7 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from handoff.metrics import BUS_RECONNECTS
@@ -252,3 +252,25 @@ def make_bus(url: str) -> Bus:
     if url.startswith(("redis://", "rediss://")):
         return RedisBus(url)
     raise ValueError(f"unsupported bus URL {url!r}: use memory:// or redis://")
+
+
+async def follow(
+    bus: Bus, channel: str, *, every_s: float, reread: Callable[[], Awaitable[None]], what: str
+) -> None:
+    """Keep a process's copy of something in step: `reread` on every event on `channel` (once
+    for all heard meanwhile), after a bus resync, and every `every_s` anyway. A failed re-read
+    keeps the copy in force and is tried again. Runs until cancelled."""
+    sub = bus.subscribe()
+    sub.add(channel)  # a bus resync reaches every subscription too
+    try:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(sub.queue.get(), every_s)
+            while not sub.queue.empty():
+                sub.queue.get_nowait()  # one re-read answers every event heard meanwhile
+            try:
+                await reread()
+            except Exception:  # noqa: BLE001 - keep the copy in force and retry
+                log.exception("%s re-read failed; will retry", what)
+    finally:
+        sub.close()

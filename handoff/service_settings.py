@@ -10,8 +10,6 @@ that event, and every POLL_S anyway (a replica that missed the event still catch
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff import audit, texts
-from handoff.bus import Bus
+from handoff.bus import Bus, follow
 from handoff.errors import Invalid
 from handoff.events import SETTINGS_CHANNEL, settings_event
 from handoff.hours import (
@@ -185,22 +183,13 @@ async def follow_forever(
     *, sessions: async_sessionmaker[AsyncSession], bus: Bus, current: Current
 ) -> None:
     """Keep `current` in step with the saved rows: on every change event, and every POLL_S."""
-    sub = bus.subscribe()
-    sub.add(SETTINGS_CHANNEL)  # a bus resync reaches every subscription too
-    try:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sub.queue.get(), POLL_S)
-            while not sub.queue.empty():
-                sub.queue.get_nowait()  # one re-read answers every event heard meanwhile
-            try:
-                async with sessions() as session:
-                    if await refresh(session=session, current=current):
-                        log.info("service settings changed: applied")
-            except Exception:  # noqa: BLE001 - keep the settings in force and retry
-                log.exception("service settings re-read failed; will retry")
-    finally:
-        sub.close()
+
+    async def reread() -> None:
+        async with sessions() as session:
+            if await refresh(session=session, current=current):
+                log.info("service settings changed: applied")
+
+    await follow(bus, SETTINGS_CHANNEL, every_s=POLL_S, reread=reread, what="service settings")
 
 
 async def _store(

@@ -13,8 +13,6 @@ The endpoints themselves are managed in `handoff/webhook_admin.py`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ipaddress
 import logging
 import uuid
@@ -25,7 +23,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from handoff.bus import Bus
+from handoff.bus import Bus, follow
 from handoff.models import Sender, utcnow
 from handoff.webhook_models import WebhookEndpoint, WebhookEvent
 
@@ -96,22 +94,13 @@ async def refresh(*, session: AsyncSession | AsyncConnection) -> bool:
 
 async def follow_forever(*, sessions: async_sessionmaker[AsyncSession], bus: Bus) -> None:
     """Keep SUBSCRIBED in step with the endpoints: on every change event, and every POLL_S."""
-    sub = bus.subscribe()
-    sub.add(CHANNEL)
-    try:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sub.queue.get(), POLL_S)
-            while not sub.queue.empty():
-                sub.queue.get_nowait()  # one re-read answers every event heard meanwhile
-            try:
-                async with sessions() as session:
-                    if await refresh(session=session):
-                        log.info("webhook endpoints changed: %d enabled", SUBSCRIBED.endpoints)
-            except Exception:  # noqa: BLE001 - keep the copy in force and retry
-                log.exception("webhook endpoints re-read failed; will retry")
-    finally:
-        sub.close()
+
+    async def reread() -> None:
+        async with sessions() as session:
+            if await refresh(session=session):
+                log.info("webhook endpoints changed: %d enabled", SUBSCRIBED.endpoints)
+
+    await follow(bus, CHANNEL, every_s=POLL_S, reread=reread, what="webhook endpoints")
 
 
 def _row(
