@@ -131,6 +131,15 @@ class Entry:
                 return t
         return same[0] if same else None
 
+    def question_in(self, language: str | None, kb_language: str) -> str:
+        """The question as a visitor of `language` reads it (a "did you mean" button): the
+        translation's when the entry has one, else the KB's own."""
+        if language and not same_language(language, kb_language):
+            found = self.translation(language)
+            if found is not None:
+                return found.question
+        return self.question
+
     def answer_in(self, language: str | None, kb_language: str) -> tuple[str, str]:
         """The answer for a visitor's language and the tag it is in: the translation when the
         visitor's language is not the KB's own and the entry has one, else the KB's answer."""

@@ -22,13 +22,14 @@ from handoff.errors import Invalid
 from handoff.escalation import escalate
 from handoff.messages import Posted, announce, append_message, store_client_message
 from handoff.metrics import BOT_DECISION_SECONDS, BOT_DECISIONS
-from handoff.models import Conversation, Sender, Visitor
+from handoff.models import Conversation, Message, Sender, Visitor
 from handoff.routing import Routing
 from handoff.states import ConversationState
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
 S = ConversationState
 CLARIFY_OPTIONS_MIN, CLARIFY_OPTIONS_MAX = 2, 3  # buttons: a real choice, yet quick to read
+CLARIFY_LOOKBACK = 5  # bot messages searched for the button clicked: the latest offer is near
 SCORE_DIGITS = 4  # scores kept for the console and the evaluation; more is noise
 
 
@@ -44,6 +45,22 @@ def _candidates(decision: Decision, brain: Brain) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _in_language(
+    options: list[dict[str, Any]], brain: Brain, decision: Decision, text: str, locale: str | None
+) -> list[dict[str, Any]]:
+    """The "did you mean" buttons worded in the visitor's language where the entry has it
+    (the console's `candidates` keep the KB's wording)."""
+    if not brain.translated:
+        return options
+    language = visitor_language(decision.language, text, locale)
+    shown = []
+    for option in options:
+        entry = brain.entry(option["entry_id"])
+        question = entry.question_in(language, brain.language) if entry else option["question"]
+        shown.append(option | {"question": question})
+    return shown
 
 
 async def bot_turn(
@@ -93,7 +110,7 @@ async def bot_turn(
         shown = max(CLARIFY_OPTIONS_MIN, min(CLARIFY_OPTIONS_MAX, len(candidates)))
         meta = {
             "kind": "clarify",
-            "options": candidates[:shown],
+            "options": _in_language(candidates[:shown], brain, decision, text, locale),
             "candidates": candidates,
             "score": score,
             "language": decision.language,
@@ -167,7 +184,7 @@ async def choose_option(
         raise Invalid(f"unknown entry {entry_id!r}")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     if entry is not None:
-        chose = entry.question
+        chose = await _button_words(session, conv.id, entry)
     else:
         locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
         chose = texts.text("visitor.none_of_these", locale)
@@ -201,6 +218,22 @@ async def choose_option(
             session=session, bus=bus, conv=conv, reason=Reason.NONE_OF_THESE, routing=routing
         )
     return posted
+
+
+async def _button_words(session: AsyncSession, conversation_id: int, entry: Entry) -> str:
+    """What the visitor's "did you mean" button for `entry` said (in their language, as
+    `_in_language` worded it): the latest question that offered it, else the KB's question."""
+    offers = await session.scalars(
+        select(Message.meta)
+        .where(Message.conversation_id == conversation_id, Message.sender == Sender.BOT)
+        .order_by(Message.seq.desc())
+        .limit(CLARIFY_LOOKBACK)
+    )
+    for meta in offers:
+        for option in (meta or {}).get("options") or ():
+            if option.get("entry_id") == entry.id and option.get("question"):
+                return str(option["question"])
+    return entry.question
 
 
 async def _in_visitor_language(

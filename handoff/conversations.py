@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.errors import NotFound
@@ -32,12 +32,12 @@ async def current_conversation(*, session: AsyncSession, visitor_id: int) -> Con
 
 async def returning_visitor(
     *, session: AsyncSession, visitor_id: int
-) -> tuple[bool, str | None, Conversation | None]:
+) -> tuple[bool, str | None, str | None, Conversation | None]:
     """In one query: whether the visitor exists, the user they are signed in as (if any),
-    and their most recent conversation (as `current_conversation`)."""
+    their stored locale and their most recent conversation (as `current_conversation`)."""
     row = (
         await session.execute(
-            select(Visitor.user_id, Conversation)
+            select(Visitor.user_id, Visitor.locale, Conversation)
             .outerjoin(Conversation, Conversation.visitor_id == Visitor.id)
             .where(Visitor.id == visitor_id)
             .order_by(Conversation.id.desc())
@@ -45,8 +45,8 @@ async def returning_visitor(
         )
     ).first()
     if row is None:
-        return False, None, None
-    return True, row.user_id, row.Conversation
+        return False, None, None, None
+    return True, row.user_id, row.locale, row.Conversation
 
 
 async def ticket_for(*, session: AsyncSession, conversation_id: int) -> Ticket | None:
@@ -62,6 +62,12 @@ async def list_conversations(
     if agent_id is not None:
         query = query.where(Conversation.assigned_agent_id == agent_id)
     return (await session.scalars(query.order_by(Conversation.queued_at, Conversation.id))).all()
+
+
+async def remember_locale(*, session: AsyncSession, visitor_id: int, locale: str) -> None:
+    """A returning visitor's widget now speaks another language: later sentences use it."""
+    await session.execute(update(Visitor).where(Visitor.id == visitor_id).values(locale=locale))
+    await session.commit()
 
 
 async def visitor_locale(*, session: AsyncSession, visitor_id: int) -> str | None:

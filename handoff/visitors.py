@@ -109,6 +109,8 @@ async def visitor_for_user(
         if mine is None:
             mine = Visitor(name=name, locale=locale, page_url=page_url)
             session.add(mine)
+        elif locale:
+            mine.locale = locale  # the language of the device they write from now
         _vouch(mine, verified)
         try:
             await session.commit()
@@ -156,6 +158,9 @@ class Resumed:
     state: dict[str, Any]
     refused_conversation: bool  # they named a conversation that is not theirs
     new_conversation: bool  # created by this hello: nobody else has written to it yet
+    # The hello's locale differs from the stored one (the widget's language changed since):
+    # the caller remembers it in a writing session (this hello only reads).
+    new_locale: str | None = None
 
 
 def _with_the_bot(visitor_id: int, conversation_id: int) -> Conversation:
@@ -191,6 +196,7 @@ async def resume(
     """
     page_url = page_url_to_store(page_url, keep_query=keep_page_query)
     token_visitor_id = visitor_id
+    new_locale: str | None = None
     last: Conversation | None = None
     known_last = False  # `last` was read with the visitor (the usual returning hello)
     if verified is not None:
@@ -203,8 +209,12 @@ async def resume(
             page_url=page_url,
         )
     elif visitor_id is not None:
-        exists, user_id, last = await returning_visitor(session=session, visitor_id=visitor_id)
+        exists, user_id, stored_locale, last = await returning_visitor(
+            session=session, visitor_id=visitor_id
+        )
         known_last = exists and user_id is None
+        if exists and locale and locale != stored_locale:
+            new_locale = locale
         if not exists:
             visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
         elif user_id is not None:
@@ -242,6 +252,7 @@ async def resume(
         state=await visitor_state(session=session, conv=conv),
         refused_conversation=refused,
         new_conversation=False,
+        new_locale=new_locale,
     )
 
 

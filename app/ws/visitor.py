@@ -29,7 +29,7 @@ from app.ws.frames import (
     visitor_frames,
 )
 from handoff import bot_turn, escalation, feedback, tickets, transcripts, visitors
-from handoff.conversations import get_conversation
+from handoff.conversations import get_conversation, remember_locale
 from handoff.errors import Conflict
 from handoff.routing import Routing
 from handoff.states import ConversationState
@@ -327,6 +327,11 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
             last_seq=hello.last_seq,
             keep_page_query=app.state.settings.keep_page_query,
         )
+    if resumed.new_locale is not None:
+        async with conn.session() as session:
+            await remember_locale(
+                session=session, visitor_id=resumed.visitor_id, locale=resumed.new_locale
+            )
     if resumed.refused_conversation:
         await conn.send_error("forbidden", "that conversation is not yours")
     conv = resumed.conversation
