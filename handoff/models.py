@@ -217,6 +217,7 @@ class Conversation(Base):
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ticket_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # queue_timeout.py
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

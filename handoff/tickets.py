@@ -54,6 +54,7 @@ class Why(StrEnum):
     NOBODY_ONLINE = "nobody_online"
     CLOSED_NOW = "closed_now"
     AS_ASKED = "as_asked"
+    QUEUE_TIMEOUT = "queue_timeout"  # queued too long with nobody free (handoff/queue_timeout)
 
 
 def promised_reply(*, routing: Routing, now: datetime) -> datetime:

@@ -21,9 +21,10 @@ from starlette.websockets import WebSocketState
 
 from app.errors import DOMAIN_ERROR_TYPES, client_error
 from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
+from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
 from handoff.errors import TryLater
-from handoff.events import conversation_channel, message_event
+from handoff.events import QUEUE_CHANNEL, QUEUE_EVENT, conversation_channel, message_event
 from handoff.messages import messages_after
 from handoff.models import Sender
 
@@ -71,6 +72,10 @@ class Connection:
         # (one check every few seconds, not a timer per frame).
         self.last_heard = asyncio.get_running_loop().time()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # A visitor's latest `state` frame: the queue broadcast updates its place and wait.
+        self.state: dict[str, Any] | None = None
+        if not for_agent:
+            self.sub.add(QUEUE_CHANNEL)
 
     def session(self) -> AsyncSession:
         """A new database session; use it as `async with conn.session() as session`."""
@@ -184,6 +189,10 @@ class Connection:
                 await self.send({"type": "resync"})
         elif kind == "message":
             await self._deliver_message(event)
+        elif kind == QUEUE_EVENT:
+            if (fresh := queue_update(self.state, event)) is not None:
+                self.state = fresh
+                await self.send(fresh)
         elif self._unwatched(event):
             return
         elif kind == "typing":
@@ -191,6 +200,8 @@ class Connection:
             if (event.get("sender") == "visitor") == self.for_agent:
                 await self.send(event)
         elif kind is not None and not kind.startswith("_"):
+            if kind == "state" and not self.for_agent:
+                self.state = event
             await self.send(event)
 
     def _unwatched(self, event: dict[str, Any]) -> bool:
