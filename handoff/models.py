@@ -289,6 +289,7 @@ class Ticket(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # When we promised the visitor a reply (the next opening time); shown in the widget.
     reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promised_when: Mapped[str | None] = mapped_column(String(200))  # reply_by as worded to them
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -36,6 +36,8 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
                 "id": ticket.id,
                 "email": ticket.email,
                 "reply_by": ticket.reply_by.isoformat() if ticket.reply_by else None,
+                # The promised time in the words of the promise (handoff/tickets.py).
+                "reply_by_text": ticket.promised_when,
                 "status": str(ticket.status),
             }
     return state_event(conv, **extra)

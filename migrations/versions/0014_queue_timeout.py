@@ -1,4 +1,5 @@
-"""queue timeout: when a queued visitor was offered a ticket instead of waiting (issue 16)
+"""queue timeout: when a queued visitor was offered a ticket instead of waiting, and a
+ticket's promised reply time as the visitor read it (issue 16)
 
 Revision ID: 0014
 Revises: 0012
@@ -21,8 +22,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("ticket_offered_at", sa.DateTime(timezone=True), nullable=True)
         )
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("promised_when", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_column("promised_when")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_column("ticket_offered_at")
