@@ -80,8 +80,10 @@ async def measure(url: str, n: int) -> dict[str, tuple[int, int]]:
             session.add_all(visitors)
             await session.flush()
             session.add_all(
-                Conversation(visitor_id=v.id, state=S.QUEUED, queued_at=start + timedelta(seconds=i))
-                for i, v in enumerate(visitors)
+                Conversation(
+                    visitor_id=v.id, state=S.QUEUED, queued_at=start + timedelta(seconds=k)
+                )
+                for k, v in enumerate(visitors)
             )
             await session.commit()
         listener = asyncio.create_task(count_ours())
