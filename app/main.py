@@ -98,6 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             timeouts = queue_timeout.sweep_forever(  # issue 16: nobody waits forever
                 sessions=app.state.sessions,
+                read_sessions=app.state.read_sessions,
                 bus=bus,
                 routing=app.state.routing,
                 timeouts=settings.queue_timeouts(),

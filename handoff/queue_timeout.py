@@ -49,13 +49,12 @@ def _not_offered_this_stay() -> ColumnElement[bool]:
     )
 
 
-async def offer_tickets(
-    *, session: AsyncSession, bus: Bus, timeouts: QueueTimeouts, now: datetime | None = None
+async def _due_offers(
+    *, session: AsyncSession, timeouts: QueueTimeouts, now: datetime
 ) -> list[int]:
-    """Offer a ticket to everyone queued too long or facing too long a wait; their ids."""
+    """Queued chats not offered a ticket yet that waited long enough or face too long a wait."""
     if timeouts.offer_after_s is None:
         return []
-    now = now or utcnow()
     limit = timedelta(seconds=timeouts.offer_after_s)
     rows = (
         await session.execute(
@@ -76,7 +75,7 @@ async def offer_tickets(
     ).all()
     place = {cid: n for n, cid in enumerate(everyone, start=1)}
     median = await recent_wait_s(session=session)
-    due = [
+    return [
         cid
         for cid, queued_at in rows
         if queued_at is not None
@@ -85,6 +84,14 @@ async def offer_tickets(
             or (estimated_wait_s(median, place.get(cid)) or 0) > timeouts.offer_after_s
         )
     ]
+
+
+async def offer_tickets(
+    *, session: AsyncSession, bus: Bus, timeouts: QueueTimeouts, now: datetime | None = None
+) -> list[int]:
+    """Offer a ticket to everyone queued too long or facing too long a wait; their ids."""
+    now = now or utcnow()
+    due = await _due_offers(session=session, timeouts=timeouts, now=now)
     if not due:
         await session.rollback()
         return []
@@ -108,6 +115,22 @@ async def offer_tickets(
     return won
 
 
+async def _overdue(*, session: AsyncSession, timeouts: QueueTimeouts, now: datetime) -> list[int]:
+    """Chats queued longer than `ticket_after_s`, oldest first."""
+    if timeouts.ticket_after_s is None:
+        return []
+    cutoff = now - timedelta(seconds=timeouts.ticket_after_s)
+    return list(
+        (
+            await session.scalars(
+                select(Conversation.id)
+                .where(Conversation.state == S.QUEUED, Conversation.queued_at <= cutoff)
+                .order_by(Conversation.queued_at, Conversation.id)
+            )
+        ).all()
+    )
+
+
 async def _somebody_free(*, session: AsyncSession, routing: Routing) -> bool:
     online = await online_agents(session=session, presence_timeout_s=routing.presence_timeout_s)
     return any(load.free > 0 for load in await agent_loads(session=session, agents=online))
@@ -127,13 +150,7 @@ async def ticket_timed_out(
         return []
     now = now or utcnow()
     cutoff = now - timedelta(seconds=timeouts.ticket_after_s)
-    overdue = (
-        await session.scalars(
-            select(Conversation.id)
-            .where(Conversation.state == S.QUEUED, Conversation.queued_at <= cutoff)
-            .order_by(Conversation.queued_at, Conversation.id)
-        )
-    ).all()
+    overdue = await _overdue(session=session, timeouts=timeouts, now=now)
     if not overdue or await _somebody_free(session=session, routing=routing):
         await session.rollback()
         return []  # a free agent will take the oldest first (routing's drain)
@@ -177,6 +194,7 @@ async def ticket_timed_out(
 async def sweep_forever(
     *,
     sessions: async_sessionmaker[AsyncSession],
+    read_sessions: async_sessionmaker[AsyncSession],
     bus: Bus,
     routing: Routing,
     timeouts: QueueTimeouts,
@@ -185,9 +203,35 @@ async def sweep_forever(
     while True:
         await asyncio.sleep(timeouts.sweep_s)
         try:
-            async with sessions() as session:
-                await offer_tickets(session=session, bus=bus, timeouts=timeouts)
-                await ticket_timed_out(session=session, bus=bus, routing=routing, timeouts=timeouts)
+            await sweep_once(
+                sessions=sessions, read_sessions=read_sessions, bus=bus, routing=routing,
+                timeouts=timeouts,
+            )
         except Exception:  # noqa: BLE001 - the database may be restarting; try next time
             log.warning("queue timeout sweep failed; retrying in %ss", timeouts.sweep_s,
                         exc_info=True)
+
+
+async def sweep_once(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    read_sessions: async_sessionmaker[AsyncSession],
+    bus: Bus,
+    routing: Routing,
+    timeouts: QueueTimeouts,
+) -> None:
+    """One sweep. It looks in a read-only session first: on SQLite the write lock is taken
+    only when someone is due, not every few seconds by every replica."""
+    now = utcnow()
+    async with read_sessions() as session:
+        offers = await _due_offers(session=session, timeouts=timeouts, now=now)
+        overdue = await _overdue(session=session, timeouts=timeouts, now=now)
+    if not (offers or overdue):
+        return
+    async with sessions() as session:
+        if offers:
+            await offer_tickets(session=session, bus=bus, timeouts=timeouts, now=now)
+        if overdue:
+            await ticket_timed_out(
+                session=session, bus=bus, routing=routing, timeouts=timeouts, now=now
+            )

@@ -23,10 +23,12 @@ from app.errors import DOMAIN_ERROR_TYPES, client_error
 from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
 from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
+from handoff.conversations import get_conversation
 from handoff.errors import TryLater
 from handoff.events import QUEUE_CHANNEL, QUEUE_EVENT, conversation_channel, message_event
 from handoff.messages import messages_after
 from handoff.models import Sender
+from handoff.visitor_state import visitor_state
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,7 @@ class Connection:
         elif kind == RESYNC:
             for cid in list(self.last_seq):
                 await self._catch_up(cid)
+            await self._reread_queue_place()
             if self.for_agent:
                 await self.send({"type": "resync"})
         elif kind == "message":
@@ -203,6 +206,20 @@ class Connection:
             if kind == "state" and not self.for_agent:
                 self.state = event
             await self.send(event)
+
+    async def _reread_queue_place(self) -> None:
+        """Queue broadcasts may have been missed (bus outage): a queued visitor's place and
+        wait are read again."""
+        if self.for_agent or self.state is None or self.state.get("state") != "queued":
+            return
+        async with self.read_session() as session:
+            conv = await get_conversation(
+                session=session, conversation_id=self.state["conversation_id"]
+            )
+            fresh = await visitor_state(session=session, conv=conv)
+        if fresh != self.state:
+            self.state = fresh
+            await self.send(fresh)
 
     def _unwatched(self, event: dict[str, Any]) -> bool:
         """A visitor's event about a conversation subscribed to but not watched (being read
