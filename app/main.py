@@ -39,7 +39,7 @@ from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, service_settings, webhooks
+from handoff import knowledge, mail_in, queue_timeout, service_settings, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.webhook_delivery import DeliveryWorker
@@ -96,6 +96,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            timeouts = queue_timeout.sweep_forever(  # issue 16: nobody waits forever
+                sessions=app.state.sessions,
+                read_sessions=app.state.read_sessions,
+                bus=bus,
+                routing=app.state.routing,
+                timeouts=settings.queue_timeouts(),
+            )
+            background.append(asyncio.create_task(timeouts, name="queue-timeouts"))
             ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
             background.append(asyncio.create_task(ended, name="logins-ended"))
             if settings.mail_in_port is not None:  # e-mail replies (handoff/mail_in.py)

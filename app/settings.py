@@ -17,6 +17,7 @@ from handoff.hours import BusinessHours
 from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
 from handoff.mail_in import MailInConfig
+from handoff.queue_timeout import QueueTimeouts
 from handoff.routing import Routing
 from handoff.transcripts import TranscriptLimits
 from handoff.webhook_delivery import DeliveryConfig
@@ -120,6 +121,12 @@ class Settings(BaseSettings):
     holidays: list[date] = Field(default_factory=list)
     # Promise for a ticket opened while we are open but nobody is online.
     ticket_reply_within_s: int = 4 * 3600
+    # Queue timeouts (handoff/queue_timeout.py; 0 turns either off): offer a queued visitor a
+    # ticket after this long in the queue (or when the expected wait is longer), and turn the
+    # chat into one after the second time with no agent free; each replica looks this often.
+    queue_offer_ticket_after_s: float = Field(default=300.0, ge=0)
+    queue_ticket_after_s: float = Field(default=1200.0, ge=0)
+    queue_timeout_sweep_s: float = Field(default=5.0, gt=0)
 
     # Outgoing mail (ticket replies, transcripts). No host: mail is not sent, only logged.
     smtp_host: str | None = None
@@ -212,6 +219,24 @@ class Settings(BaseSettings):
             auto_assign=self.routing_mode is RoutingMode.AUTO,
             hours=self.hours(),
             ticket_reply_within_s=self.ticket_reply_within_s,
+        )
+
+    @model_validator(mode="after")
+    def _check_queue_timeouts(self) -> Settings:
+        offer, ticket = self.queue_offer_ticket_after_s, self.queue_ticket_after_s
+        if offer and ticket and ticket <= offer:
+            raise ValueError(
+                f"CHATDESK_QUEUE_TICKET_AFTER_S ({ticket}) must be longer than "
+                f"CHATDESK_QUEUE_OFFER_TICKET_AFTER_S ({offer}): the offer comes first"
+            )
+        return self
+
+    def queue_timeouts(self) -> QueueTimeouts:
+        """When a queued visitor is offered a ticket, and when the chat becomes one."""
+        return QueueTimeouts(
+            offer_after_s=self.queue_offer_ticket_after_s or None,
+            ticket_after_s=self.queue_ticket_after_s or None,
+            sweep_s=self.queue_timeout_sweep_s,
         )
 
     def bot_thresholds(self) -> dict[str, float]:

@@ -94,3 +94,21 @@ def login_revoked_event(*, jti: str) -> dict[str, Any]:
 def logins_ended_event(*, agent_id: int, before: datetime) -> dict[str, Any]:
     """An agent's consoles logged in before `before` must close (app/ws/hub.py acts on it)."""
     return {"type": "logins_ended", "agent_id": agent_id, "before": before.isoformat()}
+
+
+# Issue 16: one broadcast per queue change, not one publish per queued visitor. Every visitor
+# socket hears it and works out its own visitor's place and wait (app/ws/queue_view.py).
+QUEUE_CHANNEL = "queue"
+QUEUE_EVENT = "_queue"  # internal to the sockets: never sent to a client as it is
+
+
+def queue_positions_event(
+    *, queued: list[int], offered: list[int], median_wait_s: float | None
+) -> dict[str, Any]:
+    """The whole queue in serving order, who was offered a ticket, and the usual pickup time."""
+    return {
+        "type": QUEUE_EVENT,
+        "queued": queued,
+        "offered": offered,
+        "median_wait_s": median_wait_s,
+    }

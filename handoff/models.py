@@ -217,6 +217,7 @@ class Conversation(Base):
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ticket_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # queue_timeout.py
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -288,6 +289,7 @@ class Ticket(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # When we promised the visitor a reply (the next opening time); shown in the widget.
     reply_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promised_when: Mapped[str | None] = mapped_column(String(200))  # reply_by as worded to them
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts
 from handoff.bus import Bus
-from handoff.events import conversation_channel, state_event
+from handoff.events import QUEUE_CHANNEL, queue_positions_event
 from handoff.models import Conversation, Ticket
 from handoff.states import ConversationState
 
@@ -93,21 +93,30 @@ async def queue_joined(*, session: AsyncSession, conv: Conversation, locale: str
 
 
 async def publish_queue_positions(*, session: AsyncSession, bus: Bus) -> None:
-    """Tell every queued visitor their (new) place in the queue."""
-    queued = (
-        await session.scalars(
-            select(Conversation)
+    """Tell every queued visitor their (new) place in the queue: ONE broadcast for them all.
+
+    Each visitor socket finds its own conversation in the ordered list (app/ws/queue_view.py),
+    so a queue change costs one bus publish, not one per queued visitor.
+    """
+    rows = (
+        await session.execute(
+            select(Conversation.id, Conversation.queued_at, Conversation.ticket_offered_at)
             .where(Conversation.state == S.QUEUED)
             .order_by(Conversation.queued_at, Conversation.id)
         )
     ).all()
-    median = await recent_wait_s(session=session) if queued else None
-    for position, conv in enumerate(queued, start=1):
-        await bus.publish_after_commit(
-            conversation_channel(conv.id),
-            state_event(
-                conv,
-                queue_position=position,
-                estimated_wait_s=estimated_wait_s(median, position),
-            ),
-        )
+    median = await recent_wait_s(session=session) if rows else None
+    await bus.publish_after_commit(
+        QUEUE_CHANNEL,
+        queue_positions_event(
+            queued=[cid for cid, _, _ in rows],
+            offered=[cid for cid, queued_at, offered_at in rows
+                     if ticket_offered(queued_at=queued_at, offered_at=offered_at)],
+            median_wait_s=median,
+        ),
+    )
+
+
+def ticket_offered(*, queued_at: datetime | None, offered_at: datetime | None) -> bool:
+    """The visitor was offered a ticket during this stay in the queue (handoff/queue_timeout)."""
+    return queued_at is not None and offered_at is not None and offered_at >= queued_at

@@ -47,6 +47,7 @@ EN: dict[str, str] = {
     "ticket.why.nobody_online": "No one from our team is available right now",
     "ticket.why.closed_now": "We're closed at the moment",
     "ticket.why.as_asked": "As you asked",
+    "ticket.why.queue_timeout": "Everyone on our team is still busy",
     "ticket.opened": (
         "{why}, so I've opened ticket #{ticket_id} for you. A person will reply by {when}: "
         "you'll see the reply here when you come back, and by e-mail if you leave your address."

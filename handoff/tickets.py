@@ -54,6 +54,7 @@ class Why(StrEnum):
     NOBODY_ONLINE = "nobody_online"
     CLOSED_NOW = "closed_now"
     AS_ASKED = "as_asked"
+    QUEUE_TIMEOUT = "queue_timeout"  # queued too long with nobody free (handoff/queue_timeout)
 
 
 def promised_reply(*, routing: Routing, now: datetime) -> datetime:
@@ -68,7 +69,6 @@ def promised_reply(*, routing: Routing, now: datetime) -> datetime:
 def promise(*, routing: Routing, ticket: Ticket, why: Why, locale: str | None = None) -> str:
     """The honest promise the visitor reads when their chat becomes a ticket, in their locale
     (in the admin's wording when they saved one, its time still formatted for the visitor)."""
-    assert ticket.reply_by is not None
     wording = routing.hours.promise if isinstance(routing.hours, LiveHours) else None
     return texts.custom_text(
         "ticket.opened",
@@ -76,8 +76,15 @@ def promise(*, routing: Routing, ticket: Ticket, why: Why, locale: str | None = 
         locale,
         why=texts.text(f"ticket.why.{why}", locale),
         ticket_id=ticket.id,
-        when=texts.local_time(ticket.reply_by, routing.hours.timezone, locale),
+        when=ticket.promised_when or promised_words(routing=routing, ticket=ticket, locale=locale),
     )
+
+
+def promised_words(*, routing: Routing, ticket: Ticket, locale: str | None) -> str:
+    """The one wording of a ticket's promised time: the sentence, the state frame's
+    `reply_by_text` and so the widget's line all show exactly these words (issue 16)."""
+    assert ticket.reply_by is not None
+    return texts.local_time(ticket.reply_by, routing.hours.timezone, locale)
 
 
 async def open_ticket(
@@ -90,6 +97,14 @@ async def open_ticket(
         # The address the site vouched for first; else the one the visitor typed.
         email=(visitor.verified_email or visitor.email) if visitor else None,
         reply_by=promised_reply(routing=routing, now=now),
+    )
+    # Worded once, in the visitor's language and the business's time zone, and kept: the
+    # promise sentence and the widget's ticket line then cannot disagree (a browser in another
+    # time zone would otherwise show another clock time for the same promise).
+    ticket.promised_when = promised_words(
+        routing=routing,
+        ticket=ticket,
+        locale=await visitor_locale(session=session, visitor_id=conv.visitor_id),
     )
     session.add(ticket)
     await session.flush()

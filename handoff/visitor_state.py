@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.conversations import ticket_for
 from handoff.events import author, state_event
 from handoff.models import Agent, Conversation
-from handoff.queue import estimated_wait_s, queue_position, recent_wait_s
+from handoff.queue import estimated_wait_s, queue_position, recent_wait_s, ticket_offered
 from handoff.states import ConversationState
 
 S = ConversationState
@@ -21,6 +21,10 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
     extra: dict[str, Any] = {"queue_position": position}
     if position is not None:
         extra["estimated_wait_s"] = estimated_wait_s(await recent_wait_s(session=session), position)
+        # Issue 16: queued too long (or too long a wait ahead): offer a ticket instead.
+        extra["ticket_offer"] = ticket_offered(
+            queued_at=conv.queued_at, offered_at=conv.ticket_offered_at
+        )
     if conv.assigned_agent_id is not None and conv.state == S.ASSIGNED:
         agent = await session.get(Agent, conv.assigned_agent_id)
         if agent is not None:
@@ -32,6 +36,8 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
                 "id": ticket.id,
                 "email": ticket.email,
                 "reply_by": ticket.reply_by.isoformat() if ticket.reply_by else None,
+                # The promised time in the words of the promise (handoff/tickets.py).
+                "reply_by_text": ticket.promised_when,
                 "status": str(ticket.status),
             }
     return state_event(conv, **extra)

@@ -21,11 +21,14 @@ from starlette.websockets import WebSocketState
 
 from app.errors import DOMAIN_ERROR_TYPES, client_error
 from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
+from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
+from handoff.conversations import get_conversation
 from handoff.errors import TryLater
-from handoff.events import conversation_channel, message_event
+from handoff.events import QUEUE_CHANNEL, QUEUE_EVENT, conversation_channel, message_event
 from handoff.messages import messages_after
 from handoff.models import Sender
+from handoff.visitor_state import visitor_state
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,10 @@ class Connection:
         # (one check every few seconds, not a timer per frame).
         self.last_heard = asyncio.get_running_loop().time()
         self._in_flight: set[asyncio.Task[None]] = set()
+        # A visitor's latest `state` frame: the queue broadcast updates its place and wait.
+        self.state: dict[str, Any] | None = None
+        if not for_agent:
+            self.sub.add(QUEUE_CHANNEL)
 
     def session(self) -> AsyncSession:
         """A new database session; use it as `async with conn.session() as session`."""
@@ -180,10 +187,15 @@ class Connection:
         elif kind == RESYNC:
             for cid in list(self.last_seq):
                 await self._catch_up(cid)
+            await self._reread_queue_place()
             if self.for_agent:
                 await self.send({"type": "resync"})
         elif kind == "message":
             await self._deliver_message(event)
+        elif kind == QUEUE_EVENT:
+            if (fresh := queue_update(self.state, event)) is not None:
+                self.state = fresh
+                await self.send(fresh)
         elif self._unwatched(event):
             return
         elif kind == "typing":
@@ -191,7 +203,23 @@ class Connection:
             if (event.get("sender") == "visitor") == self.for_agent:
                 await self.send(event)
         elif kind is not None and not kind.startswith("_"):
+            if kind == "state" and not self.for_agent:
+                self.state = event
             await self.send(event)
+
+    async def _reread_queue_place(self) -> None:
+        """Queue broadcasts may have been missed (bus outage): a queued visitor's place and
+        wait are read again."""
+        if self.for_agent or self.state is None or self.state.get("state") != "queued":
+            return
+        async with self.read_session() as session:
+            conv = await get_conversation(
+                session=session, conversation_id=self.state["conversation_id"]
+            )
+            fresh = await visitor_state(session=session, conv=conv)
+        if fresh != self.state:
+            self.state = fresh
+            await self.send(fresh)
 
     def _unwatched(self, event: dict[str, Any]) -> bool:
         """A visitor's event about a conversation subscribed to but not watched (being read

@@ -73,6 +73,7 @@ class VisitorSocket:
                 "state": state,
             }
         )
+        self.conn.state = state
         self.conn.watch(conversation_id, after_seq, caught_up=caught_up)
         self.conversation_id = conversation_id
 

@@ -17,6 +17,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "Nikdo z našeho týmu teď není k dispozici",
     "ticket.why.closed_now": "Momentálně máme zavřeno",
     "ticket.why.as_asked": "Požádali jste o to",
+    "ticket.why.queue_timeout": "Všichni z našeho týmu jsou stále vytížení",
     "ticket.opened": (
         "{why}, takže jsme pro vás založili tiket #{ticket_id}. Člověk vám odpoví nejpozději "
         "v tomto termínu: {when}. Odpověď uvidíte tady, až se vrátíte, a e-mailem, pokud nám "

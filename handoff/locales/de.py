@@ -16,6 +16,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "Gerade ist niemand aus unserem Team erreichbar",
     "ticket.why.closed_now": "Wir haben gerade geschlossen",
     "ticket.why.as_asked": "Wie gewünscht",
+    "ticket.why.queue_timeout": "Alle in unserem Team sind noch beschäftigt",
     "ticket.opened": (
         "{why}, daher habe ich das Ticket #{ticket_id} für Sie eröffnet. Ein Mensch antwortet "
         "bis {when}: Sie sehen die Antwort hier, wenn Sie zurückkommen, und per E-Mail, wenn "

@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "Ahora mismo no hay nadie de nuestro equipo disponible",
     "ticket.why.closed_now": "En este momento estamos cerrados",
     "ticket.why.as_asked": "Como nos pidió",
+    "ticket.why.queue_timeout": "Todo nuestro equipo sigue ocupado",
     "ticket.opened": (
         "{why}, así que he abierto el ticket #{ticket_id} para usted. Una persona le responderá "
         "a más tardar el {when}: verá la respuesta aquí cuando vuelva, y por correo electrónico "

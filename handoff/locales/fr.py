@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "Personne de notre équipe n'est disponible pour le moment",
     "ticket.why.closed_now": "Nous sommes fermés en ce moment",
     "ticket.why.as_asked": "Comme vous l'avez demandé",
+    "ticket.why.queue_timeout": "Toute notre équipe est encore occupée",
     "ticket.opened": (
         "{why}, j'ai donc ouvert le ticket #{ticket_id} pour vous. Une personne vous répondra "
         "d'ici le {when} : vous verrez la réponse ici à votre retour, et par e-mail si vous "

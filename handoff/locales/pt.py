@@ -14,6 +14,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "No momento, ninguém da nossa equipe está disponível",
     "ticket.why.closed_now": "Estamos fechados no momento",
     "ticket.why.as_asked": "Como você pediu",
+    "ticket.why.queue_timeout": "Toda a nossa equipe ainda está ocupada",
     "ticket.opened": (
         "{why}, então abri o ticket #{ticket_id} para você. Uma pessoa vai responder até "
         "{when}: você verá a resposta aqui quando voltar, e por e-mail se deixar seu endereço."

@@ -11,6 +11,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "目前我们的团队没有人在线",
     "ticket.why.closed_now": "我们现在不在营业时间",
     "ticket.why.as_asked": "按照您的要求",
+    "ticket.why.queue_timeout": "我们的团队成员仍然都在忙",
     "ticket.opened": (
         "{why}，我已为您创建工单 #{ticket_id}。工作人员将在 {when} 之前回复："
         "您回来时可以在这里看到回复；如果您留下邮箱地址，我们也会通过邮件回复您。"

@@ -11,6 +11,7 @@ TEXTS: dict[str, str] = {
     "ticket.why.nobody_online": "目前我們的團隊沒有人在線上",
     "ticket.why.closed_now": "我們目前不在營業時間",
     "ticket.why.as_asked": "依照您的要求",
+    "ticket.why.queue_timeout": "我們的團隊成員仍然都在忙",
     "ticket.opened": (
         "{why}，我已為您建立工單 #{ticket_id}。專人將於 {when} 前回覆："
         "您回來時可以在這裡看到回覆；如果您留下電子郵件地址，也會收到郵件。"

@@ -19,7 +19,7 @@ from handoff import agent_actions, audit, feedback, privacy, visitors
 from handoff.conversations import get_conversation
 from handoff.errors import NotFound
 from handoff.escalation import escalate
-from handoff.events import AGENTS_CHANNEL, conversation_channel
+from handoff.events import AGENTS_CHANNEL, QUEUE_CHANNEL, conversation_channel
 from handoff.messages import append_message, messages_after
 from handoff.models import (
     Conversation,
@@ -109,7 +109,7 @@ async def test_delete_takes_every_row_of_the_visitor_and_nothing_else(
     eve_convs = select(Conversation.id).where(Conversation.visitor_id == eve.id)
     eve_messages = await count_where(session, Message.conversation_id.in_(eve_convs))
     eve_socket = listen(conversation_channel(eve_waiting.id))
-    others_socket = listen(conversation_channel(other.id))
+    line = listen(QUEUE_CHANNEL)  # the one queue broadcast every visitor socket hears
     consoles = listen(AGENTS_CHANNEL)
 
     rows = await privacy.delete_visitor(
@@ -134,7 +134,7 @@ async def test_delete_takes_every_row_of_the_visitor_and_nothing_else(
     assert [(m.seq, m.text) for m in after] == others_before
     fresh = await get_conversation(session=session, conversation_id=other.id)
     assert await queue_position(session=session, conv=fresh) == 1
-    assert others_socket.events("state")[-1]["queue_position"] == 1
+    assert line.events()[-1]["queued"] == [other.id]
     nxt = await append_message(
         session=session, conversation_id=other.id, sender=Sender.VISITOR, text="still there?"
     )

@@ -13,7 +13,7 @@ from handoff import agent_actions, routing, tickets
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict
 from handoff.escalation import escalate
-from handoff.events import conversation_channel
+from handoff.events import QUEUE_CHANNEL, conversation_channel
 from handoff.messages import messages_after
 from handoff.models import Agent, Conversation
 from handoff.queue import queue_position, recent_wait_s
@@ -96,23 +96,24 @@ async def test_waiting_visitors_hear_their_new_place(session, bus, new_agent, qu
     ann = await new_agent("Ann")
     chats = await queued(3)
     ears = [listen(conversation_channel(c.id)) for c in chats]
+    line = listen(QUEUE_CHANNEL)  # what every visitor socket hears (app/ws/queue_view.py)
 
     await routing.assign(session=session, bus=bus, conversation_id=chats[0].id, agent=ann)
 
     taken = ears[0].events("state")
     assert taken[-1]["state"] == "assigned" and taken[-1]["agent"]["name"] == "Ann"
-    for ear, place in zip(ears[1:], (1, 2), strict=True):
-        [state] = ear.events("state")
-        assert (state["state"], state["queue_position"]) == ("queued", place)
-        assert isinstance(state["estimated_wait_s"], int), "one pickup is history enough"
+    # Issue 16: one broadcast for the whole queue, not one state event per queued visitor.
+    assert [ear.events("state") for ear in ears[1:]] == [[], []]
+    [change] = line.events()
+    assert change["queued"] == [chats[1].id, chats[2].id]
+    assert change["median_wait_s"] is not None, "one pickup is history enough"
 
     # Leaving the line ("e-mail me instead") moves the one behind up too.
     await tickets.request_ticket(
         session=session, bus=bus, conversation_id=chats[1].id, client_msg_id="r1", routing=AUTO
     )
     assert ears[1].events("state")[-1]["state"] == "ticket"
-    [state] = ears[2].events("state")
-    assert state["queue_position"] == 1
+    assert line.events()[-1]["queued"] == [chats[2].id]
 
 
 async def test_a_chat_already_taken_cannot_be_assigned_again(

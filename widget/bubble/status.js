@@ -11,11 +11,12 @@ export function createStatus({ ui, T, session, base, locale }) {
   const { stat, extra, human, input, shadow } = ui;
   const dateFmt = dateFormat(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
   let shown = "";
+  let keptWaiting = null; // the conversation whose ticket offer the visitor turned down
 
   /** Redraw for session.state; a no-op when nothing changed (keeps focus and half-typed input). */
   function show() {
     const s = session.state || { state: "bot" };
-    const key = JSON.stringify([s, session.hasRated()]);
+    const key = JSON.stringify([s, session.hasRated(), keptWaiting]);
     if (key === shown) return;
     shown = key;
     const active = shadow.activeElement;
@@ -29,12 +30,17 @@ export function createStatus({ ui, T, session, base, locale }) {
       const secs = s.estimated_wait_s;
       if (typeof secs === "number") p.append(secs < 60 ? T.waitSoon : format(T.wait, { m: Math.round(secs / 60) }));
       stat.append(p, btn(T.instead, "", () => { session.requestTicket(); }));
+      // Issue 16: waited too long (or a long wait ahead): a ticket by e-mail, or keep waiting.
+      if (s.ticket_offer && keptWaiting !== s.conversation_id) extra.append(ticketOffer(s));
     } else if (s.state === "assigned" && s.agent) {
       stat.append(avatar(s.agent, base), h("p", "", format(T.assigned, { name: s.agent.name })));
     } else if (s.state === "ticket") {
       const tk = s.ticket || {};
       let when = T.soon;
-      if (tk.reply_by && !isNaN(Date.parse(tk.reply_by))) when = format(T.by, { time: dateFmt.format(new Date(tk.reply_by)) });
+      // The server's own words for the promised time (business time zone, named), so this
+      // line and the promise in the log say the same; our own formatting only without them.
+      if (tk.reply_by_text) when = format(T.by, { time: tk.reply_by_text });
+      else if (tk.reply_by && !isNaN(Date.parse(tk.reply_by))) when = format(T.by, { time: dateFmt.format(new Date(tk.reply_by)) });
       stat.append(h("p", "", format(T.ticket, { when })));
       extra.append(emailForm(tk.email, (email) => session.setEmail(email)));
     } else if (s.state === "closed") {
@@ -48,13 +54,20 @@ export function createStatus({ ui, T, session, base, locale }) {
     if (hadFocus && (!now || !now.isConnected || !now.offsetParent)) (extra.querySelector("input") || input).focus({ preventScroll: true });
   }
 
-  function emailForm(value, submit, label) {
+  function ticketOffer(s) {
+    const box = h("div", "offer", null, { role: "group", "aria-label": T.offerTitle });
+    const form = emailForm(session.signedEmail(), (email) => { session.setEmail(email); session.requestTicket(); }, T.email, T.offerSend);
+    box.append(h("p", "", T.offer), form, btn(T.keepWaiting, "", () => { keptWaiting = s.conversation_id; show(); }));
+    return box;
+  }
+
+  function emailForm(value, submit, label, action) {
     const f = h("form");
     const id = "cd-em" + Math.random().toString(36).slice(2, 7); // two forms may be on screen
     const inp = h("input", "", null, { type: "email", id, autocomplete: "email", required: "", placeholder: "you@example.com" });
     const err = h("p", "err", "", { "aria-live": "polite" });
     inp.value = value || "";
-    f.append(h("label", "sr", label || T.email, { for: id }), inp, h("button", "pri", T.save, { type: "submit" }), err);
+    f.append(h("label", "sr", label || T.email, { for: id }), inp, h("button", "pri", action || T.save, { type: "submit" }), err);
     f.addEventListener("submit", (e) => {
       e.preventDefault();
       if (!inp.checkValidity() || !inp.value.trim()) { err.textContent = T.emailBad; inp.focus(); return; }

@@ -31,6 +31,9 @@ const EN = {
   offline: "Offline: messages will be sent when you are back.",
   connecting: "Connecting…", online: "Online", sound: "Sound notifications",
   tooLong: "That message is too long.", newChat: "Write a message to start a new chat.",
+  offerTitle: "Leave your e-mail instead",
+  offer: "Sorry for the wait: everyone is still busy. Leave your e-mail and we will answer you by ticket, or keep waiting here.",
+  offerSend: "Get a ticket", keepWaiting: "Keep waiting",
 };
 
 export const TEXTS = { en: EN, cs, de, es, fa, fr, pt, "zh-Hans": zhHans, "zh-Hant": zhHant };

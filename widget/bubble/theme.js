@@ -74,6 +74,7 @@ header :focus-visible{outline-color:var(--op)}
 .extra p{margin:0 0 6px;flex-basis:100%}
 .err{color:#b3261e;font-size:13px;margin:4px 0 0;flex-basis:100%}
 .err:empty{display:none}
+.offer>button{margin-top:6px}
 input,textarea{font-size:16px;border:1px solid #767d8c;border-radius:8px;padding:8px 10px;background:#fff;color:#1d2330}
 input{flex:1 1 160px;min-width:0}
 fieldset{border:0;padding:0;margin:0 0 6px;flex-basis:100%}

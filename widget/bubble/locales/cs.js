@@ -19,4 +19,7 @@ export const cs = {
   offline: "Offline: zprávy se odešlou, až budete zase online.",
   connecting: "Připojuji…", online: "Online", sound: "Zvuková upozornění",
   tooLong: "Zpráva je příliš dlouhá.", newChat: "Napište zprávu a začněte nový chat.",
+  offerTitle: "Nechte nám raději e-mail",
+  offer: "Omlouváme se za čekání: všichni jsou stále vytížení. Nechte nám e-mail a odpovíme vám tiketem, nebo počkejte zde.",
+  offerSend: "Vytvořit tiket", keepWaiting: "Počkám",
 };

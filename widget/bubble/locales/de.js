@@ -18,4 +18,7 @@ export const de = {
   offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
   connecting: "Verbinde…", online: "Online", sound: "Tonsignale",
   tooLong: "Die Nachricht ist zu lang.", newChat: "Schreiben Sie, um einen neuen Chat zu beginnen.",
+  offerTitle: "Lieber die E-Mail hinterlassen",
+  offer: "Entschuldigen Sie die Wartezeit: Alle sind noch beschäftigt. Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir per Ticket – oder warten Sie hier weiter.",
+  offerSend: "Ticket erhalten", keepWaiting: "Weiter warten",
 };

@@ -18,4 +18,7 @@ export const es = {
   offline: "Sin conexión: los mensajes se enviarán cuando vuelva a estar en línea.",
   connecting: "Conectando…", online: "En línea", sound: "Avisos sonoros",
   tooLong: "El mensaje es demasiado largo.", newChat: "Escriba un mensaje para empezar un nuevo chat.",
+  offerTitle: "Deje su correo electrónico",
+  offer: "Perdone la espera: todo el equipo sigue ocupado. Déjenos su correo electrónico y le responderemos con un ticket, o siga esperando aquí.",
+  offerSend: "Obtener un ticket", keepWaiting: "Seguir esperando",
 };

@@ -18,4 +18,7 @@ export const fr = {
   offline: "Hors ligne : les messages partiront dès votre retour en ligne.",
   connecting: "Connexion…", online: "En ligne", sound: "Notifications sonores",
   tooLong: "Ce message est trop long.", newChat: "Écrivez un message pour commencer un nouveau chat.",
+  offerTitle: "Laissez plutôt votre e-mail",
+  offer: "Désolés pour l'attente : toute l'équipe est encore occupée. Laissez votre e-mail et nous vous répondrons par ticket, ou continuez d'attendre ici.",
+  offerSend: "Obtenir un ticket", keepWaiting: "Continuer d'attendre",
 };

@@ -18,4 +18,7 @@ export const pt = {
   offline: "Sem conexão: as mensagens serão enviadas quando você voltar a ficar online.",
   connecting: "Conectando…", online: "Online", sound: "Notificações sonoras",
   tooLong: "A mensagem é longa demais.", newChat: "Escreva uma mensagem para começar um novo chat.",
+  offerTitle: "Deixe seu e-mail",
+  offer: "Desculpe a espera: todos ainda estão ocupados. Deixe seu e-mail e responderemos por ticket, ou continue esperando aqui.",
+  offerSend: "Abrir um ticket", keepWaiting: "Continuar esperando",
 };

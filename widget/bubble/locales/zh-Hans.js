@@ -18,4 +18,7 @@ export const zhHans = {
   offline: "已离线：恢复联网后会自动发送消息。",
   connecting: "正在连接…", online: "在线", sound: "提示音",
   tooLong: "消息太长了。", newChat: "发送消息即可开始新的对话。",
+  offerTitle: "改为留下邮箱",
+  offer: "抱歉让您久等：大家仍然都在忙。留下您的邮箱，我们会通过工单回复您；您也可以继续在这里等待。",
+  offerSend: "创建工单", keepWaiting: "继续等待",
 };

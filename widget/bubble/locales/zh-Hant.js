@@ -18,4 +18,7 @@ export const zhHant = {
   offline: "已離線：恢復連線後會自動傳送訊息。",
   connecting: "連線中…", online: "線上", sound: "提示音",
   tooLong: "訊息太長了。", newChat: "傳送訊息即可開始新的對話。",
+  offerTitle: "改為留下電子郵件",
+  offer: "抱歉讓您久等：大家仍然都在忙。留下您的電子郵件，我們會透過工單回覆您；您也可以繼續在這裡等候。",
+  offerSend: "建立工單", keepWaiting: "繼續等候",
 };
