@@ -100,7 +100,14 @@ async def offer_tickets(
             await session.scalars(
                 update(Conversation)
                 .where(
-                    Conversation.id.in_(due),
+                    # Rows another replica's sweep holds are skipped, never waited for: two
+                    # sweeps locking overlapping sets in different orders cannot deadlock.
+                    Conversation.id.in_(
+                        select(Conversation.id)
+                        .where(Conversation.id.in_(due))
+                        .order_by(Conversation.id)
+                        .with_for_update(skip_locked=True)
+                    ),
                     Conversation.state == S.QUEUED,
                     _not_offered_this_stay(),
                 )
