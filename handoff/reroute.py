@@ -27,6 +27,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from handoff import texts
 from handoff.bus import Bus
@@ -178,9 +179,11 @@ class Waiting:
 
 async def waiting_chats(*, session: AsyncSession) -> list[Waiting]:
     """Assigned chats with a visitor message after the agent's last reply (one query)."""
+    reply = aliased(Message)
     answered = (
-        select(func.coalesce(func.max(Message.seq), 0))
-        .where(Message.conversation_id == Conversation.id, Message.sender == Sender.AGENT)
+        select(func.coalesce(func.max(reply.seq), 0))
+        .where(reply.conversation_id == Conversation.id, reply.sender == Sender.AGENT)
+        .correlate(Conversation)
         .scalar_subquery()
     )
     rows = await session.execute(
