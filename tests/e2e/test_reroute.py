@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from tests.client import ChatClient, agent
-from tests.conftest import Server, make_settings, run_server, seed_kb
+from tests.conftest import make_settings, run_server, seed_kb
 from tests.e2e.test_routing import add_agent, assigned_to, escalated
 
 PING_S = 0.3  # well inside the tests' 2 s presence timeout
