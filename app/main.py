@@ -101,6 +101,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             background.append(asyncio.create_task(ended, name="logins-ended"))
             rerouting = reroute_forever(
                 sessions=app.state.sessions,
+                read_sessions=app.state.read_sessions,
                 bus=bus,
                 routing=app.state.routing,
                 config=settings.reroute(),

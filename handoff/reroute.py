@@ -175,6 +175,7 @@ class Waiting:
     first_unanswered_seq: int
     last_seq: int
     since: datetime
+    warned_seq: int | None
 
 
 async def waiting_chats(*, session: AsyncSession) -> list[Waiting]:
@@ -192,10 +193,12 @@ async def waiting_chats(*, session: AsyncSession) -> list[Waiting]:
             Conversation.assigned_agent_id,
             Conversation.assigned_at,
             Conversation.last_seq,
+            ConversationReroute.warned_seq,
             func.min(Message.seq),
             func.min(Message.created_at),
         )
         .join(Message, Message.conversation_id == Conversation.id)
+        .outerjoin(ConversationReroute)
         .where(
             Conversation.state == S.ASSIGNED,
             Message.sender == Sender.VISITOR,
@@ -206,14 +209,15 @@ async def waiting_chats(*, session: AsyncSession) -> list[Waiting]:
             Conversation.assigned_agent_id,
             Conversation.assigned_at,
             Conversation.last_seq,
+            ConversationReroute.warned_seq,
         )
     )
     out = []
-    for cid, agent_id, assigned_at, last_seq, seq, first_at in rows:
+    for cid, agent_id, assigned_at, last_seq, warned_seq, seq, first_at in rows:
         if agent_id is None:
             continue
         since = max(_aware(first_at), assigned_at or _aware(first_at))
-        out.append(Waiting(cid, agent_id, seq, last_seq, since))
+        out.append(Waiting(cid, agent_id, seq, last_seq, since, warned_seq))
     return out
 
 
@@ -251,6 +255,25 @@ def silent_event(waiting: Waiting, *, reroute_at: datetime | None) -> dict[str, 
     }
 
 
+def _due(chat: Waiting, config: Reroute, now: datetime) -> str | None:
+    """What the sweep does about a waiting chat now: "reroute", "warn" or nothing."""
+    waited = (now - chat.since).total_seconds()
+    if config.reroute_s > 0 and waited >= config.warn_s + config.reroute_s:
+        return "reroute"
+    if waited >= config.warn_s and chat.warned_seq != chat.first_unanswered_seq:
+        return "warn"
+    return None
+
+
+async def anything_to_do(*, session: AsyncSession, routing: Routing, config: Reroute) -> bool:
+    """Whether a sweep would change anything: looked at in a read-only session, so that an idle
+    sweep never takes SQLite's write lock."""
+    if await gone_agents(session=session, presence_timeout_s=routing.presence_timeout_s):
+        return True
+    now = utcnow()
+    return any(_due(chat, config, now) for chat in await waiting_chats(session=session))
+
+
 async def sweep(*, session: AsyncSession, bus: Bus, routing: Routing, config: Reroute) -> int:
     """One look: chats of gone agents back to the queue, silent agents warned or re-routed;
     how many chats were re-queued."""
@@ -260,9 +283,9 @@ async def sweep(*, session: AsyncSession, bus: Bus, routing: Routing, config: Re
         requeued += await requeue(session=session, agent_id=agent_id, reason="agent_gone")
     await session.commit()
     now = utcnow()
-    warn, reroute = timedelta(seconds=config.warn_s), timedelta(seconds=config.reroute_s)
     for chat in await waiting_chats(session=session):
-        if config.reroute_s > 0 and now - chat.since >= warn + reroute:
+        due = _due(chat, config, now)
+        if due == "reroute":
             requeued += await requeue(
                 session=session,
                 agent_id=chat.agent_id,
@@ -270,12 +293,12 @@ async def sweep(*, session: AsyncSession, bus: Bus, routing: Routing, config: Re
                 conversation_id=chat.conversation_id,
                 last_seq=chat.last_seq,
             )
-        elif now - chat.since >= warn and await claim_warning(
+        elif due == "warn" and await claim_warning(
             session=session, conversation_id=chat.conversation_id, seq=chat.first_unanswered_seq
         ):
-            reroute_at = chat.since + warn + reroute if config.reroute_s > 0 else None
             await session.commit()
-            event = silent_event(chat, reroute_at=reroute_at)
+            reroute_at = chat.since + timedelta(seconds=config.warn_s + config.reroute_s)
+            event = silent_event(chat, reroute_at=reroute_at if config.reroute_s > 0 else None)
             await bus.publish_after_commit(AGENTS_CHANNEL, event)
     await session.commit()
     await after_requeue(session=session, bus=bus, routing=routing, requeued=requeued)
@@ -283,13 +306,21 @@ async def sweep(*, session: AsyncSession, bus: Bus, routing: Routing, config: Re
 
 
 async def reroute_forever(
-    *, sessions: async_sessionmaker[AsyncSession], bus: Bus, routing: Routing, config: Reroute
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    read_sessions: async_sessionmaker[AsyncSession],
+    bus: Bus,
+    routing: Routing,
+    config: Reroute,
 ) -> None:
     """Every replica's sweep, every `config.sweep_s`, until cancelled."""
     while True:
         await asyncio.sleep(config.sweep_s)
         try:
-            async with sessions() as session:
-                await sweep(session=session, bus=bus, routing=routing, config=config)
+            async with read_sessions() as session:
+                due = await anything_to_do(session=session, routing=routing, config=config)
+            if due:
+                async with sessions() as session:
+                    await sweep(session=session, bus=bus, routing=routing, config=config)
         except Exception:  # noqa: BLE001 - the database may be restarting; try next time
             log.warning("re-route sweep failed; retrying in %.1fs", config.sweep_s, exc_info=True)

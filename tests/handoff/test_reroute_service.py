@@ -134,8 +134,10 @@ async def test_a_silent_agent_is_warned_once_then_the_chat_goes_to_a_colleague(
     assert warning["reroute_at"] is not None
     await reroute.sweep(session=session, bus=bus, routing=ROUTING, config=config)
     assert consoles.events("agent_silent") == [], "warned once per unanswered message"
+    assert not await reroute.anything_to_do(session=session, routing=ROUTING, config=config)
 
     await visitor_waits(session, chat, ago_s=150)  # past the warning and the second period
+    assert await reroute.anything_to_do(session=session, routing=ROUTING, config=config)
     visitor = listen(conversation_channel(chat.id))
     assert await reroute.sweep(session=session, bus=bus, routing=ROUTING, config=config) == 1
     conv = await fresh(session, chat)
