@@ -42,6 +42,7 @@ from bot import Brain
 from handoff import knowledge, mail_in, queue_timeout, service_settings, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
+from handoff.reroute import reroute_forever
 from handoff.webhook_delivery import DeliveryWorker
 from handoff.writer import MessageWriter
 
@@ -106,6 +107,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             background.append(asyncio.create_task(timeouts, name="queue-timeouts"))
             ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
             background.append(asyncio.create_task(ended, name="logins-ended"))
+            rerouting = reroute_forever(
+                sessions=app.state.sessions,
+                read_sessions=app.state.read_sessions,
+                bus=bus,
+                routing=app.state.routing,
+                config=settings.reroute(),
+            )
+            background.append(asyncio.create_task(rerouting, name="reroute"))
             if settings.mail_in_port is not None:  # e-mail replies (handoff/mail_in.py)
                 smtp = await mail_in.start(
                     config=settings.mail_in(), sessions=app.state.sessions, writer=writer, bus=bus

@@ -18,6 +18,7 @@ from handoff.logins import LoginPolicy
 from handoff.mail import MailConfig
 from handoff.mail_in import MailInConfig
 from handoff.queue_timeout import QueueTimeouts
+from handoff.reroute import Reroute
 from handoff.routing import Routing
 from handoff.transcripts import TranscriptLimits
 from handoff.webhook_delivery import DeliveryConfig
@@ -25,6 +26,7 @@ from handoff.webhooks import Targets
 
 MIN_SECRET_LEN = 32  # 256 bits of hex/urlsafe text; shorter keys are guessable offline
 _LOGIN = LoginPolicy()  # the login throttle's defaults
+REROUTE = Reroute()  # re-routing's defaults
 
 
 class RoutingMode(StrEnum):
@@ -186,6 +188,14 @@ class Settings(BaseSettings):
     # many days ago are purged, with visitors left with none; unset keeps everything.
     retention_days: int | None = Field(default=None, ge=1)
 
+    # Re-routing (handoff/reroute.py, issue 16): an agent who has not answered their visitor
+    # for agent_silent_warn_s gets a warning in the console; agent_silent_reroute_s later the
+    # chat goes to the head of the queue for a colleague (0: never). Every replica looks every
+    # reroute_sweep_s, also for chats of agents whose console is gone (presence_timeout_s).
+    agent_silent_warn_s: float = Field(default=REROUTE.warn_s, gt=0)
+    agent_silent_reroute_s: float = Field(default=REROUTE.reroute_s, ge=0)
+    reroute_sweep_s: float = Field(default=REROUTE.sweep_s, gt=0, le=300)
+
     # Outgoing webhooks (handoff/webhook_delivery.py, docs/integrations.md). A POST waits this
     # long at most; a failed one is retried after up to base * 2^(n-1) seconds (full jitter,
     # capped at the max), until it has been tried max_attempts times or is max_age_s old.
@@ -237,6 +247,14 @@ class Settings(BaseSettings):
             offer_after_s=self.queue_offer_ticket_after_s or None,
             ticket_after_s=self.queue_ticket_after_s or None,
             sweep_s=self.queue_timeout_sweep_s,
+        )
+
+    def reroute(self) -> Reroute:
+        """When silent agents are warned and their chats re-routed."""
+        return Reroute(
+            warn_s=self.agent_silent_warn_s,
+            reroute_s=self.agent_silent_reroute_s,
+            sweep_s=self.reroute_sweep_s,
         )
 
     def bot_thresholds(self) -> dict[str, float]:

@@ -25,6 +25,7 @@ from handoff.hours import BusinessHours, LiveHours
 from handoff.messages import announce, append_message
 from handoff.models import Agent, AgentStatus, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
+from handoff.reroute_models import ConversationReroute
 from handoff.states import ConversationState, check_transition
 
 S = ConversationState
@@ -100,16 +101,20 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def best(loads: Sequence[Load]) -> Agent | None:
-    """Most free capacity, then longest idle, then lowest id (stable)."""
+def best(loads: Sequence[Load], avoid: int | None = None) -> Agent | None:
+    """Most free capacity, then longest idle, then lowest id (stable); `avoid` (the agent a
+    chat was re-routed from, handoff/reroute.py) only when nobody else is free."""
     candidates = [load for load in loads if load.free > 0]
+    candidates = [ld for ld in candidates if ld.agent.id != avoid] or candidates
     if not candidates:
         return None
     chosen = min(candidates, key=lambda ld: (-ld.free, ld.last_assigned_at or NEVER, ld.agent.id))
     return chosen.agent
 
 
-async def pick_agent(*, session: AsyncSession, presence_timeout_s: int) -> Agent | None:
+async def pick_agent(
+    *, session: AsyncSession, presence_timeout_s: int, avoid: int | None = None
+) -> Agent | None:
     """The agent the next queued chat should go to, or None when everyone is full or away.
 
     Locks the online agents' rows (PostgreSQL) until the caller commits, so two replicas
@@ -128,7 +133,7 @@ async def pick_agent(*, session: AsyncSession, presence_timeout_s: int) -> Agent
             .with_for_update(key_share=True)
         )
     ).all()
-    return best(await agent_loads(session=session, agents=locked))
+    return best(await agent_loads(session=session, agents=locked), avoid)
 
 
 @dataclass(frozen=True)
@@ -222,15 +227,21 @@ async def drain_queue(*, session: AsyncSession, bus: Bus, routing: Routing) -> l
 async def _drain(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
     assigned: list[int] = []
     while True:
-        first = await session.scalar(
-            select(Conversation.id)
-            .where(Conversation.state == S.QUEUED)
-            .order_by(Conversation.queued_at, Conversation.id)
-            .limit(1)
-        )
-        if first is None:
+        head = (
+            await session.execute(
+                select(Conversation.id, ConversationReroute.from_agent_id)
+                .outerjoin(ConversationReroute)
+                .where(Conversation.state == S.QUEUED)
+                .order_by(Conversation.queued_at, Conversation.id)
+                .limit(1)
+            )
+        ).first()
+        if head is None:
             break
-        agent = await pick_agent(session=session, presence_timeout_s=routing.presence_timeout_s)
+        first, avoid = head
+        agent = await pick_agent(
+            session=session, presence_timeout_s=routing.presence_timeout_s, avoid=avoid
+        )
         if agent is None:
             await session.commit()  # nothing written: just release the agent row locks
             break

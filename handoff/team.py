@@ -12,18 +12,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import agents, audit
+from handoff import agents, audit, reroute
 from handoff.bus import Bus
-from handoff.conversations import visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.events import AGENTS_CHANNEL, LOGINS_CHANNEL, logins_ended_event
-from handoff.messages import announce, append_message
-from handoff.models import Agent, AgentPresence, AgentStatus, Conversation, Message, Sender, utcnow
-from handoff.queue import publish_queue_positions, queue_joined
+from handoff.models import Agent, AgentPresence, AgentStatus, utcnow
 from handoff.routing import Routing, drain_queue
-from handoff.states import ConversationState
 
-S = ConversationState
 # Chats at once per agent. 0 is allowed: such an agent is never auto-assigned a chat (they
 # take tickets or chats by hand); past 20 nobody gives each visitor real attention.
 MIN_CAPACITY, MAX_CAPACITY = 0, 20
@@ -173,7 +168,7 @@ async def disable_member(
     agent.disabled_at = agent.tokens_valid_after = now
     agent.status = AgentStatus.OFFLINE
     await session.execute(delete(AgentPresence).where(AgentPresence.agent_id == agent.id))
-    requeued = await _requeue_chats(session=session, agent=agent)
+    requeued = await reroute.requeue(session=session, agent_id=agent.id, reason="disabled")
     audit.record(
         session,
         "agent_disabled",
@@ -189,41 +184,8 @@ async def disable_member(
     await bus.publish_after_commit(
         AGENTS_CHANNEL, {"type": "presence", "agent_id": agent.id, "status": "offline"}
     )
-    for conv, msg in requeued:
-        await announce(session=session, bus=bus, conv=conv, messages=[msg])
-    if requeued:
-        await publish_queue_positions(session=session, bus=bus)
-        await drain_queue(session=session, bus=bus, routing=routing)
+    await reroute.after_requeue(session=session, bus=bus, routing=routing, requeued=requeued)
     return agent
-
-
-async def _requeue_chats(
-    *, session: AsyncSession, agent: Agent
-) -> list[tuple[Conversation, Message]]:
-    held = (
-        await session.scalars(
-            select(Conversation)
-            .where(Conversation.assigned_agent_id == agent.id, Conversation.state == S.ASSIGNED)
-            .order_by(Conversation.id)
-            .with_for_update()
-        )
-    ).all()
-    out = []
-    for conv in held:
-        conv.move_to(S.QUEUED)
-        conv.assigned_agent_id = None
-        conv.queued_at = conv.queued_at or utcnow()
-        await session.flush()
-        locale = await visitor_locale(session=session, visitor_id=conv.visitor_id)
-        msg = await append_message(
-            session=session,
-            conversation_id=conv.id,
-            sender=Sender.SYSTEM,
-            text=await queue_joined(session=session, conv=conv, locale=locale),
-            meta={"kind": "requeued", "from_agent_id": agent.id},
-        )
-        out.append((conv, msg))
-    return out
 
 
 async def enable_member(

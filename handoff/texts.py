@@ -58,6 +58,10 @@ EN: dict[str, str] = {
     "agent.transferred": "{agent} transferred the conversation to {target}.",
     "agent.reopened": "{agent} reopened the conversation.",
     "agent.closed": "{agent} closed the conversation.",
+    "agent.replaced": (
+        "Your agent is no longer available. A colleague will take over; everything you wrote is "
+        "kept."
+    ),
     "rating.request": "How did we do? Rate this conversation from 1 to 5 stars.",
     # E-mail.
     "mail.ticket_reply.subject": "Re: your ticket #{ticket_id}",

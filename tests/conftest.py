@@ -184,6 +184,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # Tests make many visitors from one loopback address quickly; the abuse limits have
         # their own tests (tests/e2e/test_limits.py), which turn them on.
         "rate_limits": False,
+        # Many tests take chats over REST with no console open: the re-route sweep would hand
+        # them back as "agent gone" a few seconds in. Its own tests (test_reroute*.py) set it short.
+        "reroute_sweep_s": 300,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ import { createConversation } from "./console/conversation.js";
 import { $, fmtDate, showError } from "./console/dom.js";
 import { createLists, updateTitle } from "./console/lists.js";
 import { createProfile } from "./console/profile.js";
+import { createSilentWarnings } from "./console/silent.js";
 
 const TOKEN_KEY = "chatdesk.agentToken"; // sessionStorage: one login per tab, gone with the tab
 const CONNECTION_TEXT = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…" };
@@ -33,6 +34,7 @@ const cannedAdmin = createCannedAdmin({ api, auth });
 createComposer({ api, socket, conversation });
 createActions({ api, conversation, lists, roster });
 createProfile({ api, auth, onChanged: showMe });
+const silent = createSilentWarnings({ auth, onOpen: open });
 
 function onFrame(f) {
   const current = conversation.current();
@@ -43,16 +45,21 @@ function onFrame(f) {
       break;
     case "message":
       if (f.conversation_id === current) conversation.addMessage(f);
+      silent.update(f);
       break;
     case "typing":
       if (f.sender === "visitor") conversation.visitorTyping(f);
       break;
     case "conversation":
+      silent.update(f);
       lists.scheduleRefresh();
       if (f.conversation_id === current) conversation.reloadHeader().catch(showError);
       break;
     case "presence": case "status":
       roster.load().catch(showError);
+      break;
+    case "agent_silent":
+      silent.warn(f);
       break;
     case "resync":
       lists.scheduleRefresh();
@@ -96,6 +103,7 @@ function logout() {
   $("me").hidden = true; $("app").hidden = true; $("login").hidden = false;
   conversation.forget();
   lists.reset();
+  silent.reset();
   updateTitle(0);
 }
 

@@ -28,6 +28,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} předává konverzaci, dál vás obslouží {target}.",
     "agent.reopened": "Konverzace je znovu otevřená ({agent}).",
     "agent.closed": "Konverzace byla ukončena ({agent}).",
+    "agent.replaced": (
+        "Váš operátor už není k dispozici. Konverzaci převezme kolega; vše, co jste napsali, "
+        "zůstává."
+    ),
     "rating.request": "Jak jsme si vedli? Ohodnoťte tuto konverzaci 1 až 5 hvězdičkami.",
     "mail.ticket_reply.subject": "Re: váš tiket #{ticket_id}",
     "mail.ticket_reply.body": (

@@ -27,6 +27,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} hat das Gespräch an {target} übergeben.",
     "agent.reopened": "{agent} hat das Gespräch wieder geöffnet.",
     "agent.closed": "{agent} hat das Gespräch beendet.",
+    "agent.replaced": (
+        "Ihr Ansprechpartner ist nicht mehr erreichbar. Eine Kollegin oder ein Kollege "
+        "übernimmt; alles, was Sie geschrieben haben, bleibt erhalten."
+    ),
     "rating.request": "Wie waren wir? Bewerten Sie dieses Gespräch mit 1 bis 5 Sternen.",
     "mail.ticket_reply.subject": "Re: Ihr Ticket #{ticket_id}",
     "mail.ticket_reply.body": (

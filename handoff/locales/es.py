@@ -25,6 +25,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} ha transferido la conversación a {target}.",
     "agent.reopened": "{agent} ha reabierto la conversación.",
     "agent.closed": "{agent} ha cerrado la conversación.",
+    "agent.replaced": (
+        "Su agente ya no está disponible. Un compañero se hará cargo; todo lo que ha escrito se "
+        "conserva."
+    ),
     "rating.request": "¿Qué tal le hemos atendido? Valore esta conversación de 1 a 5 estrellas.",
     "mail.ticket_reply.subject": "Re: su ticket #{ticket_id}",
     "mail.ticket_reply.body": (

@@ -25,6 +25,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} گفتگو را به {target} واگذار کرد.",
     "agent.reopened": "{agent} گفتگو را دوباره باز کرد.",
     "agent.closed": "{agent} گفتگو را بست.",
+    "agent.replaced": (
+        "کارشناس شما دیگر در دسترس نیست. یکی از همکاران گفتگو را ادامه می\u200cدهد؛ "
+        "هر چه نوشته\u200cاید محفوظ است."
+    ),
     "rating.request": "عملکرد ما چطور بود؟ به این گفتگو از ۱ تا ۵ ستاره بدهید.",
     "mail.ticket_reply.subject": "پاسخ: تیکت شمارهٔ {ticket_id} شما",
     "mail.ticket_reply.body": (

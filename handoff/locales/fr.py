@@ -25,6 +25,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} a transféré la conversation à {target}.",
     "agent.reopened": "{agent} a rouvert la conversation.",
     "agent.closed": "{agent} a clôturé la conversation.",
+    "agent.replaced": (
+        "Votre conseiller n'est plus disponible. Un collègue va prendre le relais ; tout ce que "
+        "vous avez écrit est conservé."
+    ),
     "rating.request": (
         "Qu'avez-vous pensé de notre aide ? Notez cette conversation de 1 à 5 étoiles."
     ),

@@ -24,6 +24,10 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} transferiu a conversa para {target}.",
     "agent.reopened": "{agent} reabriu a conversa.",
     "agent.closed": "{agent} encerrou a conversa.",
+    "agent.replaced": (
+        "O seu atendente já não está disponível. Um colega vai assumir a conversa; tudo o que "
+        "escreveu fica guardado."
+    ),
     "rating.request": "Como foi o atendimento? Avalie esta conversa de 1 a 5 estrelas.",
     "mail.ticket_reply.subject": "Re: seu ticket #{ticket_id}",
     "mail.ticket_reply.body": (

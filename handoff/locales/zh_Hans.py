@@ -21,6 +21,7 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} 已将对话转给 {target}。",
     "agent.reopened": "{agent} 重新打开了对话。",
     "agent.closed": "{agent} 已结束对话。",
+    "agent.replaced": "您的客服暂时无法继续服务。同事将接手此对话，您写下的所有内容都会保留。",
     "rating.request": "我们的服务怎么样？请为本次对话打 1 到 5 星。",
     "mail.ticket_reply.subject": "回复：您的工单 #{ticket_id}",
     "mail.ticket_reply.body": (

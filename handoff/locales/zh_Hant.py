@@ -21,6 +21,7 @@ TEXTS: dict[str, str] = {
     "agent.transferred": "{agent} 已將對話轉給 {target}。",
     "agent.reopened": "{agent} 重新開啟了對話。",
     "agent.closed": "{agent} 已結束對話。",
+    "agent.replaced": "您的客服暫時無法繼續服務。同事將接手此對話，您寫下的所有內容都會保留。",
     "rating.request": "我們的服務如何？請為這次對話評 1 到 5 顆星。",
     "mail.ticket_reply.subject": "回覆：您的工單 #{ticket_id}",
     "mail.ticket_reply.body": (

@@ -153,7 +153,7 @@ async def test_a_disabled_agents_chats_go_back_to_the_queue_and_to_whoever_is_fr
     await session.refresh(conv)
     assert conv is not None and conv.state == S.ASSIGNED and conv.assigned_agent_id == ada.id
     said = [e["text"] for e in visitor.events("message")]
-    assert said[0].startswith("I'm connecting you with a person"), said
+    assert said[0].startswith("Your agent is no longer available"), said
     assert "Ada joined the conversation." in said
     [audited] = await actions(session, "agent_disabled")
     assert audited.detail is not None and audited.detail["requeued"] == [chat.id]
