@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.human import is_human_request
 from handoff import audit, knowledge
@@ -64,10 +65,11 @@ async def record_use(
 
 def _ended_well() -> ColumnElement[bool]:
     """The use's conversation closed with no visitor message after it, rated well or not."""
+    later = aliased(Message)  # not the outer query's messages (answered_questions has some)
     asked_again = exists().where(
-        Message.conversation_id == CannedUse.conversation_id,
-        Message.sender == Sender.VISITOR,
-        Message.seq > CannedUse.reply_seq,
+        later.conversation_id == CannedUse.conversation_id,
+        later.sender == Sender.VISITOR,
+        later.seq > CannedUse.reply_seq,
     )
     return and_(
         Conversation.state == ConversationState.CLOSED,
