@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from handoff import canned, canned_stats, knowledge
+from handoff import canned, canned_stats, knowledge, privacy
 from handoff.errors import Conflict, Invalid
 from handoff.messages import append_message
 from handoff.models import AgentStatus, AuditEvent, MessageRow, Rating, Sender
@@ -125,3 +125,23 @@ async def test_automation_below_the_threshold_is_refused_and_above_makes_an_entr
     assert rows["refund"].entry_id == "canned-refund" and not rows["refund"].offered
     with pytest.raises(Conflict):
         await canned_stats.automate(session=session, reply_id=refund.id, threshold=half)
+
+
+async def test_deleting_a_visitor_deletes_their_canned_uses(
+    session, bus, new_chat, new_agent
+) -> None:
+    refund = await _seed(session, new_chat, new_agent)
+    conv = await new_chat()
+    msg = await append_message(session=session, conversation_id=conv.id, sender=A, text="x")
+    await session.commit()
+    await canned_stats.record_use(
+        session=session, canned_reply_id=refund.id, message=MessageRow.of(msg)
+    )
+    counts = await privacy.delete_visitor(
+        session=session, bus=bus, visitor_id=conv.visitor_id, agent_id=None
+    )
+    assert counts["canned_uses"] == 1
+    rows = await canned_stats.reply_stats(
+        session=session, threshold=canned_stats.Threshold(1, 1), reply_id=refund.id
+    )
+    assert rows[0].uses == 6
