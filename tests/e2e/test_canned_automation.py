@@ -83,3 +83,38 @@ async def test_a_canned_reply_that_ends_well_becomes_the_bots_answer(server: Ser
     assert after["sender"] == "bot" and after["meta"]["entry_id"] == "canned-giftwrap"
     assert after["text"] == GIFT
     await console.close()
+
+
+async def test_replies_over_rest_and_on_tickets_count_their_canned_reply(server: Server) -> None:
+    admin = await admin_token(server)
+    token = await server.create_agent(name="Alice")
+    console = await agent(server, token)  # online: a request for a person queues
+    async with server.http(admin) as http:
+        r = await http.post(
+            "/api/agent/canned", json={"shortcut": "gift", "title": "Gift", "text": GIFT}
+        )
+        canned_id = r.json()["id"]
+    chat, chat_welcome = await visitor(server)
+    await chat.send({"type": "handoff", "client_msg_id": "h1"})
+    await chat.expect_type("state", state="queued")
+    ticket, ticket_welcome = await visitor(server)
+    await ticket.send({"type": "handoff", "client_msg_id": "h1"})
+    await ticket.expect_type("state", state="queued")
+    await ticket.send({"type": "request_ticket", "client_msg_id": "t1"})
+    await ticket.expect_type("state", state="ticket")
+    chat_id, ticket_id = chat_welcome["conversation_id"], ticket_welcome["conversation_id"]
+    async with server.http(token) as http:
+        assert (await http.post(f"/api/agent/conversations/{chat_id}/take")).status_code == 200
+        body = {"client_msg_id": "r1", "text": GIFT, "canned_reply_id": canned_id}
+        for _ in range(2):  # a retry is counted once
+            r = await http.post(f"/api/conversations/{chat_id}/messages", json=body)
+            assert r.status_code == 201, r.text
+        r = await http.post(f"/api/agent/conversations/{ticket_id}/ticket-reply", json=body)
+        assert r.status_code == 201, r.text
+    async with server.http(admin) as http:
+        listed = (await http.get("/api/admin/canned")).json()
+    row = next(r for r in listed["replies"] if r["id"] == canned_id)
+    assert (row["uses"], row["ended_well"]) == (2, 0)  # neither conversation is closed
+    await chat.close()
+    await ticket.close()
+    await console.close()

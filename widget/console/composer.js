@@ -80,12 +80,14 @@ export function createComposer({ api, socket, conversation }) {
     const client_msg_id = clientMsgId(kind, id, text);
     showError(null);
     try {
+      const cannedId = kind === "note" ? null : cannedIdFor(text); // counted for its stats
       if (kind === "ticket") {
-        await api(`/agent/conversations/${id}/ticket-reply`, { method: "POST", body: JSON.stringify({ client_msg_id, text }) });
+        const body = { client_msg_id, text };
+        if (cannedId !== null) body.canned_reply_id = cannedId;
+        await api(`/agent/conversations/${id}/ticket-reply`, { method: "POST", body: JSON.stringify(body) });
       } else {
         const frame = { type: kind, conversation_id: id, client_msg_id, text };
-        const cannedId = kind === "message" ? cannedIdFor(text) : null;
-        if (cannedId !== null) frame.canned_reply_id = cannedId; // counted for its stats
+        if (cannedId !== null) frame.canned_reply_id = cannedId;
         await socket.request(frame);
       }
       lastTry = null;
