@@ -85,6 +85,7 @@ async def test_a_canned_reply_used_in_the_console_is_automated_in_admin(
     await page.keyboard.type("/gift")
     await expect(page.locator("#canned-menu .canned-item")).to_contain_text("/giftwrap")
     await page.keyboard.press("Enter")
+    await expect(page.locator("#text")).to_have_value(GIFT)
     await page.keyboard.press("Enter")
     reply = await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "agent")
     assert reply["text"] == GIFT
