@@ -31,6 +31,7 @@ from app.routes import (
     tickets,
 )
 from app.routes.api_keys_admin import router as api_keys_router
+from app.routes.canned_admin import router as canned_admin_router
 from app.routes.integration_messages import router as messages_router
 from app.routes.settings_admin import router as settings_router
 from app.routes.webhooks_admin import router as webhooks_router
@@ -177,4 +178,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_keys_router)  # issue 18, API keys
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(canned_admin_router)  # issue 15, canned replies that earn automation
     return app

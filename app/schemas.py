@@ -145,6 +145,7 @@ class TransferIn(BaseModel):
 class TicketReplyIn(BaseModel):
     client_msg_id: ClientMsgId
     text: MessageText
+    canned_reply_id: RowId | None = None  # the canned reply it came from (issue 15)
 
 
 class TicketStatusIn(BaseModel):

@@ -213,6 +213,12 @@ class Settings(BaseSettings):
     # (private, loopback, link-local). Outside production both are always allowed.
     webhook_allow_internal: bool = False
 
+    # Canned replies that earn automation (handoff/canned_stats.py): a reply whose uses ended
+    # well (closed, the visitor did not ask again, rated 4-5 or not rated) at least this often
+    # over at least this many uses is offered to admins as a new FAQ entry.
+    canned_automation_min_uses: int = Field(default=10, ge=1)
+    canned_automation_success_percent: int = Field(default=80, ge=1, le=100)
+
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.hours()  # fail at start-up, not on the first after-hours visitor

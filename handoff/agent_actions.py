@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts, webhooks
+from handoff import canned_stats, texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import current_conversation, get_conversation, visitor_locale
 from handoff.errors import Conflict, Forbidden, Invalid, NotFound
@@ -69,8 +69,10 @@ async def post_agent_message(
     client_msg_id: str,
     text: str,
     note: bool = False,
+    canned_reply_id: int | None = None,
 ) -> Stored:
-    """An agent's reply in a conversation they hold, or a private note in any."""
+    """An agent's reply in a conversation they hold, or a private note in any; a reply's
+    canned reply (if it used one) is counted."""
     new = agent_message(
         conversation_id=conversation_id,
         agent=agent,
@@ -78,8 +80,14 @@ async def post_agent_message(
         text=text,
         note=note,
     )
-    stored = await writer.store(new)
-    return await accepted(session=session, stored=stored, conversation_id=conversation_id)
+    stored = await accepted(
+        session=session, stored=await writer.store(new), conversation_id=conversation_id
+    )
+    if canned_reply_id is not None and not note:
+        await canned_stats.record_use(
+            session=session, canned_reply_id=canned_reply_id, message=stored.message
+        )
+    return stored
 
 
 async def agent_typing(

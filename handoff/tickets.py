@@ -15,7 +15,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from handoff import texts, webhooks
+from handoff import canned_stats, texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for, visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
@@ -208,6 +208,7 @@ async def reply_to_ticket(
     agent: Agent,
     client_msg_id: str,
     text: str,
+    canned_reply_id: int | None = None,
 ) -> Posted:
     """An agent answers a ticket: the visitor sees it in the widget, and by e-mail if known."""
     if not text.strip():
@@ -226,6 +227,10 @@ async def reply_to_ticket(
         agent_id=agent.id,
         meta={"author": author(agent)},
     )
+    if canned_reply_id is not None:  # the reply is committed; a resend is counted once
+        await canned_stats.record_use(
+            session=session, canned_reply_id=canned_reply_id, message=posted.message
+        )
     if posted.duplicate:
         return posted
     ticket = await ticket_for(session=session, conversation_id=conversation_id)

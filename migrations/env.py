@@ -9,7 +9,12 @@ from sqlalchemy.engine import Connection
 
 from app.db import make_engine
 from app.settings import get_settings
-from handoff import api_key_models, reroute_models, webhook_models  # noqa: F401 - their tables are Base's too
+from handoff import (  # noqa: F401 - their tables are Base's too
+    api_key_models,
+    canned_models,
+    reroute_models,
+    webhook_models,
+)
 from handoff.models import Base
 
 config = context.config

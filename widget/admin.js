@@ -4,6 +4,7 @@
 // file and the modules it imports joined into one script (app/widget_bundle.py).
 import { createAgentsAdmin } from "./admin/agents.js";
 import { createApiKeysAdmin } from "./admin/api_keys.js";
+import { createCannedAdmin } from "./admin/canned.js";
 import { createKbAdmin } from "./admin/kb.js";
 import { createSettingsAdmin } from "./admin/settings.js";
 import { createWebhooksAdmin } from "./admin/webhooks.js";
@@ -22,6 +23,7 @@ const sections = {
     createWebhooksAdmin({ api, root: $("webhooks") }),
     createApiKeysAdmin({ api, root: $("api-keys") }),
   ),
+  canned: createCannedAdmin({ api, root: $("canned") }), // issue 15
 };
 
 /** One tab made of several parts: loading it loads each. */

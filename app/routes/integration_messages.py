@@ -32,6 +32,9 @@ class MessageIn(BaseModel):
     # Who speaks. An agent: "agent" (their reply, in a chat they hold). A key: "bot" (any
     # conversation not closed) or "agent" (a reply on an open ticket). Default: as the caller.
     sender: Literal["bot", "agent"] | None = None
+    # An agent's reply: the canned reply its text came from, if any (its uses are counted,
+    # handoff/canned_stats.py). Ignored for API keys.
+    canned_reply_id: RowId | None = None
 
 
 class MessagePosted(BaseModel):
@@ -70,6 +73,7 @@ async def post_message(
             agent=who.agent,
             client_msg_id=body.client_msg_id,
             text=body.text,
+            canned_reply_id=body.canned_reply_id,
         )
     else:
         assert who.key is not None

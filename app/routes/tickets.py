@@ -66,5 +66,6 @@ async def ticket_reply(
         agent=agent,
         client_msg_id=body.client_msg_id,
         text=body.text.strip(),
+        canned_reply_id=body.canned_reply_id,
     )
     return {"seq": posted.message.seq, "duplicate": posted.duplicate}

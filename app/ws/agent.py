@@ -25,7 +25,7 @@ from app.ws.frames import (
     ack,
     agent_frames,
 )
-from handoff import agent_actions, presence
+from handoff import agent_actions, canned_stats, presence
 from handoff.conversations import get_conversation
 from handoff.events import AGENTS_CHANNEL
 from handoff.models import Agent, AgentStatus
@@ -89,14 +89,22 @@ class AgentSocket:
         # Queued now, so an agent's messages are stored in the order sent; acknowledged
         # after the commit, while the console's next frames are already being read.
         pending = self.writer.submit(new)
-        self.conn.in_flight(self._acknowledge(pending, cid), frame.client_msg_id)
+        canned_id = frame.canned_reply_id if isinstance(frame, SendMessage) else None
+        self.conn.in_flight(self._acknowledge(pending, cid, canned_id), frame.client_msg_id)
 
-    async def _acknowledge(self, pending: Awaitable[Stored | None], conversation_id: int) -> None:
+    async def _acknowledge(
+        self, pending: Awaitable[Stored | None], conversation_id: int, canned_id: int | None
+    ) -> None:
         stored = await pending
         if stored is None:  # refused: a session only to say why
             async with self.conn.session() as session:
                 stored = await agent_actions.accepted(
                     session=session, stored=stored, conversation_id=conversation_id
+                )
+        if canned_id is not None:  # counted before the ack (a resend is counted once)
+            async with self.conn.session() as session:
+                await canned_stats.record_use(
+                    session=session, canned_reply_id=canned_id, message=stored.message
                 )
         await self.conn.send(ack(stored))
 

@@ -54,6 +54,9 @@ class SendMessage(Frame):
     client_msg_id: ClientMsgId
     text: str
     conversation_id: RowId | None = None  # agents name the conversation; visitors have one
+    # Agents: the canned reply this text came from, if any (its uses are counted,
+    # handoff/canned_stats.py); visitors' frames ignore it.
+    canned_reply_id: RowId | None = None
 
 
 class Note(Frame):

@@ -38,12 +38,22 @@ from app.main import create_app
 from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
-from handoff import agents, api_keys, avatars, canned, knowledge, visitors, webhook_admin
+from handoff import (
+    agents,
+    api_keys,
+    avatars,
+    canned,
+    canned_stats,
+    knowledge,
+    visitors,
+    webhook_admin,
+)
 from handoff.messages import append_message
 from handoff.models import (
     Agent,
     Conversation,
     MessageFeedback,
+    MessageRow,
     Rating,
     Sender,
     Ticket,
@@ -172,6 +182,22 @@ class World:
         async with self.sessions() as s:
             reply = await canned.create(session=s, shortcut=_id(), title="Hi", text="Hello")
         return Req({"reply_id": reply.id}, {"shortcut": _id(), "title": "Hi", "text": "Hey"})
+
+    async def canned_earned(self) -> Req:
+        """A canned reply that ended well as often as automation needs (issue 15)."""
+        async with self.sessions() as s:
+            reply = await canned.create(session=s, shortcut=_id(), title="Hi", text="Hello")
+        for _ in range(self.server.settings.canned_automation_min_uses):
+            cid = await self.chat(S.CLOSED)
+            async with self.sessions() as s:
+                msg = await append_message(
+                    session=s, conversation_id=cid, sender=Sender.AGENT, text="Hello"
+                )
+                await s.commit()
+                await canned_stats.record_use(
+                    session=s, canned_reply_id=reply.id, message=MessageRow.of(msg)
+                )
+        return Req({"reply_id": reply.id})
 
     async def kb_body(self) -> Req:
         return Req(json={"id": f"e-{_id()}", "question": "Do you sell hats?", "answer": "Yes."})
@@ -398,6 +424,9 @@ REST: dict[tuple[str, str], Rest] = {
     # issue 17, multilingual knowledge base
     ("PUT", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
     ("DELETE", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
+    # issue 15, canned replies that earn automation
+    ("GET", "/api/admin/canned"): Rest(ADMINS),
+    ("POST", "/api/admin/canned/{reply_id}/automate"): Rest(ADMINS, W.canned_earned),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

@@ -1,6 +1,7 @@
 // The canned replies panel: search them, click one into the composer, and (admins) add or
 // delete them.
 import { $, el, showError } from "./dom.js";
+import { noteCanned } from "./canned_use.js";
 
 export function createCannedAdmin({ api, auth }) {
   async function load() {
@@ -9,7 +10,7 @@ export function createCannedAdmin({ api, auth }) {
     for (const r of rows) {
       const li = el("li", {}, el("code", { textContent: "/" + r.shortcut }), " " + r.title,
         el("span", { className: "sub", textContent: r.text }));
-      li.onclick = () => { if (!$("composer").hidden) { $("text").value += r.text; $("text").focus(); } };
+      li.onclick = () => { if (!$("composer").hidden) { $("text").value += r.text; noteCanned(r); $("text").focus(); } };
       if (auth.me.is_admin) {
         const del = el("button", { type: "button", textContent: "Delete", title: "Delete /" + r.shortcut });
         del.onclick = async (e) => { e.stopPropagation(); await api(`/agent/canned/${r.id}`, { method: "DELETE" }); load(); };

@@ -2,6 +2,7 @@
 // note, /shortcut canned replies with a keyboard menu, and "agent is typing" for the visitor.
 import { newClientMsgId } from "../shared/protocol.js";
 import { $, el, showError } from "./dom.js";
+import { cannedIdFor, forgetCanned, noteCanned } from "./canned_use.js";
 
 const TYPING_EVERY_MS = 2000; // at most one typing frame per 2 s while the agent types
 
@@ -52,6 +53,7 @@ export function createComposer({ api, socket, conversation }) {
     const pos = (before + r.text).length;
     ta.setSelectionRange(pos, pos);
     $("canned-menu").hidden = true;
+    noteCanned(r);
     ta.focus();
   }
 
@@ -78,12 +80,18 @@ export function createComposer({ api, socket, conversation }) {
     const client_msg_id = clientMsgId(kind, id, text);
     showError(null);
     try {
+      const cannedId = kind === "note" ? null : cannedIdFor(text); // counted for its stats
       if (kind === "ticket") {
-        await api(`/agent/conversations/${id}/ticket-reply`, { method: "POST", body: JSON.stringify({ client_msg_id, text }) });
+        const body = { client_msg_id, text };
+        if (cannedId !== null) body.canned_reply_id = cannedId;
+        await api(`/agent/conversations/${id}/ticket-reply`, { method: "POST", body: JSON.stringify(body) });
       } else {
-        await socket.request({ type: kind, conversation_id: id, client_msg_id, text });
+        const frame = { type: kind, conversation_id: id, client_msg_id, text };
+        if (cannedId !== null) frame.canned_reply_id = cannedId;
+        await socket.request(frame);
       }
       lastTry = null;
+      forgetCanned();
       $("text").value = "";
     } catch (err) { showError(err); }
   }
