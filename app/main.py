@@ -39,7 +39,7 @@ from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, service_settings, sla_clocks, webhooks
+from handoff import knowledge, mail_in, service_settings, sla_sweep, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.webhook_delivery import DeliveryWorker
@@ -103,8 +103,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     config=settings.mail_in(), sessions=app.state.sessions, writer=writer, bus=bus
                 )
                 background.append(asyncio.create_task(mail_in.serve_forever(smtp), name="mail-in"))
-            if app.state.sla.any:  # SLA clocks and breaches (handoff/sla_clocks.py)
-                clocks = sla_clocks.sweep_forever(
+            if app.state.sla.any:  # SLA clocks and breaches (handoff/sla_sweep.py)
+                clocks = sla_sweep.sweep_forever(
                     sessions=app.state.sessions,
                     read_sessions=app.state.read_sessions,
                     bus=bus,

@@ -6,14 +6,15 @@ Kept apart from handoff/models.py, which is near the module size limit; the tabl
 - `sla_clocks`: one row per conversation a person owes a reply: the clock running now (or
   paused, or stopped), when it is due, when it breached (set once, by one replica), and the
   first response's business seconds, for reports;
-- `sla_pauses`: the periods a ticket was pending (waiting on the customer): they do not count.
+- `sla_pauses`: the periods a ticket was pending (waiting on the customer): they do not count;
+- `sla_breaches`: every breach ever recorded, one row per clock (the reports count them).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.models import Base, UTCDateTime, utcnow
@@ -51,3 +52,20 @@ class SlaPause(Base):
     )
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SlaBreach(Base):
+    """A clock that went past its target; one per clock (a conversation, a metric, a start)."""
+
+    __tablename__ = "sla_breaches"
+    __table_args__ = (UniqueConstraint("conversation_id", "metric", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    target_s: Mapped[int] = mapped_column(Integer)
+    breached_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

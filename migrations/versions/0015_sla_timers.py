@@ -1,4 +1,4 @@
-"""SLA timers: each conversation's clock (due, breached, first response) and pending pauses
+"""SLA timers: each conversation's clock (due, breached, first response), pauses, breaches
 
 Revision ID: 0015
 Revises: 0012
@@ -52,9 +52,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_sla_pauses"),
     )
     op.create_index("ix_sla_pauses_conversation_id", "sla_pauses", ["conversation_id"])
+    op.create_table(
+        "sla_breaches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("metric", sa.String(20), nullable=False),
+        sa.Column("started_at", WHEN, nullable=False),
+        sa.Column("target_s", sa.Integer(), nullable=False),
+        sa.Column("breached_at", WHEN, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"], ["conversations.id"],
+            name="fk_sla_breaches_conversation_id_conversations", ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_sla_breaches"),
+        sa.UniqueConstraint(
+            "conversation_id", "metric", "started_at",
+            name="uq_sla_breaches_conversation_id",
+        ),
+    )
+    op.create_index("ix_sla_breaches_conversation_id", "sla_breaches", ["conversation_id"])
+    op.create_index("ix_sla_breaches_breached_at", "sla_breaches", ["breached_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sla_breaches_breached_at", table_name="sla_breaches")
+    op.drop_index("ix_sla_breaches_conversation_id", table_name="sla_breaches")
+    op.drop_table("sla_breaches")
     op.drop_index("ix_sla_pauses_conversation_id", table_name="sla_pauses")
     op.drop_table("sla_pauses")
     op.drop_index("ix_sla_clocks_breached_at", table_name="sla_clocks")

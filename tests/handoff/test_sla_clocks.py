@@ -23,8 +23,8 @@ from handoff.mail import MailConfig
 from handoff.models import AgentStatus, Ticket, TicketStatus, utcnow
 from handoff.routing import Routing
 from handoff.sla import SlaTargets
-from handoff.sla_clocks import sweep
-from handoff.sla_models import SlaClock, SlaPause
+from handoff.sla_models import SlaBreach, SlaClock, SlaPause
+from handoff.sla_sweep import sweep
 from handoff.states import ConversationState as S
 from handoff.webhook_models import WebhookEvent
 from handoff.webhooks import Targets
@@ -121,6 +121,10 @@ async def test_a_ticket_clock_counts_business_hours_pauses_while_pending_and_bre
     assert event.type == "sla.breached" and event.data["conversation"]["id"] == conv.id
     assert event.data["sla"]["metric"] == "first_response" and event.data["sla"]["breached"]
     assert event.data["sla"]["target_s"] == HOUR
+    [breach] = (await session.scalars(select(SlaBreach))).all()  # what the reports count
+    assert (breach.conversation_id, breach.kind, breach.metric) == (conv.id, "ticket",
+                                                                    "first_response")
+    assert breach.started_at == local(27, 16, 30) and breach.breached_at == local(30, 10, 31)
     await session.commit()
 
     # Ann answers: the clock stops, its first response kept in business seconds for reports;
