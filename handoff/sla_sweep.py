@@ -52,20 +52,28 @@ def _row(running: Clock) -> dict[str, Any]:
     }
 
 
+def _first_response_s(w: Watched, hours: Hours) -> float | None:
+    """Business seconds from the hand-over to the first reply (None: not answered yet)."""
+    f = w.facts
+    if f.handed_at is None or f.first_agent_at is None:
+        return None
+    return business_seconds(hours, f.handed_at, f.first_agent_at, f.pauses)
+
+
 async def _store(
     session: AsyncSession, w: Watched, running: Clock, stored: Mapping[str, Any] | None,
-    now: datetime,
+    now: datetime, new: list[dict[str, Any]], hours: Hours,
 ) -> bool:
-    """Write the clock if it changed; True if it did. A newer clock (a later start) replaces
-    an older one and may breach again; a replica's stale view never turns a clock back."""
+    """Write the clock if it changed (a new one: into `new`, inserted together); True if it
+    did. A newer clock (a later start) replaces an older one and may breach again; a
+    replica's stale view never turns a clock back."""
     row = _row(running)
     if stored is not None and all(stored[k] == v for k, v in row.items()):
         return False
     if stored is None:
-        dialect = session.get_bind().dialect.name
-        await session.execute(
-            _INSERT_CLOCK[dialect], {"conversation_id": w.conversation_id, "updated_at": now, **row}
-        )
+        first = _first_response_s(w, hours)
+        new.append({"conversation_id": w.conversation_id, "updated_at": now,
+                    "first_response_s": first, **row})
         return True
     key = CLOCKS.c.conversation_id == w.conversation_id
     if stored["started_at"] < running.started_at:
@@ -85,27 +93,26 @@ async def _store(
     return True
 
 
-async def _answered_between_sweeps(
-    session: AsyncSession, w: Watched, hours: Hours, targets: SlaTargets, now: datetime
-) -> None:
-    """Answered before any sweep saw the clock run: keep its first response for the reports."""
-    f = w.facts
-    if f.handed_at is None or f.first_agent_at is None:
-        return
+def _answered_between_sweeps(
+    w: Watched, hours: Hours, targets: SlaTargets, now: datetime
+) -> dict[str, Any] | None:
+    """Answered before any sweep saw the clock run: a stopped clock keeping its first response
+    for the reports (None: nothing to keep)."""
+    first, handed = _first_response_s(w, hours), w.facts.handed_at
+    if first is None or handed is None:
+        return None
     kind = Kind.TICKET if w.state == S.TICKET else Kind.CHAT
-    row = {
+    return {
+        "conversation_id": w.conversation_id,
         "kind": str(kind),
         "metric": str(Metric.FIRST_RESPONSE),
         "status": STOPPED,
-        "started_at": f.handed_at,
+        "started_at": handed,
         "target_s": targets.target(kind, Metric.FIRST_RESPONSE),
         "due_at": None,
-        "first_response_s": business_seconds(hours, f.handed_at, f.first_agent_at, f.pauses),
+        "first_response_s": first,
+        "updated_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    await session.execute(
-        _INSERT_CLOCK[dialect], {"conversation_id": w.conversation_id, "updated_at": now, **row}
-    )
 
 
 async def _first_responses(
@@ -114,12 +121,12 @@ async def _first_responses(
 ) -> None:
     """Business seconds to the first reply, kept once per conversation for the reports."""
     for w in found:
-        row, f = stored.get(w.conversation_id), w.facts
+        row = stored.get(w.conversation_id)
         if row is None or row["first_response_s"] is not None:
             continue
-        if f.first_agent_at is None or f.handed_at is None:
+        took = _first_response_s(w, hours)
+        if took is None:
             continue
-        took = business_seconds(hours, f.handed_at, f.first_agent_at, f.pauses)
         await session.execute(
             update(CLOCKS)
             .where(
@@ -153,23 +160,27 @@ async def sweep(
     }
     await read_session.rollback()
     changed: list[tuple[Watched, Clock]] = []
-    breached: list[int] = []
+    due: list[tuple[Watched, Clock]] = []
+    new: list[dict[str, Any]] = []
     live = set()
     for w in found:
         running = clock(w.facts, hours=hours, targets=targets, now=now)
         row = stored.get(w.conversation_id)
         if running is None:
-            if row is None and w.facts.first_agent_at is not None:
-                await _answered_between_sweeps(session, w, hours, targets, now)
+            answered = _answered_between_sweeps(w, hours, targets, now) if row is None else None
+            if answered is not None:
+                new.append(answered)
             continue
         live.add(w.conversation_id)
-        if await _store(session, w, running, row, now):
+        if await _store(session, w, running, row, now, new, hours):
             changed.append((w, running))
-        new_breach = row is None or row["breached_at"] is None or (
-            row["started_at"] < running.started_at
-        )
-        if running.breached(now) and new_breach and await _record_breach(session, w, running, now):
-            breached.append(w.conversation_id)
+        unseen = row is None or row["breached_at"] is None or row["started_at"] < running.started_at
+        if running.breached(now) and unseen:
+            due.append((w, running))
+    if new:  # one statement for every new clock
+        await session.execute(_INSERT_CLOCK[session.get_bind().dialect.name], new)
+    breached = [w.conversation_id for w, running in due
+                if await _record_breach(session, w, running, now)]
     done = [cid for cid, r in stored.items() if cid not in live and r["status"] != STOPPED]
     if done:
         await session.execute(

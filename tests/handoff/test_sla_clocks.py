@@ -188,3 +188,20 @@ async def test_a_live_chat_next_response_clock_starts_on_the_visitor_and_stops_o
     await agent_actions.close(session=session, bus=bus, conversation_id=conv.id, agent=ann)
     await swept(replicas[0], bus, hours=ALWAYS, now=utcnow())
     assert (await clock_row(session, conv.id)).status == "stopped", "closing stops the clock"
+
+
+async def test_a_reply_before_any_sweep_still_keeps_its_first_response(
+    session, bus, writer, new_chat, new_agent, replicas
+) -> None:
+    ann = await new_agent("Ann")
+    conv = await new_chat()
+    await escalate(session=session, bus=bus, conv=conv, reason=Reason.ASKED_FOR_HUMAN,
+                   routing=Routing())
+    await session.commit()
+    await agent_actions.post_agent_message(session=session, writer=writer, conversation_id=conv.id,
+                                           agent=ann, client_msg_id="a1", text="Hi, quick!")
+    await session.commit()
+    assert await swept(replicas[0], bus, hours=ALWAYS, now=utcnow()) == []
+    row = await clock_row(session, conv.id)
+    assert (row.metric, row.status, row.due_at) == ("first_response", "stopped", None)
+    assert row.first_response_s is not None and 0 <= row.first_response_s < 60
