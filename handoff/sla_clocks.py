@@ -130,8 +130,9 @@ async def clocks_for(
     targets: SlaTargets,
     now: datetime,
 ) -> dict[int, Clock]:
-    """The clocks running now in these conversations (the console's lists); absent: none."""
-    if not conversation_ids:
+    """The clocks running now in these conversations (the console's lists); absent: none (and
+    none at all when every target is off)."""
+    if not conversation_ids or not targets.any:
         return {}
     out = {}
     for w in await watched(session=session, conversation_ids=conversation_ids):
