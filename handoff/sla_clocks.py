@@ -40,6 +40,13 @@ class Watched:
     facts: Facts
 
 
+def waiting_ids() -> Any:
+    """SELECT the ids of the conversations in an active state (a subquery: no parameters)."""
+    return select(CONVERSATIONS.c.id).where(
+        CONVERSATIONS.c.state.in_([str(s) for s in ACTIVE_STATES])
+    )
+
+
 def _facts_query(conversation_ids: Sequence[int] | None) -> Any:
     conv = CONVERSATIONS.c
     agent, first, visitor = MESSAGES.alias("a"), MESSAGES.alias("f"), MESSAGES.alias("v")

@@ -27,7 +27,15 @@ from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_event
 from handoff.models import utcnow
 from handoff.sla import Clock, Hours, Kind, Metric, SlaTargets, business_seconds, clock
-from handoff.sla_clocks import PAUSED, RUNNING, STOPPED, Watched, clock_data, watched
+from handoff.sla_clocks import (
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    Watched,
+    clock_data,
+    waiting_ids,
+    watched,
+)
 from handoff.sla_models import SlaBreach, SlaClock
 from handoff.states import ConversationState
 
@@ -153,8 +161,7 @@ async def sweep(
         r.conversation_id: r._asdict()
         for r in await read_session.execute(
             select(CLOCKS).where(
-                CLOCKS.c.conversation_id.in_([w.conversation_id for w in found])
-                | (CLOCKS.c.status != STOPPED)
+                CLOCKS.c.conversation_id.in_(waiting_ids()) | (CLOCKS.c.status != STOPPED)
             )
         )
     }
@@ -179,8 +186,8 @@ async def sweep(
             due.append((w, running))
     if new:  # one statement for every new clock
         await session.execute(_INSERT_CLOCK[session.get_bind().dialect.name], new)
-    breached = [w.conversation_id for w, running in due
-                if await _record_breach(session, w, running, now)]
+    won = [(w, running) for w, running in due if await _record_breach(session, w, running, now)]
+    breached = [w.conversation_id for w, _ in won]
     done = [cid for cid, r in stored.items() if cid not in live and r["status"] != STOPPED]
     if done:
         await session.execute(
@@ -192,7 +199,8 @@ async def sweep(
     if session.in_transaction():
         await session.commit()
     by_id = {w.conversation_id: w for w in found}
-    for w, running in changed:
+    told = {w.conversation_id for w, _ in changed}
+    for w, running in changed + [(w, r) for w, r in won if w.conversation_id not in told]:
         await _announce(bus, w, w.conversation_id, running, now)
     for cid in done:
         await _announce(bus, by_id.get(cid), cid, None, now)

@@ -117,6 +117,8 @@ async def test_a_ticket_clock_counts_business_hours_pauses_while_pending_and_bre
     assert await swept(replicas[0], bus, now=local(30, 10, 31)) == [conv.id]
     assert await swept(replicas[1], bus, now=local(30, 10, 32)) == []
     assert (await clock_row(session, conv.id)).breached_at == local(30, 10, 31)
+    [alarm] = consoles.events("conversation")  # the consoles are told once, by the winner
+    assert alarm["conversation_id"] == conv.id and alarm["sla"]["breached"]
     [event] = (await session.scalars(select(WebhookEvent))).all()
     assert event.type == "sla.breached" and event.data["conversation"]["id"] == conv.id
     assert event.data["sla"]["metric"] == "first_response" and event.data["sla"]["breached"]
