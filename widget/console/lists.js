@@ -38,7 +38,8 @@ export function createLists({ api, current, onOpen, notifier = null }) {
     queuedIds = ids;
     const mine = new Set(results[1].map((c) => c.id));
     if (mineIds) {
-      const fresh = [...mine].filter((id) => !mineIds.has(id));
+      // Not the one open here: the agent just took it (or it was transferred while reading).
+      const fresh = [...mine].filter((id) => !mineIds.has(id) && id !== current());
       if (fresh.length) notifyNewQueued(fresh.length, fresh[0], "assigned to you");
     }
     mineIds = mine;
