@@ -40,7 +40,7 @@ from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, queue_timeout, service_settings, webhooks
+from handoff import knowledge, mail_in, queue_timeout, service_settings, sla_sweep, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.reroute import reroute_forever
@@ -121,6 +121,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     config=settings.mail_in(), sessions=app.state.sessions, writer=writer, bus=bus
                 )
                 background.append(asyncio.create_task(mail_in.serve_forever(smtp), name="mail-in"))
+            if app.state.sla.any:  # SLA clocks and breaches (handoff/sla_sweep.py)
+                clocks = sla_sweep.sweep_forever(
+                    sessions=app.state.sessions,
+                    read_sessions=app.state.read_sessions,
+                    bus=bus,
+                    hours=app.state.routing.hours,
+                    targets=app.state.sla,
+                    every_s=settings.sla_sweep_s,
+                )
+                background.append(asyncio.create_task(clocks, name="sla-sweep"))
             if settings.retention_days is not None:
                 purge = purge_forever(
                     sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
@@ -164,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service_settings = service_settings.Current(settings.hours())
     app.state.routing = replace(settings.routing(), hours=app.state.service_settings.hours)
     app.state.hub = Hub()
+    app.state.sla = settings.sla_targets()  # the SLA clocks' targets (handoff/sla.py)
     app.state.kb_changed = asyncio.Event()  # set by admin edits: rebuild without waiting
     install_error_handlers(app)
     routes = (

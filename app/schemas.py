@@ -87,6 +87,8 @@ class ConversationOut(Orm):
     assigned_at: datetime | None
     closed_at: datetime | None
     preview: str | None = None
+    # The SLA clock running now (handoff/sla_clocks.py clock_data); None: nobody waits on us.
+    sla: dict[str, Any] | None = None
 
 
 class MessageOut(Orm):

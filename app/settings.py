@@ -20,6 +20,7 @@ from handoff.mail_in import MailInConfig
 from handoff.queue_timeout import QueueTimeouts
 from handoff.reroute import Reroute
 from handoff.routing import Routing
+from handoff.sla import SlaTargets
 from handoff.transcripts import TranscriptLimits
 from handoff.webhook_delivery import DeliveryConfig
 from handoff.webhooks import Targets
@@ -218,6 +219,15 @@ class Settings(BaseSettings):
     # over at least this many uses is offered to admins as a new FAQ entry.
     canned_automation_min_uses: int = Field(default=10, ge=1)
     canned_automation_success_percent: int = Field(default=80, ge=1, le=100)
+    # SLA timers (handoff/sla.py, handoff/sla_clocks.py): how many business seconds (the hours
+    # above, holidays left out, a pending ticket's time too) a first reply and each next reply
+    # may take, for live chats and for tickets; 0: that clock has no target. Every replica
+    # checks the clocks every sla_sweep_s seconds (a breach is seen at most that late).
+    sla_chat_first_response_s: int = Field(default=2 * 60, ge=0)
+    sla_chat_next_response_s: int = Field(default=5 * 60, ge=0)
+    sla_ticket_first_response_s: int = Field(default=4 * 3600, ge=0)
+    sla_ticket_next_response_s: int = Field(default=8 * 3600, ge=0)
+    sla_sweep_s: float = Field(default=10.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
@@ -354,6 +364,15 @@ class Settings(BaseSettings):
             lease_s=max(self.webhook_lease_s, self.webhook_timeout_s),
             concurrency=self.webhook_concurrency,
             targets=Targets(allow_http=internal, allow_private=internal),
+        )
+
+    def sla_targets(self) -> SlaTargets:
+        """The SLA clocks' targets (None: that clock has none)."""
+        return SlaTargets(
+            chat_first_response_s=self.sla_chat_first_response_s or None,
+            chat_next_response_s=self.sla_chat_next_response_s or None,
+            ticket_first_response_s=self.sla_ticket_first_response_s or None,
+            ticket_next_response_s=self.sla_ticket_next_response_s or None,
         )
 
     def serve_docs(self) -> bool:

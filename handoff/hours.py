@@ -9,7 +9,7 @@ Pure functions of the clock: no database, no I/O. A day's spec is "09:00-17:00",
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -123,6 +123,19 @@ class BusinessHours:
         """Whether `at` falls inside opening hours."""
         return self.next_opening(at) == at
 
+    def open_spans(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Opening spans (UTC) from `at` on, in order, never overlapping; the first may start
+        at `at` itself. Around the clock: one span as long as the search horizon."""
+        if self.weekly is None:
+            yield at, at + timedelta(days=SEARCH_DAYS)
+            return
+        cursor = at
+        for start, end in self._spans_from(at.astimezone(self.timezone).date() - timedelta(days=1)):
+            start = max(start, cursor)  # an overnight span may overlap the next day's first
+            if end > start:
+                yield start, end
+                cursor = end
+
 
 def _wall(midnight: datetime, minutes: int) -> datetime:
     day = midnight.date() + timedelta(days=minutes // MINUTES_PER_DAY)
@@ -153,6 +166,10 @@ class LiveHours:
     def is_open(self, at: datetime) -> bool:
         """As BusinessHours.is_open, for the hours in force now."""
         return self.current.is_open(at)
+
+    def open_spans(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """As BusinessHours.open_spans, for the hours in force now."""
+        return self.current.open_spans(at)
 
 
 @lru_cache(maxsize=1)

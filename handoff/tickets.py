@@ -15,7 +15,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from handoff import canned_stats, texts, webhooks
+from handoff import canned_stats, sla_clocks, texts, webhooks
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, ticket_for, visitor_locale
 from handoff.errors import Conflict, Invalid, NotFound
@@ -125,8 +125,12 @@ async def reopen_on_customer_message(conn: AsyncConnection, stored: Sequence[Sto
             .returning(tickets.c.id, tickets.c.conversation_id, tickets.c.status,
                        tickets.c.email, tickets.c.reply_by)
         )
-        updated = [("ticket.updated", webhooks.ticket_data(r)) for r in reopened]
+        rows = reopened.all()
+        updated = [("ticket.updated", webhooks.ticket_data(r)) for r in rows]
         await webhooks.emit_many(conn, updated)
+        # The customer wrote: a pending ticket's SLA pause ends (none reopened: no statement).
+        ended = [r.conversation_id for r in rows]
+        await sla_clocks.resume(conn, conversation_ids=ended, now=utcnow())
 
 
 async def solve_with_conversation(*, session: AsyncSession, conversation_id: int) -> None:
@@ -134,6 +138,7 @@ async def solve_with_conversation(*, session: AsyncSession, conversation_id: int
     ticket = await ticket_for(session=session, conversation_id=conversation_id)
     if ticket is not None and ticket.status != TicketStatus.SOLVED:
         ticket.status = TicketStatus.SOLVED
+        await sla_clocks.resume(session, conversation_ids=[conversation_id], now=utcnow())
         await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
 
 
@@ -237,6 +242,7 @@ async def reply_to_ticket(
     assert ticket is not None
     if ticket.status != TicketStatus.PENDING:
         ticket.status = TicketStatus.PENDING  # waiting on the customer now
+        await sla_clocks.pause(session=session, conversation_id=conversation_id, now=utcnow())
         await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
     email = ticket.email
     ticket_id = ticket.id
@@ -266,6 +272,12 @@ async def set_status(
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found")
     ticket.status = status
+    # Pending: waiting on the customer, the SLA clock pauses; open or solved: it resumes.
+    cid, now = ticket.conversation_id, utcnow()
+    if status == TicketStatus.PENDING:
+        await sla_clocks.pause(session=session, conversation_id=cid, now=now)
+    else:
+        await sla_clocks.resume(session, conversation_ids=[cid], now=now)
     await webhooks.emit(session, "ticket.updated", lambda: webhooks.ticket_data(ticket))
     await session.commit()
     conv = await get_conversation(session=session, conversation_id=ticket.conversation_id)

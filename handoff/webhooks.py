@@ -39,9 +39,9 @@ EVENT_TYPES: dict[str, str] = {
     "conversation.rated": "the visitor rated the closed conversation (again: the new rating)",
     "ticket.created": "a chat became a ticket",
     "ticket.updated": "a ticket's status changed (open, pending, solved)",
-    "sla.breached": "a reply promise was missed (reserved: the SLA timers will emit it)",
+    "sla.breached": "a first or next reply took longer than its SLA target (business time)",
 }
-NOT_EMITTED_YET = frozenset({"sla.breached"})  # defined and subscribable; nothing emits it yet
+NOT_EMITTED_YET: frozenset[str] = frozenset()  # defined and subscribable; nothing emits it yet
 TEST_TYPE = "webhook.test"  # "send test event": to one endpoint, whatever it subscribes to
 CHANNEL = "webhooks"  # bus channel: an admin changed the endpoints, every replica re-reads
 POLL_S = 10.0  # a replica that missed the change's bus event applies it this much later at most

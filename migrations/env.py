@@ -13,6 +13,7 @@ from handoff import (  # noqa: F401 - their tables are Base's too
     api_key_models,
     canned_models,
     reroute_models,
+    sla_models,
     webhook_models,
 )
 from handoff.models import Base

@@ -12,6 +12,8 @@ import { $, fmtDate, showError } from "./console/dom.js";
 import { createLists, updateTitle } from "./console/lists.js";
 import { createProfile } from "./console/profile.js";
 import { createSilentWarnings } from "./console/silent.js";
+import { createNotifier } from "./console/notify.js";
+import { startSlaTicker } from "./console/sla.js";
 
 const TOKEN_KEY = "chatdesk.agentToken"; // sessionStorage: one login per tab, gone with the tab
 const CONNECTION_TEXT = { connecting: "Connecting…", online: "Connected", reconnecting: "Reconnecting…" };
@@ -28,7 +30,9 @@ const socket = new AgentSocket({
 });
 const roster = createRoster({ api, auth });
 const open = (id) => conversation.open(id).catch(showError);
-const lists = createLists({ api, current: () => conversation.current(), onOpen: open });
+const notifier = createNotifier(window); // desktop notifications of new chats
+let slaTicker = null;
+const lists = createLists({ api, current: () => conversation.current(), onOpen: open, notifier });
 const conversation = createConversation({ api, socket, auth, roster, onOpened: (id) => lists.markCurrent(id) });
 const cannedAdmin = createCannedAdmin({ api, auth });
 createComposer({ api, socket, conversation });
@@ -83,6 +87,7 @@ async function start() {
   }).catch(() => {});
   socket.connect();
   cannedAdmin.load().catch(showError);
+  slaTicker ??= startSlaTicker(); // once per page: logging in again keeps the one ticker
 }
 
 function showMe(me) {
@@ -109,6 +114,7 @@ function logout() {
 
 $("login").onsubmit = async (e) => {
   e.preventDefault();
+  notifier.ask(); // a user gesture: the one moment browsers let a page ask
   $("login-error").textContent = "";
   const r = await fetch("/api/agent/login", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: $("email").value, password: $("password").value }) });
@@ -131,6 +137,7 @@ $("logout").onclick = () => {
 };
 $("admin-link").onclick = (e) => { e.preventDefault(); toAdmin().catch(showError); };
 $("status").onchange = () => socket.send({ type: "status", status: $("status").value });
+document.addEventListener("click", () => notifier.ask(), { once: true }); // a tab kept logged in
 document.addEventListener("visibilitychange", () => { if (!document.hidden) delete document.body.dataset.newQueued; });
 
 if (auth.token) start().catch(() => logout());

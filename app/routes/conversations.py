@@ -20,8 +20,9 @@ from app.schemas import (
     VisitorOut,
 )
 from app.security import AgentDep, ReaderDep
-from handoff import agent_actions, profile
+from handoff import agent_actions, profile, sla_clocks
 from handoff.conversations import list_conversations
+from handoff.models import utcnow
 from handoff.states import ConversationState
 
 router = APIRouter(prefix="/api/agent/conversations", tags=["conversations"])
@@ -38,6 +39,7 @@ LIST_FILTERS: dict[str, tuple[ConversationState, ...]] = {
 
 @router.get("")
 async def conversations(
+    request: Request,
     reader: ReaderDep,
     session: SessionDep,
     filter: Annotated[str, Query(pattern="^(queued|mine|open|tickets|closed)$")] = "open",
@@ -51,7 +53,20 @@ async def conversations(
         states=LIST_FILTERS[filter],
         agent_id=reader.agent_id if filter == "mine" else None,
     )
-    return [ConversationOut.model_validate(c) for c in rows]
+    now = utcnow()
+    clocks = await sla_clocks.clocks_for(
+        session=session,
+        conversation_ids=[c.id for c in rows],
+        hours=request.app.state.routing.hours,
+        targets=request.app.state.sla,
+        now=now,
+    )
+    return [
+        ConversationOut.model_validate(c).model_copy(
+            update={"sla": sla_clocks.clock_data(clocks.get(c.id), now=now)}
+        )
+        for c in rows
+    ]
 
 
 @router.get("/{conversation_id}")

@@ -1,6 +1,7 @@
 // The conversation lists (queue, mine, tickets, all open), the tab title counting who waits, and
 // a beep when someone new joins the queue.
 import { $, el, fmtTime, showError } from "./dom.js";
+import { paintSla, slaBadge } from "./sla.js";
 
 const LISTS = ["queued", "mine", "tickets", "open"]; // element ids and ?filter= values alike
 const REFRESH_DEBOUNCE_MS = 150; // several queue events in a burst cause one list reload
@@ -12,9 +13,11 @@ export function updateTitle(waiting) {
   document.title = (waiting ? `(${waiting} waiting) ` : "") + "chatdesk console";
 }
 
-/** api: the REST client; current(): the open conversation's id; onOpen(id): open one. */
-export function createLists({ api, current, onOpen }) {
+/** api: the REST client; current(): the open conversation's id; onOpen(id): open one;
+ * notifier: desktop notifications (widget/console/notify.js), the beep when they are off. */
+export function createLists({ api, current, onOpen, notifier = null }) {
   let queuedIds = null; // the queue at the last refresh: who is new since
+  let mineIds = null; // my chats at the last refresh: newly assigned ones notify too
   let refreshTimer = null;
   let audio = null;
 
@@ -30,9 +33,16 @@ export function createLists({ api, current, onOpen }) {
     const ids = new Set(queued.map((c) => c.id));
     if (queuedIds) {
       const fresh = [...ids].filter((id) => !queuedIds.has(id));
-      if (fresh.length) notifyNewQueued(fresh.length);
+      if (fresh.length) notifyNewQueued(fresh.length, fresh[0], "waiting in the queue");
     }
     queuedIds = ids;
+    const mine = new Set(results[1].map((c) => c.id));
+    if (mineIds) {
+      // Not the one open here: the agent just took it (or it was transferred while reading).
+      const fresh = [...mine].filter((id) => !mineIds.has(id) && id !== current());
+      if (fresh.length) notifyNewQueued(fresh.length, fresh[0], "assigned to you");
+    }
+    mineIds = mine;
     updateTitle(queued.length);
   }
 
@@ -47,14 +57,23 @@ export function createLists({ api, current, onOpen }) {
       const since = c.queued_at || c.assigned_at || c.created_at;
       const b = el("button", { type: "button", className: c.id === current() ? "current" : "" },
         label, el("span", { className: "sub", textContent: `visitor ${c.visitor_id} · since ${fmtTime(since)}` }));
+      const timer = slaBadge(c.sla);
+      if (timer) b.append(timer);
       b.dataset.id = c.id;
       b.onclick = () => onOpen(c.id);
       ul.append(el("li", {}, b));
     }
+    paintSla(ul);
   }
 
-  function notifyNewQueued(count) {
-    // A short beep (browsers allow it once the agent has interacted with the page).
+  function notifyNewQueued(count, id, what) {
+    const title = count > 1 ? `${count} new chats ${what}` : `New chat #${id} ${what}`;
+    if (notifier?.show(title, "chatdesk console", () => onOpen(id))) {
+      document.body.dataset.newQueued = String(Number(document.body.dataset.newQueued || 0) + count);
+      return;
+    }
+    // Not allowed or not supported: a short beep (browsers allow it once the agent has
+    // interacted with the page) and the tab title.
     try {
       audio = audio || new AudioContext();
       const osc = audio.createOscillator(), gain = audio.createGain();
@@ -66,7 +85,7 @@ export function createLists({ api, current, onOpen }) {
   }
 
   /** Logged out: the next login's first refresh beeps for nobody. */
-  function reset() { queuedIds = null; }
+  function reset() { queuedIds = null; mineIds = null; }
 
   /** Mark the open conversation in every list. */
   function markCurrent(id) {
