@@ -32,16 +32,20 @@ from app.routes import (
 )
 from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.integration_messages import router as messages_router
+from app.routes.kb_teams import router as kb_teams_router
 from app.routes.settings_admin import router as settings_router
+from app.routes.teams_admin import agent_router as teams_agent_router
+from app.routes.teams_admin import router as teams_router
 from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, service_settings, webhooks
+from handoff import knowledge, mail_in, service_settings, team_routing, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
+from handoff.routing import drain_queue
 from handoff.webhook_delivery import DeliveryWorker
 from handoff.writer import MessageWriter
 
@@ -96,6 +100,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     app.state.hub.sweep_forever(app.state.read_sessions), name="delivery-sweep"
                 )
             )
+            fallback = team_routing.fallback_forever(
+                sessions=app.state.sessions,
+                fallback_s=settings.team_fallback_s,
+                drain=lambda session: drain_queue(
+                    session=session, bus=bus, routing=app.state.routing
+                ),
+            )
+            background.append(asyncio.create_task(fallback, name="team-fallback"))
             ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
             background.append(asyncio.create_task(ended, name="logins-ended"))
             if settings.mail_in_port is not None:  # e-mail replies (handoff/mail_in.py)
@@ -160,4 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_keys_router)  # issue 18, API keys
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(teams_router)  # issue 16, teams
+    app.include_router(teams_agent_router)
+    app.include_router(kb_teams_router)
     return app

@@ -102,6 +102,7 @@ async def transfer(
         to_agent_id=body.to_agent_id,
         note=body.note,
         routing=request.app.state.routing,
+        to_team_id=body.to_team_id,
     )
     return ConversationOut.model_validate(conv)
 

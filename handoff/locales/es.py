@@ -22,6 +22,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "¡Gracias! También responderemos a {email}.",
     "agent.joined": "{agent} se ha unido a la conversación.",
     "agent.transferred": "{agent} ha transferido la conversación a {target}.",
+    "agent.transferred_team": (
+        "{agent} ha pasado la conversación al equipo {team}; "
+        "alguien de ese equipo le atenderá en breve."
+    ),
     "agent.reopened": "{agent} ha reabierto la conversación.",
     "agent.closed": "{agent} ha cerrado la conversación.",
     "rating.request": "¿Qué tal le hemos atendido? Valore esta conversación de 1 a 5 estrellas.",
