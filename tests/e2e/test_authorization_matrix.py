@@ -38,7 +38,16 @@ from app.main import create_app
 from app.security import PAGE_COOKIE
 from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
-from handoff import agents, api_keys, avatars, canned, knowledge, visitors, webhook_admin
+from handoff import (
+    agents,
+    api_keys,
+    avatars,
+    canned,
+    knowledge,
+    teams,
+    visitors,
+    webhook_admin,
+)
 from handoff.messages import append_message
 from handoff.models import (
     Agent,
@@ -298,6 +307,22 @@ class World:
             )
         return Req({**req.path, "delivery_id": delivery_id})
 
+    # issue 16, teams (app/routes/teams_admin.py, app/routes/kb_teams.py)
+    async def team_body(self) -> Req:
+        return Req(json={"name": f"Team {_id()}"})
+
+    async def team(self) -> Req:
+        async with self.sessions() as s:
+            admin = await s.get(Agent, self.ids[ADMIN])
+            assert admin is not None
+            made = await teams.create_team(session=s, name=f"Team {_id()}", actor=admin, ip=None)
+        return Req({"team_id": made.team.id, "agent_id": self.ids[OTHER_AGENT]},
+                   {"name": f"Team {_id()}"})
+
+    async def kb_team(self) -> Req:
+        req = await self.kb_entry()
+        return Req(req.path, {"team": "Orders"})
+
 
 W = World
 CONV = "/api/agent/conversations/{conversation_id}"
@@ -398,6 +423,16 @@ REST: dict[tuple[str, str], Rest] = {
     # issue 17, multilingual knowledge base
     ("PUT", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
     ("DELETE", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
+    # issue 16, teams
+    ("GET", "/api/admin/teams"): Rest(ADMINS),
+    ("POST", "/api/admin/teams"): Rest(ADMINS, W.team_body),
+    ("PATCH", "/api/admin/teams/{team_id}"): Rest(ADMINS, W.team),
+    ("DELETE", "/api/admin/teams/{team_id}"): Rest(ADMINS, W.team),
+    ("PUT", "/api/admin/teams/{team_id}/members/{agent_id}"): Rest(ADMINS, W.team),
+    ("DELETE", "/api/admin/teams/{team_id}/members/{agent_id}"): Rest(ADMINS, W.team),
+    ("GET", "/api/agent/teams"): Rest(AGENTS),
+    ("GET", "/api/admin/kb-teams"): Rest(KB_MANAGERS),
+    ("PUT", KB_ENTRY + "/team"): Rest(KB_MANAGERS, W.kb_team),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
