@@ -31,6 +31,7 @@ const EN = {
   offline: "Offline: messages will be sent when you are back.",
   connecting: "Connecting…", online: "Online", sound: "Sound notifications",
   tooLong: "That message is too long.", newChat: "Write a message to start a new chat.",
+  topicAsk: "What is it about?", topicAny: "Something else",
 };
 
 export const TEXTS = { en: EN, cs, de, es, fa, fr, pt, "zh-Hans": zhHans, "zh-Hant": zhHant };

@@ -19,4 +19,5 @@ export const cs = {
   offline: "Offline: zprávy se odešlou, až budete zase online.",
   connecting: "Připojuji…", online: "Online", sound: "Zvuková upozornění",
   tooLong: "Zpráva je příliš dlouhá.", newChat: "Napište zprávu a začněte nový chat.",
+  topicAsk: "Čeho se to týká?", topicAny: "Něčeho jiného",
 };

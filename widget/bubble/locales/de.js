@@ -18,4 +18,5 @@ export const de = {
   offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
   connecting: "Verbinde…", online: "Online", sound: "Tonsignale",
   tooLong: "Die Nachricht ist zu lang.", newChat: "Schreiben Sie, um einen neuen Chat zu beginnen.",
+  topicAsk: "Worum geht es?", topicAny: "Etwas anderes",
 };

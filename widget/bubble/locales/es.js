@@ -18,4 +18,5 @@ export const es = {
   offline: "Sin conexión: los mensajes se enviarán cuando vuelva a estar en línea.",
   connecting: "Conectando…", online: "En línea", sound: "Avisos sonoros",
   tooLong: "El mensaje es demasiado largo.", newChat: "Escriba un mensaje para empezar un nuevo chat.",
+  topicAsk: "¿De qué se trata?", topicAny: "Otra cosa",
 };

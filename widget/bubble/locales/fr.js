@@ -18,4 +18,5 @@ export const fr = {
   offline: "Hors ligne : les messages partiront dès votre retour en ligne.",
   connecting: "Connexion…", online: "En ligne", sound: "Notifications sonores",
   tooLong: "Ce message est trop long.", newChat: "Écrivez un message pour commencer un nouveau chat.",
+  topicAsk: "De quoi s’agit-il ?", topicAny: "Autre chose",
 };

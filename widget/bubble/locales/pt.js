@@ -18,4 +18,5 @@ export const pt = {
   offline: "Sem conexão: as mensagens serão enviadas quando você voltar a ficar online.",
   connecting: "Conectando…", online: "Online", sound: "Notificações sonoras",
   tooLong: "A mensagem é longa demais.", newChat: "Escreva uma mensagem para começar um novo chat.",
+  topicAsk: "Qual é o assunto?", topicAny: "Outro assunto",
 };

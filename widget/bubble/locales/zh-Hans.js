@@ -18,4 +18,5 @@ export const zhHans = {
   offline: "已离线：恢复联网后会自动发送消息。",
   connecting: "正在连接…", online: "在线", sound: "提示音",
   tooLong: "消息太长了。", newChat: "发送消息即可开始新的对话。",
+  topicAsk: "是关于什么的？", topicAny: "其他问题",
 };

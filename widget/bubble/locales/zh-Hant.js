@@ -18,4 +18,5 @@ export const zhHant = {
   offline: "已離線：恢復連線後會自動傳送訊息。",
   connecting: "連線中…", online: "線上", sound: "提示音",
   tooLong: "訊息太長了。", newChat: "傳送訊息即可開始新的對話。",
+  topicAsk: "是關於什麼的？", topicAny: "其他問題",
 };
