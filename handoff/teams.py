@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import audit
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import Agent
-from handoff.team_models import TEAM_NAME_MAX, FaqEntryTeam, Team, TeamMember
+from handoff.team_models import TEAM_NAME_MAX, ConversationTeam, FaqEntryTeam, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,9 @@ async def delete_team(
     """Remove the team; its chats and topics go to everyone (audited as team_deleted)."""
     team = await get_team(session=session, team_id=team_id)
     name = team.name
+    # Explicitly, not only by ON DELETE CASCADE: SQLite enforces foreign keys only when asked.
     await session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+    await session.execute(delete(ConversationTeam).where(ConversationTeam.team_id == team.id))
     await session.delete(team)
     audit.record(session, "team_deleted", agent_id=actor.id, ip=ip, team_id=team_id, name=name)
     await session.commit()
