@@ -87,6 +87,7 @@ class ConversationOut(Orm):
     assigned_at: datetime | None
     closed_at: datetime | None
     preview: str | None = None
+    team: str | None = None  # queued for this team's members first (issue 16)
 
 
 class MessageOut(Orm):

@@ -166,3 +166,21 @@ async def topics(*, session: AsyncSession) -> list[dict[str, Any]]:
         .order_by(Team.name)
     )
     return [{"id": team_id, "name": name} for team_id, name in rows]
+
+
+async def waiting_for(
+    *, session: AsyncSession, conversation_ids: Sequence[int], fallback_s: float
+) -> dict[int, str]:
+    """Conversation id -> the team it is still waiting for (its fallback time not yet come)."""
+    if not conversation_ids:
+        return {}
+    since = utcnow() - timedelta(seconds=fallback_s)
+    rows = await session.execute(
+        select(ConversationTeam.conversation_id, Team.name)
+        .join(Team, Team.id == ConversationTeam.team_id)
+        .where(
+            ConversationTeam.conversation_id.in_(list(conversation_ids)),
+            ConversationTeam.since > since,
+        )
+    )
+    return {conversation_id: name for conversation_id, name in rows}

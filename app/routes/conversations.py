@@ -20,7 +20,7 @@ from app.schemas import (
     VisitorOut,
 )
 from app.security import AgentDep, ReaderDep
-from handoff import agent_actions, profile
+from handoff import agent_actions, profile, team_routing
 from handoff.conversations import list_conversations
 from handoff.states import ConversationState
 
@@ -40,6 +40,7 @@ LIST_FILTERS: dict[str, tuple[ConversationState, ...]] = {
 async def conversations(
     reader: ReaderDep,
     session: SessionDep,
+    request: Request,
     filter: Annotated[str, Query(pattern="^(queued|mine|open|tickets|closed)$")] = "open",
 ) -> list[ConversationOut]:
     """Conversations in these states (an agent or a `conversations:read` key); `mine`:
@@ -51,7 +52,13 @@ async def conversations(
         states=LIST_FILTERS[filter],
         agent_id=reader.agent_id if filter == "mine" else None,
     )
-    return [ConversationOut.model_validate(c) for c in rows]
+    teams = await team_routing.waiting_for(
+        session=session,
+        conversation_ids=[c.id for c in rows if c.state == S.QUEUED],
+        fallback_s=request.app.state.routing.team_fallback_s,
+    )
+    out = [ConversationOut.model_validate(c) for c in rows]
+    return [o.model_copy(update={"team": teams.get(o.id)}) for o in out]
 
 
 @router.get("/{conversation_id}")

@@ -16,7 +16,7 @@ from handoff.models import Agent, Conversation, Message, Sender, utcnow
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState as S
 from handoff.team_models import ConversationTeam
-from handoff.team_routing import falling_back, recognised_team
+from handoff.team_routing import falling_back, recognised_team, waiting_for
 
 HOUR = Routing(team_fallback_s=3600)  # nothing falls back by itself during a test
 
@@ -89,6 +89,8 @@ async def test_a_teams_chat_goes_to_its_members_first_then_to_anyone(
     assert await holder(session, first) == ann.id, "Bob has more room, but it is Orders' chat"
     second = await escalated(session, bus, new_chat, orders)
     assert await holder(session, second) is None, "Ann is full: it waits for Orders"
+    shown = await waiting_for(session=session, conversation_ids=[second], fallback_s=3600)
+    assert shown == {second: "Orders"}, "the console's queue says whom it waits for"
     anyone = await escalated(session, bus, new_chat, None)
     assert await holder(session, anyone) == bob.id, "a later chat for anyone is not held up"
 
@@ -99,6 +101,7 @@ async def test_a_teams_chat_goes_to_its_members_first_then_to_anyone(
         .values(since=utcnow() - timedelta(seconds=HOUR.team_fallback_s + 1))
     )
     await session.commit()
+    assert await waiting_for(session=session, conversation_ids=[second], fallback_s=3600) == {}
     await drain_queue(session=session, bus=bus, routing=HOUR)
     assert await holder(session, second) == bob.id
 
