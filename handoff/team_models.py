@@ -5,7 +5,8 @@ which is at the module size limit. Migration 0016.
 - `team_members`: which agents are in which team (many-to-many);
 - `faq_entry_teams`: the team an FAQ entry's topic belongs to, by the team's name (a KB file
   names it so; a name no team has routes to everyone);
-- `conversation_teams`: the team a waiting chat is for, and since when (its fallback clock).
+- `conversation_teams`: the team a waiting chat is for, since when (its fallback clock), and who
+  transferred it there (not offered it back).
 """
 
 from __future__ import annotations
@@ -66,3 +67,7 @@ class ConversationTeam(Base):
         ForeignKey("teams.id", ondelete="CASCADE"), index=True
     )
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A transfer to a team is to a colleague: the agent who transferred it is not offered it.
+    from_agent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL")
+    )

@@ -80,14 +80,25 @@ async def team_by_name(*, session: AsyncSession, name: str | None) -> Team | Non
 
 
 async def route_to_team(
-    *, session: AsyncSession, conversation_id: int, team_id: int, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    conversation_id: int,
+    team_id: int,
+    now: datetime | None = None,
+    from_agent_id: int | None = None,
 ) -> None:
-    """The chat waits for this team from now (in the caller's transaction)."""
+    """The chat waits for this team from now (in the caller's transaction); `from_agent_id`,
+    the agent who transferred it there, is not offered it back."""
     await session.execute(
         delete(ConversationTeam).where(ConversationTeam.conversation_id == conversation_id)
     )
     session.add(
-        ConversationTeam(conversation_id=conversation_id, team_id=team_id, since=now or utcnow())
+        ConversationTeam(
+            conversation_id=conversation_id,
+            team_id=team_id,
+            since=now or utcnow(),
+            from_agent_id=from_agent_id,
+        )
     )
     await session.flush()
 
@@ -111,7 +122,7 @@ async def allowed_agents(
     members = await session.scalars(
         select(TeamMember.agent_id).where(TeamMember.team_id == routed.team_id)
     )
-    return frozenset(members)
+    return frozenset(members) - {routed.from_agent_id}
 
 
 async def falling_back(

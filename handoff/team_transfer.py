@@ -52,7 +52,9 @@ async def transfer_to_team(
     if moved is None:
         await session.rollback()
         raise Conflict(f"conversation {conv.id} changed meanwhile")
-    await route_to_team(session=session, conversation_id=conv.id, team_id=team.id, now=now)
+    await route_to_team(
+        session=session, conversation_id=conv.id, team_id=team.id, now=now, from_agent_id=agent.id
+    )
     messages = []
     if note:
         messages.append(

@@ -57,6 +57,11 @@ def upgrade() -> None:
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
         sa.Column("since", WHEN, nullable=False),
+        sa.Column("from_agent_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["from_agent_id"], ["agents.id"],
+            name=op.f("fk_conversation_teams_from_agent_id_agents"), ondelete="SET NULL",
+        ),
         sa.ForeignKeyConstraint(
             ["conversation_id"], ["conversations.id"],
             name=op.f("fk_conversation_teams_conversation_id_conversations"), ondelete="CASCADE",

@@ -160,6 +160,18 @@ async def test_an_agent_transfers_a_chat_to_a_team(session, bus, new_agent, new_
     assert note.sender == Sender.NOTE and note.text == "they want to send it back"
     assert system.sender == Sender.SYSTEM and "Returns" in system.text
 
+    # A transfer to one's own team is to a colleague: not back to Ann, though she has more room.
+    cid = await new_agent("Cid", capacity=1)
+    ann.capacity = 3
+    await teams.set_membership(
+        session=session, team_id=returns, agent_id=cid.id, member=True, actor=ann, ip=None
+    )
+    conv = await agent_actions.transfer(
+        session=session, bus=bus, conversation_id=chat, agent=ann, to_agent_id=None,
+        to_team_id=returns, note=None, routing=HOUR,
+    )
+    assert conv.assigned_agent_id == cid.id
+
 
 def test_the_bots_topic_is_clear_enough_to_route_by() -> None:
     teams_by_entry = {"track": "Orders", "cancel": "Orders", "refund": "Returns"}
