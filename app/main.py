@@ -33,17 +33,29 @@ from app.routes import (
 from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.canned_admin import router as canned_admin_router
 from app.routes.integration_messages import router as messages_router
+from app.routes.kb_teams import router as kb_teams_router
 from app.routes.settings_admin import router as settings_router
+from app.routes.teams_admin import agent_router as teams_agent_router
+from app.routes.teams_admin import router as teams_router
 from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
 from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, queue_timeout, service_settings, sla_sweep, webhooks
+from handoff import (
+    knowledge,
+    mail_in,
+    queue_timeout,
+    service_settings,
+    sla_sweep,
+    team_routing,
+    webhooks,
+)
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.reroute import reroute_forever
+from handoff.routing import drain_queue
 from handoff.webhook_delivery import DeliveryWorker
 from handoff.writer import MessageWriter
 
@@ -106,6 +118,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 timeouts=settings.queue_timeouts(),
             )
             background.append(asyncio.create_task(timeouts, name="queue-timeouts"))
+            fallback = team_routing.fallback_forever(
+                sessions=app.state.sessions,
+                fallback_s=settings.team_fallback_s,
+                drain=lambda session: drain_queue(
+                    session=session, bus=bus, routing=app.state.routing
+                ),
+            )
+            background.append(asyncio.create_task(fallback, name="team-fallback"))
             ended = app.state.hub.end_logins_forever(bus, app.state.read_sessions)
             background.append(asyncio.create_task(ended, name="logins-ended"))
             rerouting = reroute_forever(
@@ -190,4 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(messages_router)
     app.include_router(webhooks_router)
     app.include_router(canned_admin_router)  # issue 15, canned replies that earn automation
+    app.include_router(teams_router)  # issue 16, teams
+    app.include_router(teams_agent_router)
+    app.include_router(kb_teams_router)
     return app

@@ -34,6 +34,11 @@ class RoutingSettings(BaseSettings):
     # Routing: "auto" assigns queued chats to the online agent with the most free capacity;
     # "manual" leaves them in the queue for agents to pick up.
     routing_mode: RoutingMode = RoutingMode.AUTO
+    # Teams (handoff/team_routing.py): a chat for a team (the bot's topic, the visitor's pick,
+    # a transfer) goes to that team's agents only for this long, then to anyone.
+    team_fallback_s: float = Field(default=120.0, gt=0, le=86400)
+    # The widget offers the teams' topics as buttons before the handover (welcome `topics`).
+    topic_choice: bool = False
 
     # Business hours: {"mon": "09:00-17:00", ..., "sat": ""}; unset means around the clock.
     business_hours: dict[str, str] | None = None
@@ -87,6 +92,7 @@ class RoutingSettings(BaseSettings):
             auto_assign=self.routing_mode is RoutingMode.AUTO,
             hours=self.hours(),
             ticket_reply_within_s=self.ticket_reply_within_s,
+            team_fallback_s=self.team_fallback_s,
         )
 
     @model_validator(mode="after")

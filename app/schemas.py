@@ -89,6 +89,7 @@ class ConversationOut(Orm):
     preview: str | None = None
     # The SLA clock running now (handoff/sla_clocks.py clock_data); None: nobody waits on us.
     sla: dict[str, Any] | None = None
+    team: str | None = None  # queued for this team's members first (issue 16)
 
 
 class MessageOut(Orm):
@@ -140,7 +141,10 @@ class AgentSummary(BaseModel):
 
 
 class TransferIn(BaseModel):
-    to_agent_id: RowId
+    """To a person (to_agent_id) or to a team's queue (to_team_id): exactly one of them."""
+
+    to_agent_id: RowId | None = None
+    to_team_id: RowId | None = None
     note: Annotated[str, Field(max_length=MESSAGE_TEXT_MAX)] | None = None
 
 
@@ -277,3 +281,16 @@ class ProfileIn(BaseModel):
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(max_length=agents.PASSWORD_MAX)
     new_password: str = Field(max_length=agents.PASSWORD_MAX)
+
+
+class TeamIn(BaseModel):
+    """A team's name (handoff/teams.py checks it: 1-100 characters, unique in any case)."""
+
+    name: Annotated[str, Field(max_length=1000)]
+
+
+class TeamOut(BaseModel):
+    id: int
+    name: str
+    member_ids: list[int]
+    created_at: datetime

@@ -78,6 +78,7 @@ class Entry:
     answer: str
     variants: tuple[str, ...] = ()
     translations: tuple[Translation, ...] = ()
+    team: str | None = None  # the team its topic goes to when handed to a person (issue 16)
 
     def phrasings(self) -> tuple[str, ...]:
         """Every way of asking it, in every language: the question and variants first."""

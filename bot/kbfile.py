@@ -5,6 +5,9 @@ Each format carries an entry's translations (issue 17; the tag names the languag
 - CSV: the columns `question@cs`, `variants@cs`, `answer@cs` (any of a row's may be empty);
 - Markdown: after the entry's answer and "Also asked", a `### cs: question` heading, then
   the translated answer and its own "Also asked" list (the tag in lower case: `### zh-Hant:`).
+
+An entry's team (issue 16: its topic goes to that team's queue first) is JSONL `"team"`, the
+CSV column `team` (optional), Markdown `<!-- team: Orders -->` under the question.
 """
 
 from __future__ import annotations
@@ -129,6 +132,8 @@ def dump_jsonl(entries: Iterable[Entry], path_or_file: str | Path | IO[str]) -> 
             "variants": list(entry.variants),
             "answer": entry.answer,
         }
+        if entry.team:
+            record["team"] = entry.team
         if entry.translations:
             record["translations"] = {
                 t.lang: {"question": t.question, "variants": list(t.variants), "answer": t.answer}
@@ -142,10 +147,14 @@ def dump_csv(entries: Iterable[Entry], handle: IO[str]) -> None:
     of any translation its question@tag, variants@tag, answer@tag)."""
     entries = list(entries)
     tags = sorted({t.lang for e in entries for t in e.translations})
+    teams = any(e.team for e in entries)  # the column only when some entry names a team
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(["id", *CSV_FIELDS, *(f"{name}@{tag}" for tag in tags for name in CSV_FIELDS)])
+    writer.writerow(["id", *CSV_FIELDS, *(["team"] if teams else []),
+                     *(f"{name}@{tag}" for tag in tags for name in CSV_FIELDS)])
     for e in entries:
         cells = [e.id, e.question, CSV_VARIANT_SEPARATOR.join(e.variants), e.answer]
+        if teams:
+            cells.append(e.team or "")
         for tag in tags:
             t = next((t for t in e.translations if t.lang == tag), None)
             variants = CSV_VARIANT_SEPARATOR.join(t.variants) if t else ""
@@ -200,6 +209,9 @@ def _jsonl_entry(raw: str, default_id: str) -> Entry | str:
     entry_id = record.get("id", default_id)
     if isinstance(entry_id, bool) or not isinstance(entry_id, str | int):
         return "'id' must be text"
+    team = record.get("team")
+    if team is not None and not isinstance(team, str):
+        return "'team' must be a team's name (text)"
     given = record.get("translations", {})
     if not isinstance(given, dict):
         return "'translations' must be an object: language tag -> {question, variants, answer}"
@@ -210,7 +222,7 @@ def _jsonl_entry(raw: str, default_id: str) -> Entry | str:
             translations.append(f"translation {tag!r}: {inner}")
         else:
             translations.append(make_translation(tag, *inner))
-    return make_entry(str(entry_id), *fields, translations)
+    return make_entry(str(entry_id), *fields, translations, team)
 
 
 def _jsonl_fields(record: dict[str, Any]) -> tuple[str, str, list[str]] | str:
@@ -259,7 +271,8 @@ def _csv_entry(row: dict[str, str | None], number: int, columns: dict[str, dict[
     ]
     entry_id = cell("id").strip() or default_id
     variants = cell("variants").split(CSV_VARIANT_SEPARATOR)
-    return make_entry(entry_id, cell("question"), cell("answer"), variants, translations)
+    return make_entry(entry_id, cell("question"), cell("answer"), variants, translations,
+                      cell("team"))
 
 
 def _read_csv(text: str) -> Parsed:

@@ -15,6 +15,7 @@ _MD_QUESTION = re.compile(r"^##(?!#)\s*(.*?)\s*#*\s*$")
 _MD_ALSO_ASKED = re.compile(r"^\s*(?:\*\*|__)?also asked:?(?:\*\*|__)?:?\s*(.*)$", re.IGNORECASE)
 _MD_LIST_ITEM = re.compile(r"^\s*[-*+]\s+(.*\S)\s*$")
 _MD_ID = re.compile(r"^\s*<!--\s*id:\s*(\S+)\s*-->\s*$")  # dump_markdown keeps ids this way
+_MD_TEAM = re.compile(r"^\s*<!--\s*team:\s*(.*?)\s*-->\s*$")  # the entry's team (issue 16)
 # "### cs: Jak sledovat objednávku?": a translation of the entry above (lower-case tag, so an
 # answer's own "### Tip: ..." heading is still answer text).
 _MD_TRANSLATION = re.compile(
@@ -26,7 +27,8 @@ def dump_markdown(entries: Iterable[Entry], handle: IO[str]) -> None:
     """Write entries as a Markdown FAQ: `## question`, its id as a comment, answer, also asked."""
     handle.write("# FAQ\n")
     for e in entries:
-        handle.write(f"\n## {e.question}\n<!-- id: {e.id} -->\n{_md_answer(e.answer)}\n")
+        team = f"<!-- team: {e.team} -->\n" if e.team else ""
+        handle.write(f"\n## {e.question}\n<!-- id: {e.id} -->\n{team}{_md_answer(e.answer)}\n")
         if e.variants:
             handle.write("\nAlso asked:\n" + "".join(f"- {v}\n" for v in e.variants))
         for t in e.translations:
@@ -61,6 +63,7 @@ def read_markdown(text: str) -> Parsed:
     parsed = Parsed()
     sections: list[_Section] = []  # the entry's own, then one per translation
     entry_id: str | None = None
+    team: str | None = None
     in_also_asked = False
 
     def flush() -> None:
@@ -75,13 +78,13 @@ def read_markdown(text: str) -> Parsed:
         given = entry_id or f"faq-{len(parsed.entries) + 1:03d}"
         translations = [make_translation(s.lang, s.question, s.text, s.variants) for s in more]
         add_entry(parsed, main.line, make_entry(given, main.question, main.text, main.variants,
-                                       translations))
+                                       translations, team))
 
     for number, raw in enumerate(text.splitlines(), start=1):
         heading = _MD_QUESTION.match(raw)
         if heading:
             flush()
-            sections, entry_id, in_also_asked = [], None, False
+            sections, entry_id, team, in_also_asked = [], None, None, False
             if not heading.group(1):
                 parsed.add(number, "'##' heading without a question")
                 continue
@@ -100,6 +103,10 @@ def read_markdown(text: str) -> Parsed:
         given = _MD_ID.match(raw)
         if given and entry_id is None and len(sections) == 1 and not current.answer:
             entry_id = given.group(1)
+            continue
+        named = _MD_TEAM.match(raw)
+        if named and team is None and len(sections) == 1 and not current.answer:
+            team = named.group(1)
             continue
         also = _MD_ALSO_ASKED.match(raw)
         if also:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.kb import Entry, Translation, normalize_tag
 
 CSV_VARIANT_SEPARATOR = "|"  # commas are common inside questions, pipes are not
+TEAM_NAME_MAX = 100  # as a team's name may be (handoff/team_models.py)
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,12 @@ def make_entry(
     answer: str,
     variants: Iterable[str],
     translations: Sequence[Translation | str] = (),
+    team: str | None = None,
 ) -> Entry | str:
-    """An entry with its translations (sorted by tag), or the first thing wrong with them."""
+    """An entry with its translations (sorted by tag) and team, or the first thing wrong."""
+    team = " ".join((team or "").split()) or None
+    if team is not None and len(team) > TEAM_NAME_MAX:
+        return f"team name longer than {TEAM_NAME_MAX} characters"
     seen: set[str] = set()
     for t in translations:
         if isinstance(t, str):
@@ -78,4 +83,5 @@ def make_entry(
         variants=cleaned,
         translations=tuple(sorted((t for t in translations if not isinstance(t, str)),
                                   key=lambda t: t.lang)),
+        team=team,
     )

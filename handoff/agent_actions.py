@@ -15,6 +15,7 @@ from handoff.models import Agent, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing, assign, drain_queue
 from handoff.states import ConversationState, check_transition
+from handoff.team_transfer import transfer_to_team
 from handoff.tickets import solve_with_conversation
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
@@ -117,16 +118,25 @@ async def transfer(
     bus: Bus,
     conversation_id: int,
     agent: Agent,
-    to_agent_id: int,
+    to_agent_id: int | None,
     note: str | None,
     routing: Routing,
+    to_team_id: int | None = None,
 ) -> Conversation:
-    """Hand a chat you hold to another agent, with a private note for them (or none: "")."""
+    """Hand a chat you hold to another agent, or to a team's queue (to_team_id), with a
+    private note for them (or none: "")."""
     if note and not note.strip():
         raise Invalid("note: must not be blank (leave it empty for no note)")
+    if (to_agent_id is None) == (to_team_id is None):
+        raise Invalid("transfer to an agent (to_agent_id) or to a team (to_team_id), one of them")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     if not _holds(conv, agent):
         raise Forbidden("only the agent holding a conversation can transfer it")
+    if to_team_id is not None:
+        return await transfer_to_team(
+            session=session, bus=bus, conv=conv, agent=agent, team_id=to_team_id, note=note,
+            routing=routing,
+        )
     if to_agent_id == agent.id:
         raise Invalid("pick another agent to transfer to")
     target = await session.get(Agent, to_agent_id)

@@ -25,6 +25,7 @@ from handoff.metrics import BOT_DECISION_SECONDS, BOT_DECISIONS
 from handoff.models import Conversation, Message, Sender, Visitor
 from handoff.routing import Routing
 from handoff.states import ConversationState
+from handoff.team_routing import entry_teams, recognised_team, team_by_name
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
 S = ConversationState
@@ -141,6 +142,11 @@ async def bot_turn(
     if conv is None or conv.state != S.BOT or conv.last_seq != answering:
         await session.commit()
         return decision  # a person took over, or the message was answered, meanwhile
+    teams = await entry_teams(session=session, entry_ids=[c["entry_id"] for c in candidates])
+    clarify = float(brain.status["thresholds"]["clarify"])
+    team = await team_by_name(
+        session=session, name=recognised_team(candidates, decision.score, clarify, teams)
+    )
     await escalate(
         session=session,
         bus=bus,
@@ -154,6 +160,7 @@ async def bot_turn(
             "score": score,
             "language": decision.language,  # the visitor's, as the bot detected it
         },
+        team_id=team.id if team is not None else None,
     )
     return decision
 

@@ -15,11 +15,14 @@ from handoff import texts, webhooks
 from handoff.agents import online_agents
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
+from handoff.errors import Invalid
 from handoff.messages import Posted, announce, append_message, store_client_message
 from handoff.models import Conversation, Sender, utcnow
 from handoff.queue import queue_joined
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState
+from handoff.team_models import Team
+from handoff.team_routing import route_to_team
 from handoff.tickets import Why, open_ticket, promise
 
 S = ConversationState
@@ -33,8 +36,10 @@ async def escalate(
     reason: Reason,
     routing: Routing,
     bot_meta: dict[str, Any] | None = None,
+    team_id: int | None = None,
 ) -> None:
-    """Hand the chat to the agent queue (and maybe an agent), or open a ticket."""
+    """Hand the chat to the agent queue (and maybe an agent), or open a ticket; with a team,
+    to that team's queue first (handoff/team_routing.py)."""
     now = utcnow()
     is_open = routing.hours.is_open(now)
     agents = (
@@ -48,6 +53,8 @@ async def escalate(
         conv.move_to(S.QUEUED)
         conv.queued_at = now
         await session.flush()
+        if team_id is not None:
+            await route_to_team(session=session, conversation_id=conv.id, team_id=team_id, now=now)
         said = await queue_joined(session=session, conv=conv, locale=locale)
     else:
         conv.move_to(S.TICKET)
@@ -55,6 +62,8 @@ async def escalate(
         why = Why.NOBODY_ONLINE if is_open else Why.CLOSED_NOW
         said = promise(routing=routing, ticket=ticket, why=why, locale=locale)
     meta = dict(bot_meta or {}, kind="escalate", reason=str(reason))
+    if team_id is not None:
+        meta["team_id"] = team_id
     msg = await append_message(
         session=session, conversation_id=conv.id, sender=Sender.SYSTEM, text=said, meta=meta
     )
@@ -73,8 +82,11 @@ async def request_human(
     conversation_id: int,
     client_msg_id: str,
     routing: Routing,
+    team_id: int | None = None,
 ) -> Posted:
-    """The visitor pressed "Talk to a person"."""
+    """The visitor pressed "Talk to a person" (after picking a team's topic: team_id)."""
+    if team_id is not None and await session.get(Team, team_id) is None:
+        raise Invalid(f"no topic {team_id}: pick one of the welcome's topics")
     conv = await get_conversation(session=session, conversation_id=conversation_id)
     posted = await store_client_message(
         session=session,
@@ -92,6 +104,11 @@ async def request_human(
     # hit a deadlock) before escalating; the request is still with the bot until we do.
     if conv.state == S.BOT:
         await escalate(
-            session=session, bus=bus, conv=conv, reason=Reason.ASKED_FOR_HUMAN, routing=routing
+            session=session,
+            bus=bus,
+            conv=conv,
+            reason=Reason.ASKED_FOR_HUMAN,
+            routing=routing,
+            team_id=team_id,
         )
     return posted

@@ -12,9 +12,10 @@ from bot.kb import Translation, normalize_tag
 from handoff import audit
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import FaqEntry, FaqTranslation, FaqVariant, utcnow
+from handoff.team_models import FaqEntryTeam
 
 
-def to_entry(row: FaqEntry) -> Entry:
+def to_entry(row: FaqEntry, team: str | None = None) -> Entry:
     return Entry(
         id=row.id,
         question=row.question,
@@ -24,6 +25,7 @@ def to_entry(row: FaqEntry) -> Entry:
             Translation(t.lang, t.question, t.answer, tuple(v.text for v in t.variants))
             for t in row.translations
         ),
+        team=team,
     )
 
 
@@ -41,7 +43,35 @@ async def list_rows(*, session: AsyncSession) -> Sequence[FaqEntry]:
 
 async def load_entries(*, session: AsyncSession) -> list[Entry]:
     """Every stored FAQ entry as the bot sees it, in id order."""
-    return [to_entry(r) for r in await list_rows(session=session)]
+    teams = await entry_teams(session=session)
+    return [to_entry(r, teams.get(r.id)) for r in await list_rows(session=session)]
+
+
+async def entry_teams(*, session: AsyncSession) -> dict[str, str]:
+    """Entry id -> the team it names, for every entry naming one (issue 16)."""
+    rows = await session.execute(select(FaqEntryTeam.entry_id, FaqEntryTeam.team))
+    return {entry_id: team for entry_id, team in rows}
+
+
+async def set_entry_team(
+    *,
+    session: AsyncSession,
+    entry_id: str,
+    team: str | None,
+    actor_id: int | None = None,
+    ip: str | None = None,
+) -> str | None:
+    """Name the team an entry's topic goes to (None: everyone); audited."""
+    row = await get_entry(session=session, entry_id=entry_id)
+    team = " ".join((team or "").split()) or None
+    await session.execute(delete(FaqEntryTeam).where(FaqEntryTeam.entry_id == row.id))
+    if team is not None:
+        session.add(FaqEntryTeam(entry_id=row.id, team=team))
+    row.updated_at = utcnow()  # every replica's KB watcher reloads (exports carry the team)
+    audit.record(session, "kb_entry_team_set", agent_id=actor_id, ip=ip, entry_id=row.id,
+                 team=team)
+    await session.commit()
+    return team
 
 
 async def count_entries(*, session: AsyncSession) -> int:
@@ -65,6 +95,7 @@ async def replace_all(
     via: str = "cli",
 ) -> int:
     """Replace the whole knowledge base in one transaction (audited); returns the entry count."""
+    await session.execute(delete(FaqEntryTeam))
     await session.execute(delete(FaqVariant))
     await session.execute(delete(FaqTranslation))
     await session.execute(delete(FaqEntry))
@@ -78,6 +109,8 @@ async def replace_all(
                 translations=[_translation_row(e.id, t) for t in e.translations],
             )
         )
+        if e.team:
+            session.add(FaqEntryTeam(entry_id=e.id, team=e.team))
     audit.record(
         session, "kb_replaced", agent_id=actor_id, ip=ip, entries=len(entries), via=via
     )

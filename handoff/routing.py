@@ -27,6 +27,7 @@ from handoff.models import Agent, AgentStatus, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.reroute_models import ConversationReroute
 from handoff.states import ConversationState, check_transition
+from handoff.team_routing import allowed_agents
 
 S = ConversationState
 NEVER = datetime.min.replace(tzinfo=UTC)  # an agent never assigned has been idle the longest
@@ -51,6 +52,7 @@ class Routing:
     auto_assign: bool = True
     hours: BusinessHours | LiveHours = field(default_factory=BusinessHours)  # the app: LiveHours
     ticket_reply_within_s: int = 4 * 3600
+    team_fallback_s: float = 120.0  # a team's chat goes to anyone after this (team_routing)
     gate: DrainGate = field(default_factory=DrainGate, compare=False, repr=False)
 
 
@@ -113,15 +115,24 @@ def best(loads: Sequence[Load], avoid: int | None = None) -> Agent | None:
 
 
 async def pick_agent(
-    *, session: AsyncSession, presence_timeout_s: int, avoid: int | None = None
+    *,
+    session: AsyncSession,
+    presence_timeout_s: int,
+    avoid: int | None = None,
+    among: frozenset[int] | None = None,
 ) -> Agent | None:
     """The agent the next queued chat should go to, or None when everyone is full or away.
+
+    `among`: only these agents (a team's), unless none of them is online at all: then nobody
+    is worth waiting for and anyone may have it (handoff/team_routing.py).
 
     Locks the online agents' rows (PostgreSQL) until the caller commits, so two replicas
     assigning at once cannot both fill an agent's last free slot. FOR NO KEY UPDATE: rows
     that merely point at an agent (a reply being stored) need not wait for it.
     """
     online = await online_agents(session=session, presence_timeout_s=presence_timeout_s)
+    if among is not None and any(a.id in among for a in online):
+        online = [a for a in online if a.id in among]
     if not online:
         return None
     ids = sorted(a.id for a in online)
@@ -226,12 +237,13 @@ async def drain_queue(*, session: AsyncSession, bus: Bus, routing: Routing) -> l
 
 async def _drain(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[int]:
     assigned: list[int] = []
+    waiting_for_team: list[int] = []  # oldest first, but their team is full: look further
     while True:
         head = (
             await session.execute(
                 select(Conversation.id, ConversationReroute.from_agent_id)
                 .outerjoin(ConversationReroute)
-                .where(Conversation.state == S.QUEUED)
+                .where(Conversation.state == S.QUEUED, Conversation.id.notin_(waiting_for_team))
                 .order_by(Conversation.queued_at, Conversation.id)
                 .limit(1)
             )
@@ -239,12 +251,21 @@ async def _drain(*, session: AsyncSession, bus: Bus, routing: Routing) -> list[i
         if head is None:
             break
         first, avoid = head
+        among = await allowed_agents(
+            session=session, conversation_id=first, fallback_s=routing.team_fallback_s
+        )
         agent = await pick_agent(
-            session=session, presence_timeout_s=routing.presence_timeout_s, avoid=avoid
+            session=session,
+            presence_timeout_s=routing.presence_timeout_s,
+            avoid=avoid,
+            among=among,
         )
         if agent is None:
             await session.commit()  # nothing written: just release the agent row locks
-            break
+            if among is None:
+                break  # nobody at all has a free slot
+            waiting_for_team.append(first)
+            continue
         try:
             await assign(session=session, bus=bus, conversation_id=first, agent=agent)
         except Conflict:

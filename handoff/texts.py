@@ -56,6 +56,10 @@ EN: dict[str, str] = {
     # What agents did, as the visitor sees it.
     "agent.joined": "{agent} joined the conversation.",
     "agent.transferred": "{agent} transferred the conversation to {target}.",
+    "agent.transferred_team": (
+        "{agent} passed the conversation to the {team} team; "
+        "one of them will be with you shortly."
+    ),
     "agent.reopened": "{agent} reopened the conversation.",
     "agent.closed": "{agent} closed the conversation.",
     "agent.replaced": (

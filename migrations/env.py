@@ -14,6 +14,7 @@ from handoff import (  # noqa: F401 - their tables are Base's too
     canned_models,
     reroute_models,
     sla_models,
+    team_models,
     webhook_models,
 )
 from handoff.models import Base

@@ -7,6 +7,7 @@ import { createApiKeysAdmin } from "./admin/api_keys.js";
 import { createCannedAdmin } from "./admin/canned.js";
 import { createKbAdmin } from "./admin/kb.js";
 import { createSettingsAdmin } from "./admin/settings.js";
+import { createTeamsAdmin } from "./admin/teams.js";
 import { createWebhooksAdmin } from "./admin/webhooks.js";
 import { createApi } from "./console/api.js";
 import { $, showError } from "./console/dom.js";
@@ -18,6 +19,7 @@ const api = createApi({ token: () => auth.token, onUnauthorized: toLogin });
 const sections = {
   kb: createKbAdmin({ api, root: $("kb") }),
   agents: createAgentsAdmin({ api, auth, root: $("agents") }),
+  teams: createTeamsAdmin({ api, root: $("teams") }),
   settings: createSettingsAdmin({ api, root: $("settings") }),
   integrations: both(
     createWebhooksAdmin({ api, root: $("webhooks") }),

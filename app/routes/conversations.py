@@ -20,7 +20,7 @@ from app.schemas import (
     VisitorOut,
 )
 from app.security import AgentDep, ReaderDep
-from handoff import agent_actions, profile, sla_clocks
+from handoff import agent_actions, profile, sla_clocks, team_routing
 from handoff.conversations import list_conversations
 from handoff.models import utcnow
 from handoff.states import ConversationState
@@ -61,9 +61,17 @@ async def conversations(
         targets=request.app.state.sla,
         now=now,
     )
+    teams = await team_routing.waiting_for(
+        session=session,
+        conversation_ids=[c.id for c in rows if c.state == S.QUEUED],
+        fallback_s=request.app.state.routing.team_fallback_s,
+    )
     return [
         ConversationOut.model_validate(c).model_copy(
-            update={"sla": sla_clocks.clock_data(clocks.get(c.id), now=now)}
+            update={
+                "sla": sla_clocks.clock_data(clocks.get(c.id), now=now),
+                "team": teams.get(c.id),
+            }
         )
         for c in rows
     ]
@@ -117,6 +125,7 @@ async def transfer(
         to_agent_id=body.to_agent_id,
         note=body.note,
         routing=request.app.state.routing,
+        to_team_id=body.to_team_id,
     )
     return ConversationOut.model_validate(conv)
 

@@ -75,6 +75,7 @@ class Choice(Frame):
 class Handoff(Frame):
     type: Literal["handoff"]
     client_msg_id: ClientMsgId
+    team_id: RowId | None = None  # a topic of the welcome's `topics` (the topic choice)
 
 
 class LeaveEmail(Frame):

@@ -28,7 +28,7 @@ from app.ws.frames import (
     ref_of,
     visitor_frames,
 )
-from handoff import bot_turn, escalation, feedback, tickets, transcripts, visitors
+from handoff import bot_turn, escalation, feedback, team_routing, tickets, transcripts, visitors
 from handoff.conversations import get_conversation, remember_locale
 from handoff.errors import Conflict
 from handoff.routing import Routing
@@ -63,16 +63,18 @@ class VisitorSocket:
     ) -> None:
         """Tell the client its token and conversation, then stream it from `after_seq`."""
         self.conn.unwatch_all()
-        await self.conn.send(
-            {
-                "type": "welcome",
-                "token": self.conn.app.state.tokens.for_visitor(self.visitor_id),
-                "visitor_id": self.visitor_id,
-                "conversation_id": conversation_id,
-                "heartbeat_s": HEARTBEAT_S,
-                "state": state,
-            }
-        )
+        frame: dict[str, Any] = {
+            "type": "welcome",
+            "token": self.conn.app.state.tokens.for_visitor(self.visitor_id),
+            "visitor_id": self.visitor_id,
+            "conversation_id": conversation_id,
+            "heartbeat_s": HEARTBEAT_S,
+            "state": state,
+        }
+        if self.settings.topic_choice:  # one read more per hello, only when it is on
+            async with self.conn.read_session() as session:
+                frame["topics"] = await team_routing.topics(session=session)
+        await self.conn.send(frame)
         self.conn.state = state
         self.conn.watch(conversation_id, after_seq, caught_up=caught_up)
         self.conversation_id = conversation_id
@@ -157,6 +159,7 @@ class VisitorSocket:
             conversation_id=cid,
             client_msg_id=frame.client_msg_id,
             routing=self.routing,
+            team_id=frame.team_id,
         )
         await self.conn.send(ack(posted))
 

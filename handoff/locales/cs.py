@@ -26,6 +26,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "Děkujeme! Odpovíme také na {email}.",
     "agent.joined": "{agent} se připojuje ke konverzaci.",
     "agent.transferred": "{agent} předává konverzaci, dál vás obslouží {target}.",
+    "agent.transferred_team": (
+        "{agent} předává konverzaci týmu {team}; "
+        "brzy se vám někdo z nich ozve."
+    ),
     "agent.reopened": "Konverzace je znovu otevřená ({agent}).",
     "agent.closed": "Konverzace byla ukončena ({agent}).",
     "agent.replaced": (

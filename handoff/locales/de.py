@@ -25,6 +25,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "Danke! Wir antworten auch an {email}.",
     "agent.joined": "{agent} ist dem Gespräch beigetreten.",
     "agent.transferred": "{agent} hat das Gespräch an {target} übergeben.",
+    "agent.transferred_team": (
+        "{agent} hat das Gespräch an das Team {team} übergeben; "
+        "gleich meldet sich jemand von dort."
+    ),
     "agent.reopened": "{agent} hat das Gespräch wieder geöffnet.",
     "agent.closed": "{agent} hat das Gespräch beendet.",
     "agent.replaced": (

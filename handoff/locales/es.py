@@ -23,6 +23,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "¡Gracias! También responderemos a {email}.",
     "agent.joined": "{agent} se ha unido a la conversación.",
     "agent.transferred": "{agent} ha transferido la conversación a {target}.",
+    "agent.transferred_team": (
+        "{agent} ha pasado la conversación al equipo {team}; "
+        "alguien de ese equipo le atenderá en breve."
+    ),
     "agent.reopened": "{agent} ha reabierto la conversación.",
     "agent.closed": "{agent} ha cerrado la conversación.",
     "agent.replaced": (

@@ -23,6 +23,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "سپاس! به {email} هم پاسخ می‌دهیم.",
     "agent.joined": "{agent} به گفتگو پیوست.",
     "agent.transferred": "{agent} گفتگو را به {target} واگذار کرد.",
+    "agent.transferred_team": (
+        "{agent} گفتگو را به تیم {team} سپرد؛ "
+        "به‌زودی یکی از آن‌ها پاسخ می‌دهد."
+    ),
     "agent.reopened": "{agent} گفتگو را دوباره باز کرد.",
     "agent.closed": "{agent} گفتگو را بست.",
     "agent.replaced": (

@@ -23,6 +23,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "Merci ! Nous répondrons aussi à {email}.",
     "agent.joined": "{agent} a rejoint la conversation.",
     "agent.transferred": "{agent} a transféré la conversation à {target}.",
+    "agent.transferred_team": (
+        "{agent} a confié la conversation à l'équipe {team} ; "
+        "quelqu'un de cette équipe vous répondra sous peu."
+    ),
     "agent.reopened": "{agent} a rouvert la conversation.",
     "agent.closed": "{agent} a clôturé la conversation.",
     "agent.replaced": (

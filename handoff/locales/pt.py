@@ -22,6 +22,10 @@ TEXTS: dict[str, str] = {
     "email.saved": "Obrigado! Também vamos responder para {email}.",
     "agent.joined": "{agent} entrou na conversa.",
     "agent.transferred": "{agent} transferiu a conversa para {target}.",
+    "agent.transferred_team": (
+        "{agent} passou a conversa para a equipa {team}; "
+        "alguém dessa equipa vai atendê-lo em breve."
+    ),
     "agent.reopened": "{agent} reabriu a conversa.",
     "agent.closed": "{agent} encerrou a conversa.",
     "agent.replaced": (

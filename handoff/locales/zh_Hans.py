@@ -19,6 +19,7 @@ TEXTS: dict[str, str] = {
     "email.saved": "谢谢！我们也会回复到 {email}。",
     "agent.joined": "{agent} 已加入对话。",
     "agent.transferred": "{agent} 已将对话转给 {target}。",
+    "agent.transferred_team": "{agent} 已将对话转给 {team} 团队，该团队的同事很快会为您服务。",
     "agent.reopened": "{agent} 重新打开了对话。",
     "agent.closed": "{agent} 已结束对话。",
     "agent.replaced": "您的客服暂时无法继续服务。同事将接手此对话，您写下的所有内容都会保留。",

@@ -19,6 +19,7 @@ TEXTS: dict[str, str] = {
     "email.saved": "謝謝！我們也會回覆到 {email}。",
     "agent.joined": "{agent} 已加入對話。",
     "agent.transferred": "{agent} 已將對話轉給 {target}。",
+    "agent.transferred_team": "{agent} 已將對話轉給 {team} 團隊，該團隊的同事很快會為您服務。",
     "agent.reopened": "{agent} 重新開啟了對話。",
     "agent.closed": "{agent} 已結束對話。",
     "agent.replaced": "您的客服暫時無法繼續服務。同事將接手此對話，您寫下的所有內容都會保留。",

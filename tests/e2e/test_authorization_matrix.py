@@ -45,6 +45,7 @@ from handoff import (
     canned,
     canned_stats,
     knowledge,
+    teams,
     visitors,
     webhook_admin,
 )
@@ -324,6 +325,22 @@ class World:
             )
         return Req({**req.path, "delivery_id": delivery_id})
 
+    # issue 16, teams (app/routes/teams_admin.py, app/routes/kb_teams.py)
+    async def team_body(self) -> Req:
+        return Req(json={"name": f"Team {_id()}"})
+
+    async def team(self) -> Req:
+        async with self.sessions() as s:
+            admin = await s.get(Agent, self.ids[ADMIN])
+            assert admin is not None
+            made = await teams.create_team(session=s, name=f"Team {_id()}", actor=admin, ip=None)
+        return Req({"team_id": made.team.id, "agent_id": self.ids[OTHER_AGENT]},
+                   {"name": f"Team {_id()}"})
+
+    async def kb_team(self) -> Req:
+        req = await self.kb_entry()
+        return Req(req.path, {"team": "Orders"})
+
 
 W = World
 CONV = "/api/agent/conversations/{conversation_id}"
@@ -427,6 +444,16 @@ REST: dict[tuple[str, str], Rest] = {
     # issue 15, canned replies that earn automation
     ("GET", "/api/admin/canned"): Rest(ADMINS),
     ("POST", "/api/admin/canned/{reply_id}/automate"): Rest(ADMINS, W.canned_earned),
+    # issue 16, teams
+    ("GET", "/api/admin/teams"): Rest(ADMINS),
+    ("POST", "/api/admin/teams"): Rest(ADMINS, W.team_body),
+    ("PATCH", "/api/admin/teams/{team_id}"): Rest(ADMINS, W.team),
+    ("DELETE", "/api/admin/teams/{team_id}"): Rest(ADMINS, W.team),
+    ("PUT", "/api/admin/teams/{team_id}/members/{agent_id}"): Rest(ADMINS, W.team),
+    ("DELETE", "/api/admin/teams/{team_id}/members/{agent_id}"): Rest(ADMINS, W.team),
+    ("GET", "/api/agent/teams"): Rest(AGENTS),
+    ("GET", "/api/admin/kb-teams"): Rest(KB_MANAGERS),
+    ("PUT", KB_ENTRY + "/team"): Rest(KB_MANAGERS, W.kb_team),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target

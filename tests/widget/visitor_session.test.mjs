@@ -345,4 +345,19 @@ describe("VisitorSession", () => {
     assert.equal(t.net.sockets.length, 5, "online: no wait");
     assert.deepEqual(t.clock.timeouts(), []);
   });
+
+  it("keeps the welcome's topics and sends the one picked with the handoff (issue 16)", () => {
+    const t = visitor();
+    t.session.connect();
+    const s = t.net.last();
+    s.accept();
+    s.receive({ type: "welcome", token: "tok-1", visitor_id: 7, conversation_id: CONV, heartbeat_s: 25,
+      state: { conversation_id: CONV, state: "bot" }, topics: [{ id: 3, name: "Orders" }] });
+    assert.deepEqual(t.session.topics, [{ id: 3, name: "Orders" }]);
+    t.session.handoff("Talk to a person", 3);
+    t.session.handoff("Talk to a person");
+    const sent = s.sent.filter((f) => f.type === "handoff");
+    assert.equal(sent[0].team_id, 3);
+    assert.equal("team_id" in sent[1], false, "no topic: no team_id");
+  });
 });

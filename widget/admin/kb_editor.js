@@ -27,6 +27,11 @@ export function createEditor({ api, onSaved }) {
   const answer = el("textarea", { id: "kb-f-answer", required: true, rows: 5, maxLength: 8192, dir: "auto" });
   const variants = el("textarea", { id: "kb-f-variants", rows: 4, dir: "auto",
     placeholder: "Other ways visitors ask it, one per line" });
+  // Issue 16: the team the entry's topic goes to when the bot hands it to a person.
+  const teamNames = el("datalist", { id: "kb-teams-list" });
+  const team = el("input", { id: "kb-f-team", maxLength: 100, placeholder: "everyone", autocomplete: "off" });
+  team.setAttribute("list", "kb-teams-list");
+  let savedTeam = "";
   const title = el("h2", {});
   const error = el("p", { className: "error", role: "alert" });
   const label = (text, input, hint) => el("label", {}, text, input, hint ? el("small", { className: "muted", textContent: hint }) : "");
@@ -38,7 +43,9 @@ export function createEditor({ api, onSaved }) {
     el("label", {}, "Language", picker), otherTag, langHint);
   const form = el("form", { id: "kb-editor", className: "kb-editor card", hidden: true },
     title, label("Id", id), languageRow, label("Question", question), label("Answer", answer, FORMAT_HINT),
-    label("Variants", variants), error, el("div", { className: "actions" }, save, cancel, removeLang));
+    label("Variants", variants),
+    label("Team", team, "The team that gets this topic first when the bot hands it to a person; empty: everyone."),
+    teamNames, error, el("div", { className: "actions" }, save, cancel, removeLang));
   let editing = null; // the entry being edited, null for a new one
   let kbLanguage = "en"; // the entries' own language (the status says)
 
@@ -78,8 +85,17 @@ export function createEditor({ api, onSaved }) {
   picker.addEventListener("change", showLanguage);
   otherTag.addEventListener("change", showLanguage);
 
+  async function loadTeam(entry) {
+    const [teams, named] = await Promise.all([api("/admin/teams").catch(() => []), api("/admin/kb-teams")]);
+    teamNames.replaceChildren(...teams.map((t) => el("option", { value: t.name })));
+    savedTeam = (entry && named[entry.id]) || "";
+    team.value = savedTeam;
+  }
+
   function open(entry) {
     editing = entry;
+    team.value = savedTeam = "";
+    loadTeam(entry).catch(fail);
     title.textContent = entry ? `Edit ${entry.id}` : "New entry";
     id.value = entry ? entry.id : "";
     id.disabled = Boolean(entry);
@@ -124,6 +140,10 @@ export function createEditor({ api, onSaved }) {
       if (editing && tag) await api(`${entryPath()}/translations/${encodeURIComponent(tag)}`, { method: "PUT", body: JSON.stringify(body) });
       else if (editing) await api(entryPath(), { method: "PUT", body: JSON.stringify(body) });
       else await api("/admin/kb", { method: "POST", body: JSON.stringify({ id: id.value.trim(), ...body }) });
+      const entryId = editing ? editing.id : id.value.trim();
+      if (team.value.trim() !== savedTeam) {
+        await api(`/admin/kb/${encodeURIComponent(entryId)}/team`, { method: "PUT", body: JSON.stringify({ team: team.value.trim() || null }) });
+      }
       close();
       onSaved();
     } catch (err) { fail(err); } finally { save.disabled = false; }

@@ -1,5 +1,6 @@
 // Writing: the text box (grows with its text, keeps a half-typed draft across pages of the
 // site), Enter to send, and the "Talk to a person" button.
+import { btn, h } from "./dom.js";
 import { MAX_TEXT_BYTES } from "./session.js";
 
 const INPUT_MAX_PX = 120; // the text box grows up to about five lines, then scrolls
@@ -25,7 +26,22 @@ export function createComposer({ ui, T, session, tabStore, messages, typing }) {
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
   });
-  human.addEventListener("click", () => messages.showOwn(session.handoff(T.human)));
+  // With the topic choice on (the welcome's `topics`), a person for which topic first: the chat
+  // goes to that team's queue; "Something else" to everyone.
+  human.addEventListener("click", () => {
+    const topics = session.topics || [];
+    if (!topics.length) { messages.showOwn(session.handoff(T.human)); return; }
+    const acts = human.parentNode;
+    const old = acts.querySelector(".topics");
+    if (old) { old.remove(); return; }
+    const box = h("div", "opts topics", null, { role: "group", "aria-label": T.topicAsk });
+    const pick = (teamId) => { box.remove(); messages.showOwn(session.handoff(T.human, teamId)); };
+    box.append(h("span", "", T.topicAsk));
+    for (const t of topics) box.append(btn(t.name, "", () => pick(t.id), { dir: "auto" }));
+    box.append(btn(T.topicAny, "", () => pick(null)));
+    acts.append(box);
+    box.querySelector("button").focus();
+  });
 
   /** The draft this tab had before the page changed. */
   function restoreDraft() { input.value = tabStore.get("draft", ""); }

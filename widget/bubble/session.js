@@ -142,7 +142,8 @@ export class VisitorSession {
   }
 
   message(text) { return this.say("message", text); }
-  handoff(label) { return this.say("handoff", label); }
+  /** "Talk to a person"; teamId: the topic the visitor picked (a welcome's `topics`, issue 16). */
+  handoff(label, teamId) { return this.say("handoff", label, teamId != null ? { team_id: teamId } : {}); }
   choose(entryId, label) { return this.say("choice", label, { entry_id: entryId }); }
   requestTicket() { return this.say("request_ticket", null); }
   setEmail(email) { this.send({ type: "email", email }); }
@@ -208,6 +209,7 @@ export class VisitorSession {
       this.tell("conversationChanged");
     }
     this.state = f.state || this.state;
+    this.topics = Array.isArray(f.topics) ? f.topics : []; // the topic choice, when it is on
     this.tell("stateChanged");
     this.save();
     for (const frame of this.outbox.frames()) this.send(frame);

@@ -34,6 +34,7 @@ const EN = {
   offerTitle: "Leave your e-mail instead",
   offer: "Sorry for the wait: everyone is still busy. Leave your e-mail and we will answer you by ticket, or keep waiting here.",
   offerSend: "Get a ticket", keepWaiting: "Keep waiting",
+  topicAsk: "What is it about?", topicAny: "Something else",
 };
 
 export const TEXTS = { en: EN, cs, de, es, fa, fr, pt, "zh-Hans": zhHans, "zh-Hant": zhHant };

@@ -14,11 +14,16 @@ export function createActions({ api, conversation, lists, roster }) {
   }
 
   async function openTransfer() {
-    await roster.load();
+    const [, teams] = await Promise.all([roster.load(), api("/agent/teams").catch(() => [])]);
     const sel = $("transfer-to");
     sel.textContent = "";
     for (const a of roster.others()) {
       sel.append(el("option", { value: a.id, textContent: `${a.name} (${a.status}, ${a.active}/${a.capacity})` }));
+    }
+    // Issue 16: a team's queue (its members first, anyone after the fallback time).
+    if (teams.length) {
+      sel.append(el("optgroup", { label: "Teams" },
+        ...teams.map((t) => el("option", { value: `team:${t.id}`, textContent: `${t.name} team (${t.member_ids.length} members)` }))));
     }
     $("transfer-note").value = "";
     $("transfer-dialog").showModal();
@@ -32,7 +37,9 @@ export function createActions({ api, conversation, lists, roster }) {
   $("transfer-form").onsubmit = (e) => {
     e.preventDefault();
     $("transfer-dialog").close();
-    act("transfer", { to_agent_id: Number($("transfer-to").value), note: $("transfer-note").value });
+    const to = $("transfer-to").value;
+    const target = to.startsWith("team:") ? { to_team_id: Number(to.slice(5)) } : { to_agent_id: Number(to) };
+    act("transfer", { ...target, note: $("transfer-note").value });
   };
   $("ticket-status").onchange = async () => {
     try {

@@ -53,7 +53,8 @@ export function createLists({ api, current, onOpen, notifier = null }) {
     if (id === "queued") $("count-queued").classList.toggle("hot", rows.length > 0);
     if (!rows.length) { ul.append(el("li", { className: "empty", textContent: "Nothing here." })); return; }
     for (const c of rows) {
-      const label = `#${c.id} · ${c.state}` + (c.escalation_reason ? ` · ${c.escalation_reason.replaceAll("_", " ")}` : "");
+      const label = `#${c.id} · ${c.state}` + (c.escalation_reason ? ` · ${c.escalation_reason.replaceAll("_", " ")}` : "")
+        + (c.team ? ` · for ${c.team}` : ""); // issue 16: its team's members first
       const since = c.queued_at || c.assigned_at || c.created_at;
       const b = el("button", { type: "button", className: c.id === current() ? "current" : "" },
         label, el("span", { className: "sub", textContent: `visitor ${c.visitor_id} · since ${fmtTime(since)}` }));

@@ -22,4 +22,5 @@ export const cs = {
   offerTitle: "Nechte nám raději e-mail",
   offer: "Omlouváme se za čekání: všichni jsou stále vytížení. Nechte nám e-mail a odpovíme vám tiketem, nebo počkejte zde.",
   offerSend: "Vytvořit tiket", keepWaiting: "Počkám",
+  topicAsk: "Čeho se to týká?", topicAny: "Něčeho jiného",
 };

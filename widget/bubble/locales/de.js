@@ -21,4 +21,5 @@ export const de = {
   offerTitle: "Lieber die E-Mail hinterlassen",
   offer: "Entschuldigen Sie die Wartezeit: Alle sind noch beschäftigt. Hinterlassen Sie Ihre E-Mail-Adresse, dann antworten wir per Ticket – oder warten Sie hier weiter.",
   offerSend: "Ticket erhalten", keepWaiting: "Weiter warten",
+  topicAsk: "Worum geht es?", topicAny: "Etwas anderes",
 };

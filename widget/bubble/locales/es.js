@@ -21,4 +21,5 @@ export const es = {
   offerTitle: "Deje su correo electrónico",
   offer: "Perdone la espera: todo el equipo sigue ocupado. Déjenos su correo electrónico y le responderemos con un ticket, o siga esperando aquí.",
   offerSend: "Obtener un ticket", keepWaiting: "Seguir esperando",
+  topicAsk: "¿De qué se trata?", topicAny: "Otra cosa",
 };

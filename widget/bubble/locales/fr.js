@@ -21,4 +21,5 @@ export const fr = {
   offerTitle: "Laissez plutôt votre e-mail",
   offer: "Désolés pour l'attente : toute l'équipe est encore occupée. Laissez votre e-mail et nous vous répondrons par ticket, ou continuez d'attendre ici.",
   offerSend: "Obtenir un ticket", keepWaiting: "Continuer d'attendre",
+  topicAsk: "De quoi s’agit-il ?", topicAny: "Autre chose",
 };

@@ -21,4 +21,5 @@ export const pt = {
   offerTitle: "Deixe seu e-mail",
   offer: "Desculpe a espera: todos ainda estão ocupados. Deixe seu e-mail e responderemos por ticket, ou continue esperando aqui.",
   offerSend: "Abrir um ticket", keepWaiting: "Continuar esperando",
+  topicAsk: "Qual é o assunto?", topicAny: "Outro assunto",
 };

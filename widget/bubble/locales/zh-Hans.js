@@ -21,4 +21,5 @@ export const zhHans = {
   offerTitle: "改为留下邮箱",
   offer: "抱歉让您久等：大家仍然都在忙。留下您的邮箱，我们会通过工单回复您；您也可以继续在这里等待。",
   offerSend: "创建工单", keepWaiting: "继续等待",
+  topicAsk: "是关于什么的？", topicAny: "其他问题",
 };

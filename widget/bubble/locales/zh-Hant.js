@@ -21,4 +21,5 @@ export const zhHant = {
   offerTitle: "改為留下電子郵件",
   offer: "抱歉讓您久等：大家仍然都在忙。留下您的電子郵件，我們會透過工單回覆您；您也可以繼續在這裡等候。",
   offerSend: "建立工單", keepWaiting: "繼續等候",
+  topicAsk: "是關於什麼的？", topicAny: "其他問題",
 };
