@@ -32,6 +32,7 @@ from app.routes import (
 )
 from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.integration_messages import router as messages_router
+from app.routes.reports import router as reports_router
 from app.routes.settings_admin import router as settings_router
 from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
@@ -160,4 +161,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_keys_router)  # issue 18, API keys
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(reports_router)  # issue 15, reports
     return app

@@ -196,6 +196,10 @@ class Settings(BaseSettings):
     # (private, loopback, link-local). Outside production both are always allowed.
     webhook_allow_internal: bool = False
 
+    # Reports and NPS (issue 15). True: after the stars, the widget asks the second (and last)
+    # post-chat question, "How likely are you to recommend us?" 0-10 (handoff/feedback.py).
+    nps_question: bool = False
+
     @model_validator(mode="after")
     def _check_business_hours(self) -> Settings:
         self.hours()  # fail at start-up, not on the first after-hours visitor
