@@ -10,7 +10,7 @@ from playwright.async_api import Browser, expect
 from app.db import make_engine, make_sessionmaker
 from tests.browser.admin_page import open_admin, seed_team
 from tests.conftest import Server
-from tests.handoff.test_reports import seed
+from tests.handoff.test_reports_service import seed
 
 # Whether every report's canvas has painted pixels (a chart drawn, not just an empty box).
 ALL_PAINTED = """n => { const cs = [...document.querySelectorAll('#reports section.report canvas')];
