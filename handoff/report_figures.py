@@ -55,27 +55,28 @@ def make_period(*, first: date, last: date, timezone: ZoneInfo) -> Period:
 
 
 class OpenClock:
-    """Seconds within business hours between instants: the spans' prefix sums, one bisect each."""
+    """Seconds within business hours between instants: the spans' prefix sums, one bisect each
+    (in float seconds since 1970: tens of thousands of durations per report)."""
 
     def __init__(self, hours: BusinessHours, start: datetime, end: datetime) -> None:
-        self.spans = hours.open_spans(start, end)
-        self.starts = [a for a, _ in self.spans]
+        spans = hours.open_spans(start, end)
+        self.starts = [a.timestamp() for a, _ in spans]
+        self.ends = [b.timestamp() for _, b in spans]
         self.before: list[float] = []  # open seconds before each span
         total = 0.0
-        for a, b in self.spans:
+        for a, b in zip(self.starts, self.ends, strict=True):
             self.before.append(total)
-            total += (b - a).total_seconds()
+            total += b - a
 
-    def _at(self, t: datetime) -> float:
+    def _at(self, t: float) -> float:
         i = bisect_right(self.starts, t) - 1
         if i < 0:
             return 0.0
-        a, b = self.spans[i]
-        return self.before[i] + (min(t, b) - a).total_seconds()
+        return self.before[i] + min(t, self.ends[i]) - self.starts[i]
 
     def between(self, start: datetime, end: datetime) -> float:
         """Open seconds from `start` to `end` (0 if `end` is not after `start`)."""
-        return max(0.0, self._at(end) - self._at(start))
+        return max(0.0, self._at(end.timestamp()) - self._at(start.timestamp()))
 
 
 def clock_for(hours: BusinessHours, pairs: Sequence[tuple[datetime, datetime]]) -> OpenClock:
