@@ -84,10 +84,10 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
 .stars label.on{color:#a15c00}
 .stars input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
 .rate textarea{flex-basis:100%;min-height:44px}
-.scale{display:flex;flex-wrap:wrap;gap:4px}
+.scale{display:flex;flex-wrap:wrap;gap:3px}
 .scale label{position:relative}
 .scale input{position:absolute;opacity:0;width:1px;height:1px}
-.scale span{display:inline-flex;align-items:center;justify-content:center;min-width:32px;min-height:32px;border:1px solid #767d8c;border-radius:6px;cursor:pointer;font-size:14px}
+.scale span{display:inline-flex;align-items:center;justify-content:center;min-width:28px;min-height:32px;border:1px solid #767d8c;border-radius:6px;cursor:pointer;font-size:14px}
 .scale input:checked+span{background:#1d2330;color:#fff;border-color:#1d2330}
 .scale input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
 .hint{font-size:13px;color:#4a5261;margin:4px 0 0}
