@@ -32,12 +32,12 @@ async def report(
     session: SessionDep,
     first: Annotated[date | None, Query(alias="from")] = None,
     last: Annotated[date | None, Query(alias="to")] = None,
-    format: Literal["json", "csv"] = "json",
+    as_format: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response | dict[str, Any]:
     """One report for the days from `from` to `to` (both included; business time zone)."""
     hours = request.app.state.routing.hours.current
     if name.endswith(CSV_SUFFIX):
-        name, format = name.removesuffix(CSV_SUFFIX), "csv"
+        name, as_format = name.removesuffix(CSV_SUFFIX), "csv"
     today = datetime.now(hours.timezone).date()
     last = last or today
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
@@ -47,7 +47,7 @@ async def report(
         nps_enabled=request.app.state.settings.nps_question,
     )
     built = await reports.build(session=session, name=name, scope=scope)
-    if format == "json":
+    if as_format == "json":
         return built.as_json()
     filename = f"chatdesk-{built.name}-{first.isoformat()}-{last.isoformat()}.csv"
     return Response(
