@@ -21,7 +21,7 @@ from handoff.models import (
     Ticket,
     Visitor,
 )
-from handoff.report_figures import make_period, to_csv
+from handoff.report_figures import clock_for, make_period, percentile, to_csv
 from handoff.report_models import NpsAnswer
 
 # Berlin is UTC+1 in early March: open 09:00-17:00 there is 08:00-16:00 UTC, Monday to Friday.
@@ -153,3 +153,19 @@ async def test_bad_period_and_unknown_report(session: AsyncSession) -> None:
         make_period(first=date(2025, 1, 1), last=date(2026, 3, 1), timezone=HOURS.timezone)
     with pytest.raises(NotFound):
         await report(session, "nonsense")
+
+
+def test_business_seconds_across_overnight_spans_and_holidays() -> None:
+    overnight = BusinessHours.parse({"mon": "22:00-02:00"}, "UTC")
+    # Monday 23:00 to Tuesday 03:00: open until 02:00, so three hours.
+    night = clock_for(overnight, [(utc(2, 23), utc(3, 3))])
+    assert night.between(utc(2, 23), utc(3, 3)) == 3 * 3600
+    weekdays = BusinessHours.parse(
+        {"tue": "09:00-17:00", "wed": "09:00-17:00"}, "UTC", holidays=[date(2026, 3, 3)]
+    )
+    # Tuesday is a holiday: from Tuesday 08:00 to Wednesday 10:00 only Wednesday's first hour.
+    clock = clock_for(weekdays, [(utc(3, 8), utc(4, 10))])
+    assert clock.between(utc(3, 8), utc(4, 10)) == 3600
+    assert clock.between(utc(4, 10), utc(4, 9)) == 0  # an end before its start counts nothing
+    assert percentile([], 50) is None
+    assert [percentile([1.0, 2.0, 3.0, 4.0], p) for p in (50, 90, 100)] == [2.0, 4.0, 4.0]
