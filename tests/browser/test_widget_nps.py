@@ -46,7 +46,8 @@ async def test_stars_then_the_recommendation_question(
     await page.screenshot(path=str(artifacts / "widget-nps.png"))
     await nps.get_by_role("button", name="Send").click()
     await expect(page.locator("chatdesk-widget .extra")).to_contain_text("Thank you!")
-    rows = await eventually(lambda: db_rows(server, "SELECT conversation_id, score FROM nps_answers"))
+    stored = "SELECT conversation_id, score FROM nps_answers"
+    rows = await eventually(lambda: db_rows(server, stored))
     assert [(r.conversation_id, r.score) for r in rows] == [(conversation_id, 9)]
     await alice.close()
     await context.close()
