@@ -9,6 +9,7 @@ from playwright.async_api import Browser, expect
 
 from app.db import make_engine, make_sessionmaker
 from tests.browser.admin_page import open_admin, seed_team
+from tests.browser.widget_page import run_axe
 from tests.conftest import Server
 from tests.handoff.test_reports_service import seed
 
@@ -56,5 +57,6 @@ async def test_reports_page_draws_every_chart_and_downloads_csv(
     saved = artifacts / "reports-csat.csv"
     await download.save_as(saved)
     assert saved.read_text().splitlines() == ["stars,ratings", "1,1", "2,1", "3,0", "4,0", "5,1"]
+    assert await run_axe(page) == []  # labels, the charts' names, contrast
     await page.screenshot(path=str(artifacts / "admin-reports.png"), full_page=True)
     await page.context.close()

@@ -94,7 +94,8 @@ export function createReportsAdmin({ api, token, root }) {
       el("p", { className: "muted summary" }, spec.line(report)),
       el("div", { className: "chart" }, canvas));
     box.dataset.report = spec.name;
-    if (spec.table) box.append(el("div", { className: "report-table-box" }, table(report)));
+    // A keyboard can scroll a wide table too: the box takes focus (role and name for readers).
+    if (spec.table) box.append(el("div", { className: "report-table-box", tabIndex: 0, role: "region", ariaLabel: spec.title + " table" }, table(report)));
     grid.append(box);
     if (charts.has(spec.name)) charts.get(spec.name).destroy();
     // eslint-disable-next-line no-undef -- Chart comes from /static/chart.umd.min.js
