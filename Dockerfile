@@ -2,6 +2,13 @@
 #   docker build -t chatdesk .
 # deploy/compose.yaml runs two replicas of it with PostgreSQL, Redis and nginx.
 # Slim Debian Python, non-root, the embedding model baked in (no network at run time).
+# The widget's npm dependencies (Chart.js for the admin's reports page, served by the app from
+# widget/node_modules; never a CDN), from the lock file; the dev tools (axe-core) are left out.
+FROM node:22-bookworm-slim AS widget
+WORKDIR /srv/chatdesk/widget
+COPY widget/package.json widget/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm AS build
 
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -22,6 +29,7 @@ COPY bot ./bot
 COPY handoff ./handoff
 COPY migrations ./migrations
 COPY widget ./widget
+COPY --from=widget /srv/chatdesk/widget/node_modules ./widget/node_modules
 RUN pip install -e .
 # The encoder's ONNX export (bot/warm_cache.py), so a container starts answering without
 # exporting first; the key includes the model path, the same in both stages.

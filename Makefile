@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m bot.warm_cache
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) widget-deps
 	$(BIN)/chatdesk serve --demo
 
 test: $(STAMP) lint test-sqlite test-postgres
@@ -49,8 +49,9 @@ clean:
 	rm -rf $(VENV) chatdesk.db chatdesk.db-wal chatdesk.db-shm
 
 # --- the chat bubble (widget/) ---------------------------------------------------------
-# widget.js needs no build step; npm only installs axe-core, which the browser tests inject
-# for the accessibility check. Reinstalled when the lock file changes.
+# widget.js needs no build step; npm installs Chart.js, which the admin's reports page loads
+# (served by the app from widget/node_modules; `make run` needs it too), and axe-core, which the
+# browser tests inject for the accessibility check. Reinstalled when the lock file changes.
 widget-deps: widget/node_modules/.package-lock.json
 
 widget/node_modules/.package-lock.json: widget/package-lock.json

@@ -34,6 +34,7 @@ from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.canned_admin import router as canned_admin_router
 from app.routes.integration_messages import router as messages_router
 from app.routes.kb_teams import router as kb_teams_router
+from app.routes.reports import router as reports_router
 from app.routes.settings_admin import router as settings_router
 from app.routes.teams_admin import agent_router as teams_agent_router
 from app.routes.teams_admin import router as teams_router
@@ -213,4 +214,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(teams_router)  # issue 16, teams
     app.include_router(teams_agent_router)
     app.include_router(kb_teams_router)
+    app.include_router(reports_router)  # issue 15, reports
     return app

@@ -256,6 +256,10 @@ def login_or_key(
 ReaderDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.CONVERSATIONS_READ))]
 WriterDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.MESSAGES_WRITE))]
 KbManagerDep = Annotated[Principal, Depends(login_or_key(api_keys.Scope.KB_MANAGE, admin=True))]
+# The reports (issue 15): admins, or an integration's key that may read conversations.
+ReportsReaderDep = Annotated[
+    Principal, Depends(login_or_key(api_keys.Scope.CONVERSATIONS_READ, admin=True))
+]
 
 
 class ApiKeyUsage:

@@ -176,6 +176,10 @@ class Settings(RoutingSettings):
     # (private, loopback, link-local). Outside production both are always allowed.
     webhook_allow_internal: bool = False
 
+    # Reports and NPS (issue 15). True: after the stars, the widget asks the second (and last)
+    # post-chat question, "How likely are you to recommend us?" 0-10 (handoff/feedback.py).
+    nps_question: bool = False
+
     def bot_thresholds(self) -> dict[str, float]:
         """Threshold overrides; the bot's calibrated values are used for the rest."""
         overrides = {"answer": self.answer_threshold, "margin": self.clarify_margin}

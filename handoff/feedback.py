@@ -13,10 +13,12 @@ from handoff import texts, webhooks
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import Conversation, Message, MessageFeedback, Rating, Sender
+from handoff.report_models import NPS_MAX, NpsAnswer
 from handoff.states import ConversationState
 
 MAX_STARS = 5
-RATING_COMMENT_MAX = 2000  # two questions at most: stars and a short comment
+# Two questions at most: the stars (with a short comment), then NPS when it is switched on.
+RATING_COMMENT_MAX = 2000
 
 
 async def record_helpful(
@@ -88,6 +90,32 @@ async def rate(
         await session.rollback()
         raise Conflict("a rating was just saved; send it again to replace it") from exc
     return rating
+
+
+async def answer_nps(
+    *, session: AsyncSession, visitor_id: int, score: int, enabled: bool
+) -> NpsAnswer:
+    """Store "How likely are you to recommend us?" (0-10) for the conversation just rated;
+    answering again replaces it. Refused while the question is switched off."""
+    if not enabled:
+        raise Conflict("the recommendation question is switched off")
+    if not 0 <= score <= NPS_MAX:
+        raise Invalid(f"score must be 0 to {NPS_MAX}")
+    conv = await latest_closed(session=session, visitor_id=visitor_id)
+    if conv is None:
+        raise Conflict("there is no closed conversation to answer about yet")
+    answer = await session.scalar(select(NpsAnswer).where(NpsAnswer.conversation_id == conv.id))
+    if answer is None:
+        answer = NpsAnswer(conversation_id=conv.id, score=score)
+        session.add(answer)
+    else:
+        answer.score = score
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Conflict("an answer was just saved; send it again to replace it") from exc
+    return answer
 
 
 def render_transcript(

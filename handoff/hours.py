@@ -135,6 +135,31 @@ class BusinessHours:
             if end > start:
                 yield start, end
                 cursor = end
+    def open_spans_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]]:
+        """The opening spans (UTC, merged, in order) that overlap [start, end) (reports)."""
+        if self.weekly is None:
+            return [(start, end)] if start < end else []
+        merged: list[tuple[datetime, datetime]] = []
+        day, last = start.astimezone(self.timezone).date() - timedelta(days=1), end.date()
+        while day <= last + timedelta(days=1):
+            if day not in self.holidays:
+                midnight = datetime.combine(day, time(0), self.timezone)
+                for a, b in self.weekly[day.weekday()]:
+                    opens = _wall(midnight, a).astimezone(UTC)
+                    closes = _wall(midnight, b).astimezone(UTC)
+                    if closes > start and opens < end:
+                        merged.append((opens, closes))
+            day += timedelta(days=1)
+        merged.sort()
+        out: list[tuple[datetime, datetime]] = []
+        for opens, closes in merged:  # an overnight span may run into the next day's first
+            if out and opens <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], closes))
+            else:
+                out.append((opens, closes))
+        return out
 
 
 def _wall(midnight: datetime, minutes: int) -> datetime:

@@ -215,7 +215,7 @@ class Conversation(Base):
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     bot_misses: Mapped[int] = mapped_column(Integer, default=0)
     escalation_reason: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ticket_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # queue_timeout.py
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ import { createAgentsAdmin } from "./admin/agents.js";
 import { createApiKeysAdmin } from "./admin/api_keys.js";
 import { createCannedAdmin } from "./admin/canned.js";
 import { createKbAdmin } from "./admin/kb.js";
+import { createReportsAdmin } from "./admin/reports.js";
 import { createSettingsAdmin } from "./admin/settings.js";
 import { createTeamsAdmin } from "./admin/teams.js";
 import { createWebhooksAdmin } from "./admin/webhooks.js";
@@ -26,6 +27,7 @@ const sections = {
     createApiKeysAdmin({ api, root: $("api-keys") }),
   ),
   canned: createCannedAdmin({ api, root: $("canned") }), // issue 15
+  reports: createReportsAdmin({ api, token: () => auth.token, root: $("reports") }), // issue 15
 };
 
 /** One tab made of several parts: loading it loads each. */

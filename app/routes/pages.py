@@ -73,6 +73,9 @@ CONSOLE_FILES = {
     "demo.js": JS_MEDIA_TYPE,
     "demo-shop.js": JS_MEDIA_TYPE,
 }
+# Packages npm installed (widget/package.json; `make widget-deps`), served from node_modules as
+# they are, from this server: the admin's reports charts (Chart.js, issue 15), never a CDN.
+VENDOR_FILES = {"chart.umd.min.js": "chart.js/dist/chart.umd.min.js"}
 
 
 @router.get("/static/{name}")
@@ -81,6 +84,14 @@ async def console_asset(name: str, request: Request) -> Response:
     entry = CONSOLE_SCRIPTS.get(name)
     if entry is not None:
         return script_response(request, load_bundle(entry), {"Cache-Control": PAGE_CACHE_CONTROL})
+    vendored = VENDOR_FILES.get(name)
+    if vendored is not None:
+        path = WIDGET_DIR / "node_modules" / vendored
+        if not path.is_file():
+            raise HTTPException(404, f"{name} is not installed: run `make widget-deps`")
+        return FileResponse(
+            path, media_type=JS_MEDIA_TYPE, headers={"Cache-Control": PAGE_CACHE_CONTROL}
+        )
     media_type = CONSOLE_FILES.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail="not found")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from app.schemas import ClientMsgId, IdentityClaim
 from handoff.messages import Posted
 from handoff.models import MESSAGE_TEXT_MAX, ROW_ID_MAX
+from handoff.report_models import NPS_MAX
 from handoff.writer import Stored
 
 # A whole frame. The largest valid one is a message of MESSAGE_TEXT_MAX bytes that JSON escapes
@@ -97,6 +98,13 @@ class Rate(Frame):
     comment: Annotated[str, Field(max_length=2000)] | None = None
 
 
+class Nps(Frame):
+    """The optional second post-chat question: "How likely are you to recommend us?" 0-10."""
+
+    type: Literal["nps"]
+    score: Annotated[int, Field(ge=0, le=NPS_MAX)]
+
+
 class RequestTicket(Frame):
     """ "E-mail me instead" while waiting in the queue."""
 
@@ -143,6 +151,7 @@ VisitorFrame = Annotated[
     | Typing
     | Feedback
     | Rate
+    | Nps
     | RequestTicket
     | Transcript,
     Field(discriminator="type"),

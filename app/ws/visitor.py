@@ -19,6 +19,7 @@ from app.ws.frames import (
     Handoff,
     Hello,
     LeaveEmail,
+    Nps,
     Rate,
     RequestTicket,
     SendMessage,
@@ -185,7 +186,15 @@ class VisitorSocket:
         await feedback.rate(
             session=session, visitor_id=self.visitor_id, stars=frame.stars, comment=frame.comment
         )
-        await self.conn.send({"type": "rating_saved"})
+        # The second question comes after the stars, only when it is switched on (issue 15).
+        await self.conn.send({"type": "rating_saved", "nps": self.settings.nps_question})
+
+    async def on_nps(self, session: AsyncSession, frame: Nps) -> None:
+        await feedback.answer_nps(
+            session=session, visitor_id=self.visitor_id, score=frame.score,
+            enabled=self.settings.nps_question,
+        )
+        await self.conn.send({"type": "nps_saved"})
 
     async def on_request_ticket(self, session: AsyncSession, frame: RequestTicket) -> None:
         posted = await tickets.request_ticket(
@@ -225,6 +234,7 @@ LIMITS: dict[type[Frame], tuple[Action, ...]] = {
     Typing: (Action.TYPING,),
     Feedback: (Action.OTHER,),
     Rate: (Action.OTHER,),
+    Nps: (Action.OTHER,),
     Transcript: (Action.OTHER,),
 }
 # Ping is answered by the connection itself; a second hello is refused there.
@@ -235,6 +245,7 @@ HANDLERS: dict[type[Frame], Handler] = {
     LeaveEmail: VisitorSocket.on_email,
     Feedback: VisitorSocket.on_feedback,
     Rate: VisitorSocket.on_rating,
+    Nps: VisitorSocket.on_nps,
     RequestTicket: VisitorSocket.on_request_ticket,
     Transcript: VisitorSocket.on_transcript,
     Typing: VisitorSocket.on_typing,

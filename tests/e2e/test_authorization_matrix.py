@@ -61,6 +61,7 @@ from handoff.models import (
     Visitor,
     utcnow,
 )
+from handoff.report_models import NpsAnswer
 from handoff.states import ConversationState as S
 from handoff.webhook_delivery import fan_out
 from handoff.webhook_models import WebhookDelivery
@@ -293,6 +294,9 @@ class World:
         cid = await self.chat(S.ASSIGNED, AGENT)
         return Req({"conversation_id": cid}, {"client_msg_id": _id(), "text": "Hello"})
 
+    async def report(self) -> Req:  # issue 15
+        return Req({"name": "csat.csv"}, params={"from": "2026-01-01", "to": "2026-01-31"})
+
     async def avatar(self) -> Req:
         async with self.sessions() as s:
             other = await s.get(Agent, self.ids[OTHER_AGENT])
@@ -454,6 +458,9 @@ REST: dict[tuple[str, str], Rest] = {
     ("GET", "/api/agent/teams"): Rest(AGENTS),
     ("GET", "/api/admin/kb-teams"): Rest(KB_MANAGERS),
     ("PUT", KB_ENTRY + "/team"): Rest(KB_MANAGERS, W.kb_team),
+    # issue 15, reports
+    ("GET", "/api/admin/reports"): Rest(ADMINS | {KEY_READ}),
+    ("GET", "/api/admin/reports/{name}"): Rest(ADMINS | {KEY_READ}, W.report),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
@@ -468,6 +475,7 @@ VISITOR_SOCKET: dict[str, frozenset[str]] = {
     "typing": OWNER,
     "feedback": OWNER,
     "rating": OWNER,
+    "nps": OWNER,  # issue 15: the second post-chat question (switched on for this test)
     "request_ticket": OWNER,
     "transcript": OWNER,
     # Agent frames on the visitor socket: `unknown_type` for everyone.
@@ -491,6 +499,7 @@ AGENT_SOCKET: dict[str, frozenset[str]] = {
     "email": NOBODY,
     "feedback": NOBODY,
     "rating": NOBODY,
+    "nps": NOBODY,
     "request_ticket": NOBODY,
     "transcript": NOBODY,
 }
@@ -557,7 +566,9 @@ def test_docs_print_this_matrix() -> None:
 async def matrix_server(database_url: str, smtp: tuple[Inbox, int]) -> Any:
     """The test server, mailing through a local SMTP server (for `transcript`)."""
     await seed_kb(database_url)
-    settings = make_settings(database_url, smtp_host="127.0.0.1", smtp_port=smtp[1])
+    settings = make_settings(
+        database_url, smtp_host="127.0.0.1", smtp_port=smtp[1], nps_question=True
+    )
     async with run_server(settings) as srv:
         yield srv
 
@@ -659,6 +670,7 @@ def frame(kind: str, cid: int, bot_seq: int = 1) -> dict[str, Any]:
         "typing": {"draft": "psst", "conversation_id": cid},
         "feedback": {"seq": bot_seq, "helpful": False},
         "rating": {"stars": 1, "comment": "bad"},
+        "nps": {"score": 3},
         "transcript": {"email": A_EMAIL},
         "watch": {"conversation_id": cid, "last_seq": 0},
         "unwatch": {"conversation_id": cid},
@@ -702,6 +714,7 @@ async def visitor_a(world: World, kind: str) -> VisitorA:
     await client.close()
     cid = welcome["conversation_id"]
     changes = {"rating": {"state": S.CLOSED, "closed_at": utcnow()}}
+    changes["nps"] = changes["rating"]
     changes["request_ticket"] = {"state": S.QUEUED, "queued_at": utcnow()}
     async with world.sessions() as s:
         if kind == "transcript":  # transcripts go only to a confirmed address: a ticket's
@@ -730,6 +743,7 @@ async def rows_of_a(world: World, a: VisitorA) -> tuple[Any, ...]:
             ).all(),
             await s.scalar(select(func.count()).where(MessageFeedback.conversation_id.in_(convs))),
             await s.scalar(select(func.count()).where(Rating.conversation_id.in_(convs))),
+            await s.scalar(select(func.count()).where(NpsAnswer.conversation_id.in_(convs))),
             (await s.execute(select(Ticket.status).where(Ticket.conversation_id.in_(convs)))).all(),
         )
 

@@ -285,6 +285,29 @@ describe("VisitorSession", () => {
     assert.deepEqual(t.store.get("pending"), []);
   });
 
+  it("asks the NPS question only when rating_saved says so, and keeps the answer until saved", () => {
+    const t = visitor();
+    const [s] = connect(t);
+    t.session.rate(4, "");
+    s.receive({ type: "rating_saved", nps: false });
+    assert.equal(t.session.npsStage(), null, "switched off: one question only");
+
+    const u = visitor();
+    const [v] = connect(u);
+    u.session.rate(5, "");
+    const before = u.seen.states;
+    v.receive({ type: "rating_saved", nps: true });
+    assert.equal(u.session.npsStage(), "ask");
+    assert.equal(u.seen.states, before + 1, "the view shows the 0-10 question");
+    u.session.answerNps(9);
+    assert.equal(u.session.npsStage(), "done");
+    assert.deepEqual(v.framesOf("nps"), [{ type: "nps", score: 9 }]);
+    const [again] = reconnect(u);
+    assert.deepEqual(again.framesOf("nps"), [{ type: "nps", score: 9 }], "resent until saved");
+    again.receive({ type: "nps_saved" });
+    assert.deepEqual(u.store.get("pending"), []);
+  });
+
   it("sends the draft only while a person holds the chat, cut to a preview", () => {
     const t = visitor();
     const [s] = connect(t);

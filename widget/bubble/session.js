@@ -16,7 +16,7 @@ const QUIET_ERRORS = new Set(["invalid_token", "unknown_type"]);
 const bySeq = (a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity); // unsent ones last
 // What this browser keeps of one visitor's chat (localStorage): forgotten when the site's
 // signed-in user changes, so the next person on this browser never sees it.
-const EMPTY_CHAT = { token: null, conv: null, msgs: [], pending: [], read: 0, state: { state: "bot" }, votes: {}, rated: {} };
+const EMPTY_CHAT = { token: null, conv: null, msgs: [], pending: [], read: 0, state: { state: "bot" }, votes: {}, rated: {}, nps: {} };
 
 /**
  * The page's address as agents see it: without ?query and #fragment (reset tokens, OAuth codes,
@@ -73,6 +73,7 @@ export class VisitorSession {
     this.state = store.get("state", { state: "bot" }); // the last `state` frame
     this.votes = store.get("votes", {}); // "conversation:seq" -> helpful
     this.rated = store.get("rated", {}); // conversation id -> true
+    this.nps = store.get("nps", {}); // conversation id -> "ask" (the server wants it) or "done"
   }
 
   /**
@@ -174,6 +175,25 @@ export class VisitorSession {
     this.queue("rate", frame);
   }
 
+  /** The second post-chat question (docs/protocol.md `nps`): "ask" once the server asked for it. */
+  npsStage() { return this.nps[this.conversationId] || null; }
+
+  answerNps(score) {
+    this.nps[this.conversationId] = "done";
+    this.store.set("nps", this.nps);
+    if (score != null) this.queue("nps", { type: "nps", score });
+    this.tell("stateChanged");
+  }
+
+  onRatingSaved(f) {
+    this.outbox.confirm("rate");
+    if (f.nps && !this.nps[this.conversationId]) {
+      this.nps[this.conversationId] = "ask";
+      this.store.set("nps", this.nps);
+      this.tell("stateChanged");
+    }
+  }
+
   /** Everything shown counts as read (saved with the next save()). */
   markRead() { this.readSeq = this.lastSeq; }
 
@@ -192,7 +212,8 @@ export class VisitorSession {
         break;
       case "typing": if (f.sender === "agent") this.tell("typing", f); break;
       case "feedback_saved": this.outbox.confirm("fb" + f.seq); break;
-      case "rating_saved": this.outbox.confirm("rate"); break;
+      case "rating_saved": this.onRatingSaved(f); break;
+      case "nps_saved": this.outbox.confirm("nps"); break;
       case "transcript_sent": this.tell("transcriptSent", f); break;
       case "error": this.onError(f); break;
     }

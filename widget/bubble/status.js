@@ -6,6 +6,7 @@ import { format } from "./texts.js";
 
 const RATING_STARS = 5; // docs/protocol.md: `rating.stars` is 1-5
 const COMMENT_MAX_CHARS = 2000; // docs/protocol.md: `rating.comment` is at most 2000 characters
+const NPS_MAX = 10; // docs/protocol.md: `nps.score` is 0-10
 
 export function createStatus({ ui, T, session, base, locale }) {
   const { stat, extra, human, input, shadow } = ui;
@@ -16,7 +17,7 @@ export function createStatus({ ui, T, session, base, locale }) {
   /** Redraw for session.state; a no-op when nothing changed (keeps focus and half-typed input). */
   function show() {
     const s = session.state || { state: "bot" };
-    const key = JSON.stringify([s, session.hasRated(), keptWaiting]);
+    const key = JSON.stringify([s, session.hasRated(), session.npsStage(), keptWaiting]);
     if (key === shown) return;
     shown = key;
     const active = shadow.activeElement;
@@ -44,7 +45,9 @@ export function createStatus({ ui, T, session, base, locale }) {
       stat.append(h("p", "", format(T.ticket, { when })));
       extra.append(emailForm(tk.email, (email) => session.setEmail(email)));
     } else if (s.state === "closed") {
-      extra.append(session.hasRated() ? h("p", "", T.rated + " " + T.newChat) : ratingForm());
+      if (!session.hasRated()) extra.append(ratingForm());
+      else if (session.npsStage() === "ask") extra.append(npsForm());
+      else extra.append(h("p", "", (session.npsStage() === "done" ? T.npsThanks : T.rated) + " " + T.newChat));
       const tr = h("div", "tr");
       tr.append(h("p", "", T.transcript), emailForm((s.ticket && s.ticket.email) || session.signedEmail(), (email) => session.requestTranscript(email), T.transcript));
       extra.append(tr);
@@ -106,6 +109,29 @@ export function createStatus({ ui, T, session, base, locale }) {
       session.rate(chosen, comment.value.trim());
       const done = h("p", "", T.rated + " " + T.newChat, { tabindex: "-1" });
       f.replaceWith(done); done.focus();
+    });
+    return f;
+  }
+
+  /** The optional second question, after the stars: 0-10, or "No thanks". */
+  function npsForm() {
+    const f = h("form", "rate nps");
+    const fs = h("fieldset");
+    const scale = h("div", "scale");
+    for (let n = 0; n <= NPS_MAX; n++) {
+      const l = h("label");
+      l.append(h("input", "", null, { type: "radio", name: "score", value: String(n) }), h("span", "", String(n)));
+      scale.append(l);
+    }
+    fs.append(h("legend", "", T.nps), scale, h("p", "hint", T.npsLow + " · " + T.npsHigh));
+    const err = h("p", "err", "", { "aria-live": "polite" });
+    const skip = btn(T.npsSkip, "", () => session.answerNps(null));
+    f.append(fs, h("button", "pri", T.npsSend, { type: "submit" }), skip, err);
+    f.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const picked = f.querySelector("input:checked");
+      if (!picked) { err.textContent = T.nps; f.querySelector("input").focus(); return; }
+      session.answerNps(Number(picked.value));
     });
     return f;
   }

@@ -27,6 +27,8 @@ const EN = {
   emailBad: "Please enter a valid e-mail address.",
   closed: "This chat has ended.", rate: "How was your chat?", star: "{n} of 5 stars",
   comment: "Comment (optional)", rateSend: "Send rating", rated: "Thank you for your rating!",
+  nps: "How likely are you to recommend us?", npsLow: "0 = not at all likely", npsHigh: "10 = extremely likely",
+  npsSend: "Send", npsSkip: "No thanks", npsThanks: "Thank you!",
   transcript: "E-mail me this conversation", transcriptSent: "We sent the conversation to {email}.",
   offline: "Offline: messages will be sent when you are back.",
   connecting: "Connecting…", online: "Online", sound: "Sound notifications",

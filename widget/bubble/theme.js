@@ -85,6 +85,13 @@ legend{padding:0;margin-bottom:4px;font-weight:600}
 .stars label.on{color:#a15c00}
 .stars input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
 .rate textarea{flex-basis:100%;min-height:44px}
+.scale{display:flex;flex-wrap:wrap;gap:3px}
+.scale label{position:relative}
+.scale input{position:absolute;opacity:0;width:1px;height:1px}
+.scale span{display:inline-flex;align-items:center;justify-content:center;min-width:28px;min-height:32px;border:1px solid #767d8c;border-radius:6px;cursor:pointer;font-size:14px}
+.scale input:checked+span{background:#1d2330;color:#fff;border-color:#1d2330}
+.scale input:focus-visible+span{outline:3px solid #1d2330;outline-offset:2px}
+.hint{font-size:13px;color:#4a5261;margin:4px 0 0}
 .comp{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #dde1e8;align-items:flex-end}
 .comp textarea{unicode-bidi:plaintext;flex:1;resize:none;height:42px;max-height:120px;line-height:1.4}
 .acts{display:flex;justify-content:center;padding:0 12px 10px}

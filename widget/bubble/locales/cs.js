@@ -15,6 +15,8 @@ export const cs = {
   emailBad: "Zadejte prosím platnou e-mailovou adresu.",
   closed: "Tento chat skončil.", rate: "Jak jste byli spokojeni?", star: "Hvězdičky: {n} z 5",
   comment: "Komentář (nepovinný)", rateSend: "Odeslat hodnocení", rated: "Děkujeme za hodnocení!",
+  nps: "Jak pravděpodobné je, že nás doporučíte?", npsLow: "0 = vůbec ne", npsHigh: "10 = určitě",
+  npsSend: "Odeslat", npsSkip: "Ne, děkuji", npsThanks: "Děkujeme!",
   transcript: "Poslat mi tuto konverzaci e-mailem", transcriptSent: "Konverzaci jsme poslali na {email}.",
   offline: "Offline: zprávy se odešlou, až budete zase online.",
   connecting: "Připojuji…", online: "Online", sound: "Zvuková upozornění",

@@ -14,6 +14,8 @@ export const de = {
   emailBad: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
   closed: "Dieser Chat ist beendet.", rate: "Wie war der Chat?", star: "{n} von 5 Sternen",
   comment: "Kommentar (optional)", rateSend: "Bewertung senden", rated: "Danke für Ihre Bewertung!",
+  nps: "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?", npsLow: "0 = gar nicht wahrscheinlich", npsHigh: "10 = äußerst wahrscheinlich",
+  npsSend: "Senden", npsSkip: "Nein danke", npsThanks: "Vielen Dank!",
   transcript: "Verlauf per E-Mail senden", transcriptSent: "Wir haben den Verlauf an {email} gesendet.",
   offline: "Offline: Nachrichten werden gesendet, sobald Sie wieder online sind.",
   connecting: "Verbinde…", online: "Online", sound: "Tonsignale",

@@ -14,6 +14,8 @@ export const es = {
   emailBad: "Introduzca una dirección de correo válida.",
   closed: "Este chat ha terminado.", rate: "¿Qué tal ha ido el chat?", star: "{n} de 5 estrellas",
   comment: "Comentario (opcional)", rateSend: "Enviar valoración", rated: "¡Gracias por su valoración!",
+  nps: "¿Qué probabilidad hay de que nos recomiende?", npsLow: "0 = nada probable", npsHigh: "10 = muy probable",
+  npsSend: "Enviar", npsSkip: "No, gracias", npsThanks: "¡Gracias!",
   transcript: "Enviarme esta conversación por correo", transcriptSent: "Hemos enviado la conversación a {email}.",
   offline: "Sin conexión: los mensajes se enviarán cuando vuelva a estar en línea.",
   connecting: "Conectando…", online: "En línea", sound: "Avisos sonoros",

@@ -14,6 +14,8 @@ export const fr = {
   emailBad: "Veuillez saisir une adresse e-mail valide.",
   closed: "Ce chat est terminé.", rate: "Comment s'est passé ce chat ?", star: "{n} étoiles sur 5",
   comment: "Commentaire (facultatif)", rateSend: "Envoyer la note", rated: "Merci pour votre note !",
+  nps: "Quelle est la probabilité que vous nous recommandiez ?", npsLow: "0 = pas du tout probable", npsHigh: "10 = très probable",
+  npsSend: "Envoyer", npsSkip: "Non merci", npsThanks: "Merci !",
   transcript: "M'envoyer cette conversation par e-mail", transcriptSent: "Nous avons envoyé la conversation à {email}.",
   offline: "Hors ligne : les messages partiront dès votre retour en ligne.",
   connecting: "Connexion…", online: "En ligne", sound: "Notifications sonores",

@@ -14,6 +14,8 @@ export const pt = {
   emailBad: "Digite um endereço de e-mail válido.",
   closed: "Este chat foi encerrado.", rate: "Como foi o chat?", star: "{n} de 5 estrelas",
   comment: "Comentário (opcional)", rateSend: "Enviar avaliação", rated: "Obrigado pela sua avaliação!",
+  nps: "Qual a probabilidade de nos recomendar?", npsLow: "0 = nada provável", npsHigh: "10 = muito provável",
+  npsSend: "Enviar", npsSkip: "Não, obrigado", npsThanks: "Obrigado!",
   transcript: "Enviar esta conversa por e-mail", transcriptSent: "Enviamos a conversa para {email}.",
   offline: "Sem conexão: as mensagens serão enviadas quando você voltar a ficar online.",
   connecting: "Conectando…", online: "Online", sound: "Notificações sonoras",

@@ -14,6 +14,8 @@ export const zhHans = {
   emailBad: "请输入有效的邮箱地址。",
   closed: "本次对话已结束。", rate: "您对本次对话满意吗？", star: "{n} 星（满分 5 星）",
   comment: "评论（选填）", rateSend: "提交评价", rated: "感谢您的评价！",
+  nps: "您向他人推荐我们的可能性有多大？", npsLow: "0 = 完全不可能", npsHigh: "10 = 非常可能",
+  npsSend: "提交", npsSkip: "不用了，谢谢", npsThanks: "谢谢！",
   transcript: "把这次对话发到我的邮箱", transcriptSent: "对话记录已发送至 {email}。",
   offline: "已离线：恢复联网后会自动发送消息。",
   connecting: "正在连接…", online: "在线", sound: "提示音",

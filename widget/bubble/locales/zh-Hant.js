@@ -14,6 +14,8 @@ export const zhHant = {
   emailBad: "請輸入有效的電子郵件地址。",
   closed: "這次對話已結束。", rate: "您對這次對話滿意嗎？", star: "{n} 顆星（滿分 5 顆星）",
   comment: "意見（選填）", rateSend: "送出評分", rated: "感謝您的評分！",
+  nps: "您向他人推薦我們的可能性有多大？", npsLow: "0 = 完全不可能", npsHigh: "10 = 非常可能",
+  npsSend: "送出", npsSkip: "不用了，謝謝", npsThanks: "謝謝！",
   transcript: "將這次對話寄到我的電子郵件", transcriptSent: "對話紀錄已寄到 {email}。",
   offline: "已離線：恢復連線後會自動傳送訊息。",
   connecting: "連線中…", online: "線上", sound: "提示音",
