@@ -32,6 +32,7 @@ from app.routes import (
 )
 from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.integration_messages import router as messages_router
+from app.routes.misses_admin import router as misses_router
 from app.routes.settings_admin import router as settings_router
 from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
@@ -39,7 +40,7 @@ from app.settings import Settings, get_settings
 from app.ws import router as ws_router
 from app.ws.hub import Hub
 from bot import Brain
-from handoff import knowledge, mail_in, service_settings, webhooks
+from handoff import knowledge, mail_in, miss_actions, service_settings, webhooks
 from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.webhook_delivery import DeliveryWorker
@@ -67,8 +68,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await webhooks.refresh(session=session)  # who wants which events, in this process
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
+            oos = await miss_actions.oos_texts(session=session)  # the misses inbox's (issue 15)
         brain = await Brain.create(
             entries,
+            oos_examples=oos,
             model=settings.model,
             thresholds=settings.bot_thresholds(),
             improve=settings.bot_improve,
@@ -160,4 +163,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_keys_router)  # issue 18, API keys
     app.include_router(messages_router)
     app.include_router(webhooks_router)
+    app.include_router(misses_router)  # issue 15, the misses inbox
     return app

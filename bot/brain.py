@@ -182,9 +182,15 @@ class Brain:
         """The decision a visitor's first question would get now, with why (off the loop)."""
         return await asyncio.to_thread(explain, self._index, text)
 
-    async def rebuild(self, entries: list[Entry]) -> None:
-        """Build a new index in the background and swap it in; decisions continue meanwhile."""
+    async def rebuild(self, entries: list[Entry], *, oos_examples: list[str] | None = None) -> None:
+        """Build a new index in the background and swap it in; decisions continue meanwhile.
+
+        `oos_examples`, when given, replace the admin-collected out-of-scope questions
+        (the misses inbox, issue 15) for this and every later calibration.
+        """
         async with self._rebuild_lock:
+            if oos_examples is not None:
+                self._oos_examples[:] = oos_examples  # in place: the improver shares the list
             await self._improver.stop()
             self._building, self._progress = True, f"indexing {len(entries)} entries"
             try:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Action, Brain, Decision, Entry, Reason
 from bot.kb import primary, same_language
 from bot.language import visitor_language
-from handoff import texts
+from handoff import misses, texts
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
 from handoff.errors import Invalid
@@ -99,6 +99,7 @@ async def bot_turn(
             "language": decision.language,
         }
         said = (texts.text("bot.clarify", locale), meta, True)
+    missed = misses.miss_reason(decision)
     if said is not None:
         # Stored only while the chat is still with the bot and the question still the last
         # word: a person who took over meanwhile is never talked over, a resend answered once.
@@ -114,6 +115,16 @@ async def bot_turn(
                 missed=said[2],
             )
         )
+        if missed is not None:  # the bot's rule may count a "did you mean" as a miss (rare)
+            await misses.record(
+                session=session,
+                conversation_id=stored.message.conversation_id,
+                seq=answering,
+                text=text,
+                reason=missed,
+                score=score,
+            )
+            await session.commit()
         return decision
     reason = decision.reason or Reason.LOW_CONFIDENCE
     # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
@@ -124,6 +135,17 @@ async def bot_turn(
     if conv is None or conv.state != S.BOT or conv.last_seq != answering:
         await session.commit()
         return decision  # a person took over, or the message was answered, meanwhile
+    # Collected in the escalation's transaction (issue 15): the question itself, or, when the
+    # visitor asked for a person right after an answer, the question that answer was about.
+    if missed is not None:
+        await misses.record(
+            session=session, conversation_id=conv.id, seq=answering, text=text, reason=missed,
+            score=score,
+        )
+    elif reason == Reason.ASKED_FOR_HUMAN:
+        await misses.record_answered(
+            session=session, conversation_id=conv.id, bot_seq=None, reason=misses.ASKED_FOR_HUMAN
+        )
     await escalate(
         session=session,
         bus=bus,
@@ -197,6 +219,12 @@ async def choose_option(
         )
         await _bot_says(session=session, bus=bus, conv=conv, said=answer, meta=meta)
     else:
+        await misses.record_before(  # the question the bot was unsure of (issue 15)
+            session=session,
+            conversation_id=conv.id,
+            seq=posted.message.seq,
+            reason=Reason.NONE_OF_THESE,
+        )
         await escalate(
             session=session, bus=bus, conv=conv, reason=Reason.NONE_OF_THESE, routing=routing
         )

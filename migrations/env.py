@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from app.db import make_engine
 from app.settings import get_settings
-from handoff import api_key_models, webhook_models  # noqa: F401 - their tables are Base's too
+from handoff import api_key_models, miss_models, webhook_models  # noqa: F401 - Base's tables too
 from handoff.models import Base
 
 config = context.config
