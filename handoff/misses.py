@@ -9,7 +9,6 @@ or a person asked for right after an answer. The inbox groups the open ones on d
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -144,14 +143,15 @@ class Group:
     replies: list[dict[str, Any]]  # conversation_id, text, agent
 
 
-_cache: dict[tuple[Any, ...], list[Any]] = {}  # one grouping per set of open misses and index
+# One grouping, for the latest set of open misses and the index answering now.
+_cache: dict[tuple[Any, ...], list[learn.MissGroup]] = {}
 
 
-async def _grouped(brain: Brain, misses: Sequence[Miss]) -> list[Any]:
+async def _grouped(brain: Brain, misses: Sequence[Miss]) -> list[learn.MissGroup]:
     key = (tuple(m.id for m in misses), brain.status["built_at"])
     if key not in _cache:
         texts = [m.text for m in misses]
-        groups = await asyncio.to_thread(lambda: learn.group_misses(brain=brain, texts=texts))
+        groups = await learn.group_misses(brain=brain, texts=texts)  # off the loop
         _cache.clear()  # only the latest set is ever asked for again
         _cache[key] = groups
     return _cache[key]
@@ -185,7 +185,7 @@ async def open_groups(*, session: AsyncSession, brain: Brain) -> list[Group]:
                 .limit(OPEN_MAX)
             )
         ).all()
-    )
+    )[::-1]  # oldest first, as the grouping breaks ties
     if not misses:
         return []
     groups = await _grouped(brain, misses)
