@@ -99,7 +99,6 @@ async def bot_turn(
             "language": decision.language,
         }
         said = (texts.text("bot.clarify", locale), meta, True)
-    missed = misses.miss_reason(decision)
     if said is not None:
         # Stored only while the chat is still with the bot and the question still the last
         # word: a person who took over meanwhile is never talked over, a resend answered once.
@@ -115,16 +114,6 @@ async def bot_turn(
                 missed=said[2],
             )
         )
-        if missed is not None:  # the bot's rule may count a "did you mean" as a miss (rare)
-            await misses.record(
-                session=session,
-                conversation_id=stored.message.conversation_id,
-                seq=answering,
-                text=text,
-                reason=missed,
-                score=score,
-            )
-            await session.commit()
         return decision
     reason = decision.reason or Reason.LOW_CONFIDENCE
     # Row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises): of two
@@ -137,6 +126,7 @@ async def bot_turn(
         return decision  # a person took over, or the message was answered, meanwhile
     # Collected in the escalation's transaction (issue 15): the question itself, or, when the
     # visitor asked for a person right after an answer, the question that answer was about.
+    missed = misses.miss_reason(decision)  # an answer or a "did you mean" is never one
     if missed is not None:
         await misses.record(
             session=session, conversation_id=conv.id, seq=answering, text=text, reason=missed,
