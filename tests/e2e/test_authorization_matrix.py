@@ -40,6 +40,9 @@ from app.settings import Settings
 from app.ws.frames import AgentFrame, VisitorFrame
 from handoff import agents, api_keys, avatars, canned, knowledge, visitors, webhook_admin
 from handoff.messages import append_message
+from handoff.miss_actions import dismiss as dismiss_misses  # issue 15
+from handoff.miss_models import Miss
+from handoff.misses import record as record_miss
 from handoff.models import (
     Agent,
     Conversation,
@@ -212,6 +215,29 @@ class World:
     async def visitor(self) -> Req:
         async with self.sessions() as s:
             return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
+
+    async def miss(self) -> Req:  # issue 15: an open miss in the inbox, and an entry to add it to
+        req = await self.kb_entry()
+        conv = await self.chat()
+        async with self.sessions() as s:
+            await record_miss(
+                session=s, conversation_id=conv, seq=1, text="hats?", reason="low_confidence"
+            )
+            await s.commit()
+            miss_id = await s.scalar(select(Miss.id).where(Miss.conversation_id == conv))
+        body = {"miss_ids": [miss_id], "entry_id": req.path["entry_id"]}
+        return Req(json=body)
+
+    async def miss_new_entry(self) -> Req:
+        req = await self.miss()
+        body = {**req.json, "entry_id": f"e-{_id()}", "question": "Hats?", "answer": "Yes."}
+        return Req(json=body)
+
+    async def miss_action(self) -> Req:
+        req = await self.miss()
+        async with self.sessions() as s:
+            action = await dismiss_misses(session=s, miss_ids=req.json["miss_ids"])
+        return Req({"action_id": action.id})
 
     async def login(self) -> Req:
         return Req(json={"email": "agent@example.com", "password": AGENT_PASSWORD})
@@ -398,6 +424,13 @@ REST: dict[tuple[str, str], Rest] = {
     # issue 17, multilingual knowledge base
     ("PUT", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
     ("DELETE", KB_ENTRY + "/translations/{lang}"): Rest(KB_MANAGERS, W.kb_translation),
+    # issue 15, the misses inbox
+    ("GET", "/api/admin/misses"): Rest(KB_MANAGERS),
+    ("POST", "/api/admin/misses/variants"): Rest(KB_MANAGERS, W.miss),
+    ("POST", "/api/admin/misses/entries"): Rest(KB_MANAGERS, W.miss_new_entry),
+    ("POST", "/api/admin/misses/out-of-scope"): Rest(KB_MANAGERS, W.miss),
+    ("POST", "/api/admin/misses/dismiss"): Rest(KB_MANAGERS, W.miss),
+    ("POST", "/api/admin/misses/actions/{action_id}/undo"): Rest(KB_MANAGERS, W.miss_action),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
