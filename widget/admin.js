@@ -5,6 +5,7 @@
 import { createAgentsAdmin } from "./admin/agents.js";
 import { createApiKeysAdmin } from "./admin/api_keys.js";
 import { createKbAdmin } from "./admin/kb.js";
+import { createMissesAdmin } from "./admin/misses.js";
 import { createSettingsAdmin } from "./admin/settings.js";
 import { createWebhooksAdmin } from "./admin/webhooks.js";
 import { createApi } from "./console/api.js";
@@ -22,6 +23,7 @@ const sections = {
     createWebhooksAdmin({ api, root: $("webhooks") }),
     createApiKeysAdmin({ api, root: $("api-keys") }),
   ),
+  misses: createMissesAdmin({ api, root: $("misses") }), // issue 15
 };
 
 /** One tab made of several parts: loading it loads each. */
