@@ -144,3 +144,28 @@ async def test_new_entry_from_an_agent_reply_and_out_of_scope(server: Server) ->
         assert (await http.get("/api/admin/misses")).json() == []
         bad = await http.post("/api/admin/misses/dismiss", json={"miss_ids": []})
         assert bad.status_code == 422
+
+
+async def test_unhelpful_answers_and_a_person_asked_for_after_one_are_collected(
+    server: Server,
+) -> None:
+    unhelpful, _ = await visitor(server)
+    await unhelpful.say("Is shipping free?")
+    answer = await unhelpful.expect(lambda f: f.get("type") == "message" and f["sender"] == "bot")
+    await unhelpful.send({"type": "feedback", "seq": answer["seq"], "helpful": False})
+    await unhelpful.expect_type("feedback_saved")
+    handed, _ = await visitor(server)
+    await handed.say("How much is postage?")
+    await handed.expect(lambda f: f.get("type") == "message" and f["sender"] == "bot")
+    await handed.send({"type": "handoff", "client_msg_id": "h-1"})
+    await handed.expect(lambda f: f.get("type") == "message" and f["sender"] == "system")
+    for client in (unhelpful, handed):
+        await client.close()
+
+    async with server.http(await admin_token(server)) as http:
+        groups = (await http.get("/api/admin/misses")).json()
+    got = sorted((m["text"], m["reason"], m["entry_id"]) for g in groups for m in g["misses"])
+    assert got == [
+        ("How much is postage?", "asked_for_human", "shipping-cost"),
+        ("Is shipping free?", "unhelpful", "shipping-cost"),
+    ]
