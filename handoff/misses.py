@@ -29,6 +29,7 @@ OPEN_MAX = 2000  # open misses grouped at once, newest first: the encoder's batc
 EXAMPLES = 50  # questions shown (and selectable) per group, most central first
 NEAREST = 3  # existing entries suggested per group
 REPLIES = 3  # agent replies shown per group
+PAST_ANY_SEQ = 2**31 - 1  # seqs are INTEGER: "before this" is "up to now"
 
 
 def miss_reason(decision: Decision) -> str | None:
@@ -109,8 +110,8 @@ async def record_answered(
     `bot_seq` names the answer ("not helpful"); None means the bot's last word before now, and
     only if it was an answer (a person asked for right after it).
     """
-    before = bot_seq + 1 if bot_seq is not None else None
-    recent = await _recent(session, conversation_id, before or 2**31 - 1)
+    before = bot_seq + 1 if bot_seq is not None else PAST_ANY_SEQ
+    recent = await _recent(session, conversation_id, before)
     said = [m for m in recent if m.sender in (Sender.BOT, Sender.VISITOR)]
     if bot_seq is None:  # the visitor's "a person, please" is itself the newest: skip it
         said = said[1:] if said and said[0].sender == Sender.VISITOR else said
