@@ -212,6 +212,20 @@ async def undo(
     return action
 
 
+RECENT_ACTIONS = 20  # what the inbox offers to undo after a reload: today's work, not history
+
+
+async def recent_actions(*, session: AsyncSession) -> list[MissAction]:
+    """The latest inbox actions not undone yet, newest first."""
+    rows = await session.scalars(
+        select(MissAction)
+        .where(MissAction.undone_at.is_(None))
+        .order_by(MissAction.id.desc())
+        .limit(RECENT_ACTIONS)
+    )
+    return list(rows.all())
+
+
 def changes_kb(action: MissAction) -> bool:
     """Whether the bot must rebuild after this action (or its undo)."""
     return action.kind != MissStatus.DISMISSED

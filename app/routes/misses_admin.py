@@ -147,6 +147,27 @@ async def dismiss(
     return _done(request, action)
 
 
+class RecentActionOut(ActionOut):
+    questions: int
+
+
+@router.get("/actions")
+async def recent_actions(admin: KbManagerDep, session: SessionDep) -> list[RecentActionOut]:
+    """The latest inbox actions that can still be undone, newest first."""
+    rows = await miss_actions.recent_actions(session=session)
+    return [
+        RecentActionOut(
+            id=a.id,
+            kind=a.kind,
+            entry_id=a.entry_id,
+            created_at=a.created_at,
+            undone_at=a.undone_at,
+            questions=len(a.detail.get("miss_ids", [])),
+        )
+        for a in rows
+    ]
+
+
 @router.post("/actions/{action_id}/undo")
 async def undo(
     action_id: RowId, admin: KbManagerDep, session: SessionDep, request: Request

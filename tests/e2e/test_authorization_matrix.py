@@ -430,6 +430,7 @@ REST: dict[tuple[str, str], Rest] = {
     ("POST", "/api/admin/misses/entries"): Rest(KB_MANAGERS, W.miss_new_entry),
     ("POST", "/api/admin/misses/out-of-scope"): Rest(KB_MANAGERS, W.miss),
     ("POST", "/api/admin/misses/dismiss"): Rest(KB_MANAGERS, W.miss),
+    ("GET", "/api/admin/misses/actions"): Rest(KB_MANAGERS),
     ("POST", "/api/admin/misses/actions/{action_id}/undo"): Rest(KB_MANAGERS, W.miss_action),
 }
 

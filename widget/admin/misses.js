@@ -27,6 +27,7 @@ export function createMissesAdmin({ api, root }) {
   const count = el("span", { id: "misses-count", className: "muted" });
   const toast = el("div", { id: "misses-toast", className: "misses-toast", role: "status", hidden: true });
   const error = el("p", { className: "error", role: "alert" });
+  const recent = el("details", { id: "misses-recent", className: "misses-recent" });
   let entries = [];
   let built = false;
 
@@ -136,9 +137,24 @@ export function createMissesAdmin({ api, root }) {
     return node;
   }
 
+  const DONE = { variant: "added as variants of", created: "made into entry", out_of_scope: "marked out of scope",
+    dismissed: "dismissed" };
+
+  /** The latest actions, each with its Undo: after a reload the toast is gone, these stay. */
+  function showRecent(actions) {
+    recent.replaceChildren(el("summary", { textContent: `Recent actions (${actions.length})` }),
+      el("ul", {}, ...actions.map((a) => el("li", {},
+        el("span", { textContent: `${a.questions} question${a.questions === 1 ? "" : "s"} ${DONE[a.kind] || a.kind}` +
+          (a.entry_id && (a.kind === "variant" || a.kind === "created") ? ` ${a.entry_id}` : "") }), " ",
+        el("button", { type: "button", className: "miss-undo", textContent: "Undo", onclick: () => undo(a) })))));
+    recent.hidden = !actions.length;
+  }
+
   async function refresh() {
-    const [groups, rows] = await Promise.all([api("/admin/misses"), api("/admin/kb")]);
+    const [groups, rows, actions] = await Promise.all([
+      api("/admin/misses"), api("/admin/kb"), api("/admin/misses/actions")]);
     entries = rows;
+    showRecent(actions);
     list.replaceChildren(...groups.map(group));
     const total = groups.reduce((sum, g) => sum + g.count, 0);
     count.textContent = `${total} open in ${groups.length} group${groups.length === 1 ? "" : "s"}`;
@@ -153,7 +169,7 @@ export function createMissesAdmin({ api, root }) {
         el("div", { className: "kb-head" }, el("h1", { textContent: "Missed questions" }), count),
         el("p", { className: "muted", textContent: "Questions the bot did not answer, or answered unhelpfully, " +
           "grouped by meaning. Untick the ones that do not belong before you act." }),
-        toast, error, list);
+        toast, error, list, recent);
       built = true;
     }
     await refresh();
