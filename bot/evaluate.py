@@ -90,8 +90,8 @@ async def measure(
             latencies.append((time.perf_counter() - one) * 1000)
         extra: list[Decision] = []
         for begin in range(0, len(also), CONCURRENCY):
-            chunk = also[begin : begin + CONCURRENCY]
-            extra.extend(await asyncio.gather(*(brain.decide(t) for t in chunk)))
+            visits = also[begin : begin + CONCURRENCY]
+            extra.extend(await asyncio.gather(*(brain.decide(t) for t in visits)))
     report = score(queries, decisions)
     report |= {
         "p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
