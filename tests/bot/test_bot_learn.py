@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot import Brain, Entry
+from bot import Brain, Entry, dump_jsonl
 from bot.build import learned_mask
 from bot.decision import Action, Candidate, Decision, Reason
+from bot.kbfile import KBFormatError, load_entries
 from bot.learn import group_misses, miss_reason
 
 GIFT_CARDS = [
@@ -71,3 +74,13 @@ def test_learned_questions_are_marked_for_calibration() -> None:
     assert learned_mask([entry, Entry("b", "B?", "B.")]).tolist() == [
         False, False, False, True, True, False
     ]  # fmt: skip
+
+
+def test_learned_questions_survive_a_jsonl_round_trip(tmp_path: Path) -> None:
+    entry = Entry("a", "Q?", "A.", ("v1",), learned=("l1", "l2"))
+    path = tmp_path / "kb.jsonl"
+    dump_jsonl([entry], path)
+    assert load_entries(path) == [entry]
+    path.write_text('{"id": "a", "question": "Q", "answer": "A", "learned": "x"}\n')
+    with pytest.raises(KBFormatError, match="'learned' must be a list"):
+        load_entries(path)
