@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -129,6 +130,8 @@ def dump_jsonl(entries: Iterable[Entry], path_or_file: str | Path | IO[str]) -> 
             "variants": list(entry.variants),
             "answer": entry.answer,
         }
+        if entry.learned:
+            record["learned"] = list(entry.learned)  # questions learnt from misses (issue 15)
         if entry.translations:
             record["translations"] = {
                 t.lang: {"question": t.question, "variants": list(t.variants), "answer": t.answer}
@@ -210,7 +213,13 @@ def _jsonl_entry(raw: str, default_id: str) -> Entry | str:
             translations.append(f"translation {tag!r}: {inner}")
         else:
             translations.append(make_translation(tag, *inner))
-    return make_entry(str(entry_id), *fields, translations)
+    learned = record.get("learned", [])
+    if not isinstance(learned, list) or not all(isinstance(v, str) for v in learned):
+        return "'learned' must be a list of strings"
+    made = make_entry(str(entry_id), *fields, translations)
+    if isinstance(made, str) or not learned:
+        return made
+    return replace(made, learned=tuple(v.strip() for v in learned if v.strip()))
 
 
 def _jsonl_fields(record: dict[str, Any]) -> tuple[str, str, list[str]] | str:
