@@ -84,7 +84,8 @@ async def add_variants(
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> MissAction:
-    """Add the questions as variants of an entry (those it already has are skipped)."""
+    """Add the questions as variants of an entry, learnt ones (Entry.learned: calibration trains
+    on them, never scores them); those it already has are skipped."""
     taken = await _take(session, miss_ids)
     entry = await session.get(FaqEntry, entry_id)
     if entry is None:
@@ -94,7 +95,7 @@ async def add_variants(
     for m in taken:
         if m.text.casefold() not in known:
             known.add(m.text.casefold())
-            new.append(FaqVariant(text=m.text))
+            new.append(FaqVariant(text=m.text, learned=True))
     if len(entry.variants) + len(new) > VARIANTS_MAX:
         raise Invalid(f"an entry holds at most {VARIANTS_MAX} variants")
     entry.variants.extend(new)
@@ -105,7 +106,7 @@ async def add_variants(
         MissStatus.VARIANT,
         taken,
         entry_id=entry_id,
-        detail={"variant_ids": [v.id for v in new]},
+        detail={"variant_ids": [v.id for v in new], "texts": [v.text for v in new]},
         actor_id=actor_id,
         ip=ip,
     )
@@ -132,7 +133,7 @@ async def create_entry(
     for m in taken:
         if m.text.casefold() not in seen:
             seen.add(m.text.casefold())
-            variants.append(FaqVariant(text=m.text))
+            variants.append(FaqVariant(text=m.text, learned=True))
     session.add(
         FaqEntry(id=entry_id, question=question, answer=answer, variants=variants, translations=[])
     )
@@ -187,9 +188,16 @@ async def undo(
     if action.undone_at is not None:
         raise Conflict("this action was already undone")
     if action.kind == MissStatus.VARIANT:
-        ids = list(action.detail.get("variant_ids", []))
-        if ids:
-            await session.execute(delete(FaqVariant).where(FaqVariant.id.in_(ids)))
+        # By id, and by text among the entry's learnt ones: an admin's edit since then
+        # replaced the variant rows (handoff/knowledge.py update_entry keeps them learnt).
+        ids, texts = action.detail.get("variant_ids", []), action.detail.get("texts", [])
+        mine = FaqVariant.id.in_(ids) | (
+            (FaqVariant.entry_id == action.entry_id)
+            & FaqVariant.translation_id.is_(None)
+            & FaqVariant.learned
+            & FaqVariant.text.in_(texts)
+        )
+        await session.execute(delete(FaqVariant).where(mine))
         await session.execute(
             update(FaqEntry).where(FaqEntry.id == action.entry_id).values(updated_at=utcnow())
         )

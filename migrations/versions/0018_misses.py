@@ -1,5 +1,5 @@
-"""the misses inbox: missed questions, admin-collected out-of-scope examples, inbox actions
-(issue 15)
+"""the misses inbox: missed questions, admin-collected out-of-scope examples, inbox actions,
+variants learnt from misses (issue 15)
 
 Revision ID: 0018
 Revises: 0012
@@ -66,7 +66,17 @@ def upgrade() -> None:
     )
 
 
+    # A visitor's question an admin added from the inbox (bot Entry.learned): calibration
+    # trains on it but never scores it. Existing variants are the authors' own.
+    with op.batch_alter_table("faq_variants", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("learned", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("faq_variants", schema=None) as batch_op:
+        batch_op.drop_column("learned")
     op.drop_table("miss_actions")
     op.drop_index(op.f("ix_oos_examples_action_id"), table_name="oos_examples")
     op.drop_table("oos_examples")

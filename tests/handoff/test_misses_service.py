@@ -122,6 +122,16 @@ async def test_variants_added_then_undone_exactly(session: AsyncSession) -> None
         "How long do refunds take?", "where is my refund", "refund not arrived"
     ]
     assert await knowledge.fingerprint(session=session) != before  # every replica rebuilds
+    # The bot gets them as learnt questions: answered like variants, never scored in calibration.
+    [entry] = await knowledge.load_entries(session=session)
+    assert entry.variants == ("How long do refunds take?",)
+    assert entry.learned == ("where is my refund", "refund not arrived")
+    await knowledge.update_entry(  # an admin's edit keeps them learnt
+        session=session, entry_id="refunds", question=REFUNDS.question, answer="In 3 days.",
+        variants=["How long do refunds take?", "where is my refund", "refund not arrived"],
+    )
+    session.expire_all()
+    assert (await knowledge.load_entries(session=session))[0].learned == entry.learned
     assert {m.status for m in await _all(session)} == {MissStatus.VARIANT}
     with pytest.raises(Conflict):  # handled already: a second admin's click changes nothing
         await miss_actions.dismiss(session=session, miss_ids=ids)
@@ -134,7 +144,7 @@ async def test_variants_added_then_undone_exactly(session: AsyncSession) -> None
         await miss_actions.undo(session=session, action_id=action_id)
     await session.rollback()
     done = [e.action for e in await audit.recent(session=session)]
-    assert done[:2] == ["misses_undone", "misses_variant"]
+    assert done[:3] == ["misses_undone", "kb_entry_updated", "misses_variant"]
 
 
 async def test_new_entry_and_out_of_scope_undone(session: AsyncSession) -> None:
