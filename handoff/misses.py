@@ -189,8 +189,9 @@ async def open_groups(*, session: AsyncSession, brain: Brain) -> list[Group]:
     )[::-1]  # oldest first, as the grouping breaks ties
     if not misses:
         return []
-    groups = await _grouped(brain, misses)
     replies = await _agent_replies(session, misses)
+    await session.commit()  # end the read: no transaction stays open while the model encodes
+    groups = await _grouped(brain, misses)
     out = []
     for g in groups:
         members = [misses[i] for i in g.members]
