@@ -171,7 +171,7 @@ def cmd_agent_create(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, rest: list[str]) -> int:
-    from bot.evaluate import main as eval_main
+    from bot.loop import main as eval_main  # the plain eval, or with --learn-from the loop
 
     return int(eval_main(rest) or 0)
 
@@ -356,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     mail.set_defaults(func=cmd_mail_in)
 
     sub.add_parser(
-        "eval", help="measure the bot: --kb KB.jsonl --queries Q.jsonl [--json]", add_help=False
+        "eval",
+        help="measure the bot: --kb KB --queries Q [--learn-from T --actions K] [--json]",
+        add_help=False,
     )
     return parser
 

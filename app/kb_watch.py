@@ -8,7 +8,7 @@ import logging
 
 from fastapi import FastAPI
 
-from handoff import knowledge
+from handoff import knowledge, miss_actions
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +21,16 @@ async def watch_knowledge_base(app: FastAPI) -> None:
     while True:
         try:
             async with app.state.sessions() as session:
-                current = await knowledge.fingerprint(session=session)
+                # The entries, and the out-of-scope examples the misses inbox collects (issue 15).
+                current = (
+                    await knowledge.fingerprint(session=session),
+                    await miss_actions.oos_fingerprint(session=session),
+                )
                 if seen is not None and current != seen:
                     entries = await knowledge.load_entries(session=session)
+                    oos = await miss_actions.oos_texts(session=session)
                     log.info("knowledge base changed: rebuilding with %d entries", len(entries))
-                    await app.state.brain.rebuild(entries)
+                    await app.state.brain.rebuild(entries, oos_examples=oos)
                 seen = current
         except Exception:  # noqa: BLE001 - keep answering from the old index and retry
             log.exception("knowledge base watch failed; will retry")

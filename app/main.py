@@ -34,6 +34,7 @@ from app.routes.api_keys_admin import router as api_keys_router
 from app.routes.canned_admin import router as canned_admin_router
 from app.routes.integration_messages import router as messages_router
 from app.routes.kb_teams import router as kb_teams_router
+from app.routes.misses_admin import router as misses_router
 from app.routes.reports import router as reports_router
 from app.routes.settings_admin import router as settings_router
 from app.routes.teams_admin import agent_router as teams_agent_router
@@ -47,6 +48,7 @@ from bot import Brain
 from handoff import (
     knowledge,
     mail_in,
+    miss_actions,
     queue_timeout,
     service_settings,
     sla_sweep,
@@ -82,8 +84,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await webhooks.refresh(session=session)  # who wants which events, in this process
         async with app.state.sessions() as session:
             entries = await knowledge.load_entries(session=session)
+            oos = await miss_actions.oos_texts(session=session)  # the misses inbox's (issue 15)
         brain = await Brain.create(
             entries,
+            oos_examples=oos,
             model=settings.model,
             thresholds=settings.bot_thresholds(),
             improve=settings.bot_improve,
@@ -215,4 +219,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(teams_agent_router)
     app.include_router(kb_teams_router)
     app.include_router(reports_router)  # issue 15, reports
+    app.include_router(misses_router)  # issue 15, the misses inbox
     return app

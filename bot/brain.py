@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
+
+import numpy as np
 
 from bot.batcher import Batcher
 from bot.build import Stage, build_index, open_encoder
 from bot.cache import default_cache_dir
 from bot.decision import Decision
 from bot.e5_encoder import E5Encoder
+from bot.encoding import encode
 from bot.explain import Explanation, explain
 from bot.fast_encoder import FastEncoder
 from bot.human import is_human_request
@@ -159,6 +163,7 @@ class Brain:
             "stage": index.stage,
             "thresholds": index.thresholds.as_dict(),
             "calibration": dict(index.calibration),
+            "oos_examples": len(self._oos_examples),  # admin-collected (the misses inbox)
             "building": self._building,
             "improving": self._improver.running,
             # Rebuilt after a change, or improved in the background: answers go on meanwhile.
@@ -182,9 +187,28 @@ class Brain:
         """The decision a visitor's first question would get now, with why (off the loop)."""
         return await asyncio.to_thread(explain, self._index, text)
 
-    async def rebuild(self, entries: list[Entry]) -> None:
-        """Build a new index in the background and swap it in; decisions continue meanwhile."""
+    async def embed(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unit embeddings of the texts and each one's cosine to every entry's nearest phrasing
+        (entries in `entries` order), with the index answering now, off the event loop."""
+        index = self._index
+
+        def run() -> tuple[np.ndarray, np.ndarray]:
+            vectors = encode(index.model, list(texts))
+            if not len(index.starts) or not len(vectors):
+                return vectors, np.zeros((len(vectors), len(index.starts)), dtype=np.float32)
+            return vectors, np.maximum.reduceat(vectors @ index.vectors.T, index.starts, axis=1)
+
+        return await asyncio.to_thread(run)
+
+    async def rebuild(self, entries: list[Entry], *, oos_examples: list[str] | None = None) -> None:
+        """Build a new index in the background and swap it in; decisions continue meanwhile.
+
+        `oos_examples`, when given, replace the admin-collected out-of-scope questions
+        (the misses inbox, issue 15) for this and every later calibration.
+        """
         async with self._rebuild_lock:
+            if oos_examples is not None:
+                self._oos_examples[:] = oos_examples  # in place: the improver shares the list
             await self._improver.stop()
             self._building, self._progress = True, f"indexing {len(entries)} entries"
             try:

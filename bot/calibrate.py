@@ -78,19 +78,22 @@ def cross_validate(
     oos_vectors: np.ndarray | None = None,
     places: np.ndarray | None = None,
     groups: np.ndarray | None = None,
+    learned: np.ndarray | None = None,
 ) -> HeldOut:
     """Score held-out phrasings (in scope) and phrasings of held-out entries (out of scope).
 
     `places` (per phrasing; Entry.phrasing_slots) puts an entry's phrasings of one place in
     every language in one fold; `groups` (per phrasing) labels each sample with its
-    phrasing's language group, for thresholds per language (HeldOut.of_group).
+    phrasing's language group, for thresholds per language (HeldOut.of_group); `learned`
+    (per phrasing; bot/build.py learned_mask) are always trained on, never scored.
     """
+    taught = np.zeros(len(owners), dtype=bool) if learned is None else learned
     sizes = np.bincount(owners, minlength=n_entries)
     labels = np.zeros(len(owners), dtype=np.int64) if groups is None else groups
     parts: dict[str, list[np.ndarray]] = {k: [] for k in HeldOut.__dataclass_fields__}
     for gone, in_fold in _folds(owners, n_entries, places):
         # A held-out phrasing needs a sibling left in training, else it is not "in scope".
-        held = in_fold & ~gone & (sizes[owners] >= 2)
+        held = in_fold & ~gone & (sizes[owners] >= 2) & ~taught
         train = ~gone & ~held
         if len(np.unique(owners[train])) < 2 or not (held.any() or gone.any()):
             continue
@@ -119,10 +122,10 @@ def cross_validate(
                 dtype=bool,
             )
         )
-        o = score_queries(vectors[gone], train_vectors, starts, head, margin)
+        o = score_queries(vectors[gone & ~taught], train_vectors, starts, head, margin)
         parts["oos_confidence"].append(o.confidence)
         parts["group"].append(labels[held])
-        parts["oos_group"].append(labels[gone])
+        parts["oos_group"].append(labels[gone & ~taught])
         if oos_vectors is not None and len(oos_vectors):
             a = score_queries(oos_vectors, train_vectors, starts, head, margin)
             parts["admin_oos_confidence"].append(a.confidence)

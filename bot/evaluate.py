@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.brain import Brain
 from bot.decision import Action, Decision
+from bot.kb import Entry
 from bot.kbfile import KBFormatError, load_entries, load_oos_examples, oos_sidecar
 from bot.runtime import DEFAULT_MODEL
 
@@ -42,9 +43,29 @@ async def _run(
 ) -> dict[str, Any]:
     entries = load_entries(kb_path)
     queries = load_queries(queries_path)
-    # Out-of-scope examples are part of a KB when its admin collected some (`KB.oos.jsonl`).
+    report, _, _ = await measure(
+        entries, queries, oos_examples=kb_oos_examples(kb_path), fine_tune=fine_tune, model=model
+    )
+    return report
+
+
+def kb_oos_examples(kb_path: str | Path) -> list[str] | None:
+    """Out-of-scope examples are part of a KB when its admin collected some (`KB.oos.jsonl`)."""
     sidecar = oos_sidecar(kb_path)
-    oos_examples = load_oos_examples(sidecar) if sidecar.exists() else None
+    return load_oos_examples(sidecar) if sidecar.exists() else None
+
+
+async def measure(
+    entries: list[Entry],
+    queries: Sequence[tuple[str, str | None]],
+    *,
+    oos_examples: list[str] | None,
+    fine_tune: bool,
+    model: str,
+    also: Sequence[str] = (),
+) -> tuple[dict[str, Any], list[Decision], Brain]:
+    """Build a fresh brain, report on the queries, decide `also` (first messages) with it;
+    the brain is returned stopped (its index still embeds and decides, unbatched)."""
     started = time.perf_counter()
     brain = await Brain.create(
         entries, model=model, fine_tune=fine_tune, oos_examples=oos_examples
@@ -67,6 +88,10 @@ async def _run(
             one = time.perf_counter()
             await brain.decide(text)
             latencies.append((time.perf_counter() - one) * 1000)
+        extra: list[Decision] = []
+        for begin in range(0, len(also), CONCURRENCY):
+            visits = also[begin : begin + CONCURRENCY]
+            extra.extend(await asyncio.gather(*(brain.decide(t) for t in visits)))
     report = score(queries, decisions)
     report |= {
         "p50_ms": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
@@ -79,7 +104,7 @@ async def _run(
         "oos_examples": len(oos_examples or []),
         "thresholds": brain.status["thresholds"],
     }
-    return report
+    return report, extra, brain
 
 
 def score(

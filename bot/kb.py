@@ -79,6 +79,9 @@ class Entry:
     variants: tuple[str, ...] = ()
     translations: tuple[Translation, ...] = ()
     team: str | None = None  # the team its topic goes to when handed to a person (issue 16)
+    # Visitors' questions an admin added from the misses inbox (issue 15), in the KB's
+    # language: answered like variants; calibration keeps them in training (bot/build.py).
+    learned: tuple[str, ...] = ()
 
     def phrasings(self) -> tuple[str, ...]:
         """Every way of asking it, in every language: the question and variants first."""
@@ -94,6 +97,7 @@ class Entry:
         """
         rows: list[tuple[str, int, str | None]] = [(self.question, 0, None)]
         rows += [(v, 1 + i, None) for i, v in enumerate(self.variants)]
+        rows += [(v, len(rows) + i, None) for i, v in enumerate(self.learned)]
         place = len(rows)
         for t in self.translations:
             rows.append((t.question, 0, t.lang))

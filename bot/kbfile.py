@@ -16,6 +16,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -134,6 +135,8 @@ def dump_jsonl(entries: Iterable[Entry], path_or_file: str | Path | IO[str]) -> 
         }
         if entry.team:
             record["team"] = entry.team
+        if entry.learned:
+            record["learned"] = list(entry.learned)  # questions learnt from misses (issue 15)
         if entry.translations:
             record["translations"] = {
                 t.lang: {"question": t.question, "variants": list(t.variants), "answer": t.answer}
@@ -222,7 +225,13 @@ def _jsonl_entry(raw: str, default_id: str) -> Entry | str:
             translations.append(f"translation {tag!r}: {inner}")
         else:
             translations.append(make_translation(tag, *inner))
-    return make_entry(str(entry_id), *fields, translations, team)
+    learned = record.get("learned", [])
+    if not isinstance(learned, list) or not all(isinstance(v, str) for v in learned):
+        return "'learned' must be a list of strings"
+    made = make_entry(str(entry_id), *fields, translations, team)
+    if isinstance(made, str) or not learned:
+        return made
+    return replace(made, learned=tuple(v.strip() for v in learned if v.strip()))
 
 
 def _jsonl_fields(record: dict[str, Any]) -> tuple[str, str, list[str]] | str:

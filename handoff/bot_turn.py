@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import Action, Brain, Decision, Entry, Reason
 from bot.kb import primary, same_language
 from bot.language import visitor_language
-from handoff import texts
+from handoff import misses, texts
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
 from handoff.errors import Invalid
@@ -147,6 +147,18 @@ async def bot_turn(
     team = await team_by_name(
         session=session, name=recognised_team(candidates, decision.score, clarify, teams)
     )
+    # Collected in the escalation's transaction (issue 15): the question itself, or, when the
+    # visitor asked for a person right after an answer, the question that answer was about.
+    missed = misses.miss_reason(decision)  # an answer or a "did you mean" is never one
+    if missed is not None:
+        await misses.record(
+            session=session, conversation_id=conv.id, seq=answering, text=text, reason=missed,
+            score=score,
+        )
+    elif reason == Reason.ASKED_FOR_HUMAN:
+        await misses.record_answered(
+            session=session, conversation_id=conv.id, bot_seq=None, reason=misses.ASKED_FOR_HUMAN
+        )
     await escalate(
         session=session,
         bus=bus,
@@ -221,6 +233,12 @@ async def choose_option(
         )
         await _bot_says(session=session, bus=bus, conv=conv, said=answer, meta=meta)
     else:
+        await misses.record_before(  # the question the bot was unsure of (issue 15)
+            session=session,
+            conversation_id=conv.id,
+            seq=posted.message.seq,
+            reason=Reason.NONE_OF_THESE,
+        )
         await escalate(
             session=session, bus=bus, conv=conv, reason=Reason.NONE_OF_THESE, routing=routing
         )

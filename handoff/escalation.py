@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import Reason
-from handoff import texts, webhooks
+from handoff import misses, texts, webhooks
 from handoff.agents import online_agents
 from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
@@ -103,6 +103,10 @@ async def request_human(
     # Also on a resend: the first attempt may have been stored by a replica that died (or
     # hit a deadlock) before escalating; the request is still with the bot until we do.
     if conv.state == S.BOT:
+        # Right after an answer, the answer did not do (issue 15): its question is collected.
+        await misses.record_answered(
+            session=session, conversation_id=conv.id, bot_seq=None, reason=misses.ASKED_FOR_HUMAN
+        )
         await escalate(
             session=session,
             bus=bus,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import texts, webhooks
+from handoff import misses, texts, webhooks
 from handoff.conversations import get_conversation
 from handoff.errors import Conflict, Invalid, NotFound
 from handoff.models import Conversation, Message, MessageFeedback, Rating, Sender
@@ -44,6 +44,9 @@ async def record_helpful(
         existing.helpful = helpful
     if newly_unhelpful:
         conv.bot_misses += 1  # the bot's repeated-miss rule escalates after enough of these
+        await misses.record_answered(  # its question goes to the misses inbox (issue 15)
+            session=session, conversation_id=conversation_id, bot_seq=seq, reason=misses.UNHELPFUL
+        )
     try:
         await session.commit()
     except IntegrityError as exc:

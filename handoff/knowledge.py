@@ -20,12 +20,13 @@ def to_entry(row: FaqEntry, team: str | None = None) -> Entry:
         id=row.id,
         question=row.question,
         answer=row.answer,
-        variants=tuple(v.text for v in row.variants),
+        variants=tuple(v.text for v in row.variants if not v.learned),
         translations=tuple(
             Translation(t.lang, t.question, t.answer, tuple(v.text for v in t.variants))
             for t in row.translations
         ),
         team=team,
+        learned=tuple(v.text for v in row.variants if v.learned),  # the misses inbox's
     )
 
 
@@ -105,7 +106,8 @@ async def replace_all(
                 id=e.id,
                 question=e.question,
                 answer=e.answer,
-                variants=[FaqVariant(text=v) for v in e.variants],
+                variants=[FaqVariant(text=v) for v in e.variants]
+                + [FaqVariant(text=v, learned=True) for v in e.learned],
                 translations=[_translation_row(e.id, t) for t in e.translations],
             )
         )
@@ -172,8 +174,9 @@ async def update_entry(
     """Replace an entry's question and answer (and its variants, when given)."""
     row = await get_entry(session=session, entry_id=entry_id)
     row.question, row.answer = question, answer
-    if variants is not None:
-        row.variants = [FaqVariant(text=v) for v in variants]
+    if variants is not None:  # a question learnt from a miss stays one (Entry.learned)
+        learned = {v.text for v in row.variants if v.learned}
+        row.variants = [FaqVariant(text=v, learned=v in learned) for v in variants]
     row.updated_at = utcnow()  # the fingerprint servers watch, even if only variants changed
     audit.record(session, "kb_entry_updated", agent_id=actor_id, ip=ip, entry_id=entry_id)
     await session.commit()

@@ -377,6 +377,7 @@ class FaqVariant(Base):
     translation_id: Mapped[int | None] = mapped_column(
         ForeignKey("faq_translations.id", ondelete="CASCADE"), index=True
     )
+    learned: Mapped[bool] = mapped_column(default=False)  # Entry.learned: from the misses inbox
 
 
 # --- issue 17: multilingual knowledge base ----------------------------------------------

@@ -12,6 +12,7 @@ from app.settings import get_settings
 from handoff import (  # noqa: F401 - their tables are Base's too
     api_key_models,
     canned_models,
+    miss_models,
     report_models,
     reroute_models,
     sla_models,

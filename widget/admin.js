@@ -7,6 +7,7 @@ import { createApiKeysAdmin } from "./admin/api_keys.js";
 import { createCannedAdmin } from "./admin/canned.js";
 import { createKbAdmin } from "./admin/kb.js";
 import { createReportsAdmin } from "./admin/reports.js";
+import { createMissesAdmin } from "./admin/misses.js";
 import { createSettingsAdmin } from "./admin/settings.js";
 import { createTeamsAdmin } from "./admin/teams.js";
 import { createWebhooksAdmin } from "./admin/webhooks.js";
@@ -28,6 +29,7 @@ const sections = {
   ),
   canned: createCannedAdmin({ api, root: $("canned") }), // issue 15
   reports: createReportsAdmin({ api, token: () => auth.token, root: $("reports") }), // issue 15
+  misses: createMissesAdmin({ api, root: $("misses") }), // issue 15
 };
 
 /** One tab made of several parts: loading it loads each. */

@@ -89,6 +89,7 @@ class KbStatusOut(BaseModel):
     stage: str
     thresholds: dict[str, float]
     calibration: dict[str, Any]
+    oos_examples: int = 0  # out-of-scope questions admins collected (the misses inbox, issue 15)
     building: bool  # a new index is being built after a change
     improving: bool  # a head is trained / the encoder fine-tuned in the background
     rebuilding: bool  # either of the two: answers come from the previous index meanwhile

@@ -50,6 +50,9 @@ from handoff import (
     webhook_admin,
 )
 from handoff.messages import append_message
+from handoff.miss_actions import dismiss as dismiss_misses  # issue 15
+from handoff.miss_models import Miss
+from handoff.misses import record as record_miss
 from handoff.models import (
     Agent,
     Conversation,
@@ -240,6 +243,29 @@ class World:
     async def visitor(self) -> Req:
         async with self.sessions() as s:
             return Req({"visitor_id": (await visitors.create_visitor(session=s)).id})
+
+    async def miss(self) -> Req:  # issue 15: an open miss in the inbox, and an entry to add it to
+        req = await self.kb_entry()
+        conv = await self.chat()
+        async with self.sessions() as s:
+            await record_miss(
+                session=s, conversation_id=conv, seq=1, text="hats?", reason="low_confidence"
+            )
+            await s.commit()
+            miss_id = await s.scalar(select(Miss.id).where(Miss.conversation_id == conv))
+        body = {"miss_ids": [miss_id], "entry_id": req.path["entry_id"]}
+        return Req(json=body)
+
+    async def miss_new_entry(self) -> Req:
+        req = await self.miss()
+        body = {**req.json, "entry_id": f"e-{_id()}", "question": "Hats?", "answer": "Yes."}
+        return Req(json=body)
+
+    async def miss_action(self) -> Req:
+        req = await self.miss()
+        async with self.sessions() as s:
+            action = await dismiss_misses(session=s, miss_ids=req.json["miss_ids"])
+        return Req({"action_id": action.id})
 
     async def login(self) -> Req:
         return Req(json={"email": "agent@example.com", "password": AGENT_PASSWORD})
@@ -461,6 +487,14 @@ REST: dict[tuple[str, str], Rest] = {
     # issue 15, reports
     ("GET", "/api/admin/reports"): Rest(ADMINS | {KEY_READ}),
     ("GET", "/api/admin/reports/{name}"): Rest(ADMINS | {KEY_READ}, W.report),
+    # issue 15, the misses inbox
+    ("GET", "/api/admin/misses"): Rest(KB_MANAGERS),
+    ("POST", "/api/admin/misses/variants"): Rest(KB_MANAGERS, W.miss),
+    ("POST", "/api/admin/misses/entries"): Rest(KB_MANAGERS, W.miss_new_entry),
+    ("POST", "/api/admin/misses/out-of-scope"): Rest(KB_MANAGERS, W.miss),
+    ("POST", "/api/admin/misses/dismiss"): Rest(KB_MANAGERS, W.miss),
+    ("GET", "/api/admin/misses/actions"): Rest(KB_MANAGERS),
+    ("POST", "/api/admin/misses/actions/{action_id}/undo"): Rest(KB_MANAGERS, W.miss_action),
 }
 
 # Websocket frames, by socket and frame type: who may make the frame act on its target
