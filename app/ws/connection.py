@@ -75,9 +75,23 @@ class Connection:
         self.last_heard = asyncio.get_running_loop().time()
         self._in_flight: set[asyncio.Task[None]] = set()
         # A visitor's latest `state` frame: the queue broadcast updates its place and wait.
-        self.state: dict[str, Any] | None = None
+        self._state: dict[str, Any] | None = None
         if not for_agent:
-            self.sub.add(QUEUE_CHANNEL)
+            self.sub.add(QUEUE_CHANNEL)  # before the hello reads the state; dropped unless queued
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The visitor's latest `state` frame (None on agent sockets)."""
+        return self._state
+
+    @state.setter
+    def state(self, frame: dict[str, Any] | None) -> None:
+        # Only a queued visitor hears the queue broadcasts: a queue change wakes the sockets
+        # waiting in it, not every idle socket of the process.
+        queued = frame is not None and frame.get("state") == "queued"
+        if queued != (QUEUE_CHANNEL in self.sub.channels):
+            (self.sub.add if queued else self.sub.remove)(QUEUE_CHANNEL)
+        self._state = frame
 
     def session(self) -> AsyncSession:
         """A new database session; use it as `async with conn.session() as session`."""
@@ -203,9 +217,14 @@ class Connection:
             if (event.get("sender") == "visitor") == self.for_agent:
                 await self.send(event)
         elif kind is not None and not kind.startswith("_"):
-            if kind == "state" and not self.for_agent:
+            visitor_state = kind == "state" and not self.for_agent
+            was_queued = QUEUE_CHANNEL in self.sub.channels
+            if visitor_state:
                 self.state = event
             await self.send(event)
+            if visitor_state and not was_queued and QUEUE_CHANNEL in self.sub.channels:
+                # Just queued: a broadcast published before the subscription was missed.
+                await self._reread_queue_place()
 
     async def _reread_queue_place(self) -> None:
         """Queue broadcasts may have been missed (bus outage): a queued visitor's place and
