@@ -185,7 +185,11 @@ def _table(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: `--kb KB --queries Q [--json]`; prints a table or one JSON object."""
-    parser = argparse.ArgumentParser(prog="chatdesk eval", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="chatdesk eval",
+        description=__doc__,
+        epilog="With --learn-from TRAFFIC --actions K: the learning loop (bot/loop.py).",
+    )
     parser.add_argument("--kb", required=True, help="knowledge base (.jsonl, .csv or .md)")
     parser.add_argument("--queries", required=True, help="JSONL of {text, expected}")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -5,8 +5,9 @@ Build the bot from KB and measure it on TEST; send every TRAFFIC question as a n
 conversation's first message; the misses (`bot.learn.miss_reason`, the inbox's rule) are
 grouped as the inbox shows them (`bot.learn.group_misses`). A simulated admin takes up to K
 actions in that order, reading TRAFFIC's labels only to decide what a person would click:
-a group whose questions agree on one label for at least 60 % adds those questions as that
-entry's variants (creating the entry, with a placeholder answer, when the KB lacks it); a
+a group whose questions agree on one label for at least 60 % adds those questions to that
+entry as learnt questions (`Entry.learned`), or, when the KB lacks the entry, creates it
+from them with a placeholder answer; a
 group mostly out of scope marks those questions out of scope (the KB's admin-collected
 out-of-scope examples, which calibration uses); anything else is skipped (still an action).
 Then the bot is rebuilt from the changed KB and measured on TEST again.
@@ -59,11 +60,10 @@ class Admin:
             return
         by_id = {entry.id: n for n, entry in enumerate(self.entries)}
         if label not in by_id:
-            # The admin writes the question from the visitors' words: the first is the group's
-            # most central; the rest are learnt questions, as variants added to an entry are.
-            self.entries.append(
-                Entry(label, chosen[0], PLACEHOLDER_ANSWER, learned=tuple(chosen[1:]))
-            )
+            # The admin writes the missing entry from the visitors' words: the group's most
+            # central question is its question, the others its variants, authored as any
+            # entry's are (calibration scores them; learnt questions only join an entry).
+            self.entries.append(Entry(label, chosen[0], PLACEHOLDER_ANSWER, tuple(chosen[1:])))
             self.entries_created += 1
             self.variants_added += len(chosen) - 1
             return
