@@ -98,6 +98,7 @@ def build_index(
         starts=starts,
         thresholds=calibrated.override(thresholds),
         language_thresholds=per_language,
+        oos_vectors=oos_vectors,
         head=head,
         stage=str(stage),
         languages=languages,

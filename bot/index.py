@@ -115,6 +115,9 @@ class Index:
     # Thresholds calibrated on one translation language's phrasings, by ISO 639-1 code: a
     # question detected in it is decided with them (an English model reads Czech badly).
     language_thresholds: dict[str, Thresholds] = field(default_factory=dict)
+    # The admin's out-of-scope examples (unit length): a question nearer to one of them than
+    # to any phrasing of the KB is one the admin said the bot must not answer.
+    oos_vectors: np.ndarray | None = None
     by_id: dict[str, Entry] = field(init=False)
     translated: bool = field(init=False)  # some entry has a translation (issue 17)
 
@@ -133,6 +136,11 @@ class Index:
         scores = score_queries(
             queries, self.vectors, self.starts, self.head, self.thresholds.margin
         )
+        if self.oos_vectors is not None and len(self.oos_vectors) and len(self.vectors):
+            declined = (queries @ self.oos_vectors.T).max(axis=1) > (
+                queries @ self.vectors.T
+            ).max(axis=1)
+            scores.confidence[declined] = 0.0  # below any clarify threshold: handed over
         return [
             replace(self._decide(text, miss, scores, row, found), language=found.language)
             for row, (text, miss, found) in enumerate(zip(texts, misses, detected, strict=True))

@@ -61,9 +61,11 @@ class Admin:
         by_id = {entry.id: n for n, entry in enumerate(self.entries)}
         if label not in by_id:
             # The admin writes the missing entry from the visitors' words: the group's most
-            # central question is its question, the others its variants, authored as any
-            # entry's are (calibration scores them; learnt questions only join an entry).
-            self.entries.append(Entry(label, chosen[0], PLACEHOLDER_ANSWER, tuple(chosen[1:])))
+            # central question is its question, the others its learnt variants, as the inbox
+            # stores them (handoff/miss_actions.py create_entry).
+            self.entries.append(
+                Entry(label, chosen[0], PLACEHOLDER_ANSWER, learned=tuple(chosen[1:]))
+            )
             self.entries_created += 1
             self.variants_added += len(chosen) - 1
             return

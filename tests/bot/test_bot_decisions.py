@@ -105,3 +105,23 @@ async def test_empty_knowledge_base_escalates() -> None:
         decision = await empty.decide("hello?")
     assert decision.action is Action.ESCALATE
     assert decision.candidates == ()
+
+
+async def test_a_question_nearest_an_out_of_scope_example_is_handed_over(
+    kb: list[Entry],
+) -> None:
+    # The cinema's hours are nearest the shop's opening hours in the test KB; once an admin
+    # marks such questions out of scope, the bot hands them over, and still answers the KB's.
+    text = "what time does the cinema open tonight"
+    plain = await Brain.create(kb, thresholds={"answer": 1e-6, "clarify": 1e-6}, fine_tune=False)
+    assert (await plain.decide(text)).action is Action.ANSWER  # any match is taken
+    marked = await Brain.create(
+        kb,
+        thresholds={"answer": 1e-6, "clarify": 1e-6},
+        fine_tune=False,
+        oos_examples=["when does the cinema open tonight", "cinema opening times tonight"],
+    )
+    declined = await marked.decide(text)
+    assert declined.action is Action.ESCALATE and declined.reason is Reason.LOW_CONFIDENCE
+    assert declined.candidates  # the agent still sees what it was near
+    assert (await marked.decide("what time does the shop open")).entry_id == "opening-hours"

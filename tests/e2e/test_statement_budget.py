@@ -21,10 +21,12 @@ NEW_HELLO = 2  # the visitor and their conversation (shared with the hellos arri
 RETURNING_HELLO = 2  # reads only
 # Background queries on timers, not a message's or a hello's: the delivery sweep (app/ws/hub.py),
 # the knowledge-base watcher (app/kb_watch.py), the settings re-read (handoff/service_settings.py),
-# the webhook endpoints' re-read (handoff/webhooks.py), the SLA sweep (handoff/sla_clocks.py).
+# the webhook endpoints' re-read (handoff/webhooks.py), the SLA sweep (handoff/sla_clocks.py);
+# the watcher also reads the out-of-scope examples' fingerprint (handoff/miss_actions.py).
 BACKGROUND = (
     "SELECT conversations.id, conversations.last_seq FROM conversations",
     "SELECT count(*) AS count_1, max(faq_entries.updated_at)",
+    "SELECT count(*) AS count_1, max(oos_examples.created_at)",
     "SELECT service_settings.key, service_settings.value",
     "SELECT webhook_endpoints.id, webhook_endpoints.event_types",
     "SELECT conversations.id, conversations.visitor_id, conversations.state, conversations.esc",
