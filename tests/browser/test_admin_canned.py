@@ -83,6 +83,8 @@ async def test_a_canned_reply_used_in_the_console_is_automated_in_admin(
     await client.expect_type("state", state="assigned")
     await page.click("#text")
     await page.keyboard.type("/gift")
+    # Wait for the menu to filter down to the one match (it lists every reply after "/").
+    await expect(page.locator("#canned-menu .canned-item")).to_have_count(1)
     await expect(page.locator("#canned-menu .canned-item")).to_contain_text("/giftwrap")
     await page.keyboard.press("Enter")
     await expect(page.locator("#text")).to_have_value(GIFT)
