@@ -15,7 +15,7 @@ from handoff.models import Agent, Conversation, Sender, utcnow
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing, assign, drain_queue
 from handoff.states import ConversationState, check_transition
-from handoff.team_transfer import transfer_to_team
+from handoff.team_transfer import transfer_messages, transfer_to_team
 from handoff.tickets import solve_with_conversation
 from handoff.writer import Guard, MessageWriter, NewMessage, Stored
 
@@ -158,36 +158,20 @@ async def transfer(
     if moved is None:
         await session.rollback()
         raise Conflict(f"conversation {conversation_id} changed meanwhile")
-    messages = []
-    if note:
-        messages.append(
-            await append_message(
-                session=session,
-                conversation_id=conv.id,
-                sender=Sender.NOTE,
-                text=note.strip(),
-                agent_id=agent.id,
-                meta={"author": author(agent), "kind": "transfer", "to_agent_id": target.id},
-            )
-        )
-    messages.append(
-        await append_message(
-            session=session,
-            conversation_id=conv.id,
-            sender=Sender.SYSTEM,
-            text=texts.text(
-                "agent.transferred",
-                await visitor_locale(session=session, visitor_id=conv.visitor_id),
-                agent=agent.name,
-                target=target.name,
-            ),
-            meta={
-                "kind": "transferred",
-                "from_agent_id": agent.id,
-                "to_agent_id": target.id,
-                "author": author(target),
-            },
-        )
+    said = texts.text(
+        "agent.transferred",
+        await visitor_locale(session=session, visitor_id=conv.visitor_id),
+        agent=agent.name,
+        target=target.name,
+    )
+    messages = await transfer_messages(
+        session=session,
+        conv=conv,
+        agent=agent,
+        note=note,
+        to={"to_agent_id": target.id},
+        said=said,
+        shown={"author": author(target)},  # the visitor's line shows who takes over
     )
     await webhooks.emit(session, "conversation.assigned", lambda: webhooks.conversation_data(
         conv, now={"assigned_agent_id": target.id},

@@ -152,7 +152,7 @@ async def mark_out_of_scope(
     actor_id: int | None = None,
     ip: str | None = None,
 ) -> MissAction:
-    """The questions are not for the bot: calibration learns not to answer their like."""
+    """The questions are not for the bot: it hands their like over (calibration, nearest)."""
     taken = await _take(session, miss_ids)
     action = await _act(
         session, MissStatus.OUT_OF_SCOPE, taken, entry_id=None, detail={}, actor_id=actor_id, ip=ip
