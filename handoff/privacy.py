@@ -13,7 +13,6 @@ frame (state `deleted`), queued visitors their new places, and freed agents the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from handoff.events import (
     conversation_event,
 )
 from handoff.models import Base, Conversation, Message, Ticket, Visitor, utcnow
+from handoff.periodic import every
 from handoff.queue import publish_queue_positions
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState
@@ -238,13 +238,12 @@ async def purge_forever(
     *, sessions: async_sessionmaker[AsyncSession], bus: Bus, retention_days: int
 ) -> None:
     """The retention job: purge now, then every PURGE_EVERY_S, until cancelled."""
-    while True:
-        try:
-            async with sessions() as session:
-                counts = await purge_expired(
-                    session=session, bus=bus, older_than=utcnow() - timedelta(days=retention_days)
-                )
-            log.info("retention purge: %s", counts)
-        except Exception:  # noqa: BLE001 - the database may be restarting; try next time
-            log.warning("retention purge failed; retrying in %ss", PURGE_EVERY_S, exc_info=True)
-        await asyncio.sleep(PURGE_EVERY_S)
+
+    async def once() -> None:
+        async with sessions() as session:
+            counts = await purge_expired(
+                session=session, bus=bus, older_than=utcnow() - timedelta(days=retention_days)
+            )
+        log.info("retention purge: %s", counts)
+
+    await every(PURGE_EVERY_S, "retention purge", once, first_now=True)

@@ -10,8 +10,6 @@ of several replicas sweeping at once, exactly one offers or converts a given cha
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,13 +21,13 @@ from handoff.bus import Bus
 from handoff.conversations import get_conversation, visitor_locale
 from handoff.messages import announce, append_message
 from handoff.models import Conversation, Sender, utcnow
+from handoff.periodic import every
 from handoff.queue import estimated_wait_s, publish_queue_positions, recent_wait_s
 from handoff.routing import Routing, agent_loads
 from handoff.states import ConversationState, check_transition
 from handoff.tickets import Why, open_ticket, promise
 
 S = ConversationState
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -207,16 +205,14 @@ async def sweep_forever(
     timeouts: QueueTimeouts,
 ) -> None:
     """Every `sweep_s`: offer tickets, then convert the chats that waited far too long."""
-    while True:
-        await asyncio.sleep(timeouts.sweep_s)
-        try:
-            await sweep_once(
-                sessions=sessions, read_sessions=read_sessions, bus=bus, routing=routing,
-                timeouts=timeouts,
-            )
-        except Exception:  # noqa: BLE001 - the database may be restarting; try next time
-            log.warning("queue timeout sweep failed; retrying in %ss", timeouts.sweep_s,
-                        exc_info=True)
+    await every(
+        timeouts.sweep_s,
+        "queue timeout sweep",
+        lambda: sweep_once(
+            sessions=sessions, read_sessions=read_sessions, bus=bus, routing=routing,
+            timeouts=timeouts,
+        ),
+    )
 
 
 async def sweep_once(

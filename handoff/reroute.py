@@ -16,8 +16,6 @@ exactly one replica acts on a chat however many sweep at once.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,13 +33,13 @@ from handoff.conversations import visitor_locale
 from handoff.events import AGENTS_CHANNEL
 from handoff.messages import announce, append_message
 from handoff.models import Agent, AgentPresence, Conversation, Message, Sender, utcnow
+from handoff.periodic import every
 from handoff.queue import publish_queue_positions
 from handoff.reroute_models import ConversationReroute
 from handoff.routing import Routing, drain_queue
 from handoff.states import ConversationState, check_transition
 
 S = ConversationState
-log = logging.getLogger(__name__)
 # A requeued chat goes this far ahead of the queue's current head: the earliest place, and
 # still a strict order with the chat that was first until now.
 AHEAD = timedelta(milliseconds=1)
@@ -314,13 +312,12 @@ async def reroute_forever(
     config: Reroute,
 ) -> None:
     """Every replica's sweep, every `config.sweep_s`, until cancelled."""
-    while True:
-        await asyncio.sleep(config.sweep_s)
-        try:
-            async with read_sessions() as session:
-                due = await anything_to_do(session=session, routing=routing, config=config)
-            if due:
-                async with sessions() as session:
-                    await sweep(session=session, bus=bus, routing=routing, config=config)
-        except Exception:  # noqa: BLE001 - the database may be restarting; try next time
-            log.warning("re-route sweep failed; retrying in %.1fs", config.sweep_s, exc_info=True)
+
+    async def once() -> None:
+        async with read_sessions() as session:
+            due = await anything_to_do(session=session, routing=routing, config=config)
+        if due:
+            async with sessions() as session:
+                await sweep(session=session, bus=bus, routing=routing, config=config)
+
+    await every(config.sweep_s, "re-route sweep", once)

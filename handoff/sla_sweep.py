@@ -11,8 +11,6 @@ idle sweep never takes the write lock.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -26,6 +24,7 @@ from handoff import webhooks
 from handoff.bus import Bus
 from handoff.events import AGENTS_CHANNEL, conversation_event
 from handoff.models import utcnow
+from handoff.periodic import every
 from handoff.sla import Clock, Hours, Kind, Metric, SlaTargets, business_seconds, clock
 from handoff.sla_clocks import (
     PAUSED,
@@ -38,8 +37,6 @@ from handoff.sla_clocks import (
 )
 from handoff.sla_models import SlaBreach, SlaClock
 from handoff.states import ConversationState
-
-log = logging.getLogger(__name__)
 
 S = ConversationState
 CLOCKS = cast(Table, SlaClock.__table__)
@@ -270,17 +267,16 @@ async def sweep_forever(
     every_s: float,
 ) -> None:
     """Sweep now and then every `every_s` seconds, until cancelled."""
-    while True:
-        try:
-            async with read_sessions() as read_session, sessions() as session:
-                await sweep(
-                    read_session=read_session,
-                    session=session,
-                    bus=bus,
-                    hours=hours,
-                    targets=targets,
-                    now=utcnow(),
-                )
-        except Exception:  # noqa: BLE001 - the database may be restarting; try next time
-            log.warning("SLA sweep failed; retrying in %ss", every_s, exc_info=True)
-        await asyncio.sleep(every_s)
+
+    async def once() -> None:
+        async with read_sessions() as read_session, sessions() as session:
+            await sweep(
+                read_session=read_session,
+                session=session,
+                bus=bus,
+                hours=hours,
+                targets=targets,
+                now=utcnow(),
+            )
+
+    await every(every_s, "SLA sweep", once, first_now=True)

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,11 +23,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handoff.models import Conversation, utcnow
+from handoff.periodic import every
 from handoff.states import ConversationState
 from handoff.team_models import ConversationTeam, FaqEntryTeam, Team, TeamMember
 
 S = ConversationState
-log = logging.getLogger(__name__)
 # The fallback clock is checked this often at most: a chat falls back within this of its time.
 FALLBACK_CHECK_MAX_S = 5.0
 # ... and at least this often apart, so a tiny test fallback does not spin the loop.
@@ -153,20 +151,20 @@ async def fallback_forever(
     it: assignment is race-safe, and a replica that was down catches up on its first look)."""
     pause = min(FALLBACK_CHECK_MAX_S, max(FALLBACK_CHECK_MIN_S, fallback_s / 4))
     after = datetime.min.replace(tzinfo=utcnow().tzinfo) + timedelta(seconds=fallback_s)
-    while True:
-        await asyncio.sleep(pause)
+
+    async def once() -> None:
+        nonlocal after
         until = utcnow()
-        try:
-            async with sessions() as session:
-                due = await falling_back(
-                    session=session, fallback_s=fallback_s, after=after, until=until
-                )
-                await session.commit()
-                if due:
-                    await drain(session)
-                after = until
-        except Exception:  # a failed look (database away) is retried on the next one
-            log.exception("team fallback check failed")
+        async with sessions() as session:
+            due = await falling_back(
+                session=session, fallback_s=fallback_s, after=after, until=until
+            )
+            await session.commit()
+            if due:
+                await drain(session)
+        after = until  # a failed look leaves it: the next one covers the same stretch
+
+    await every(pause, "team fallback check", once)
 
 
 async def topics(*, session: AsyncSession) -> list[dict[str, Any]]:
