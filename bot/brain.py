@@ -23,7 +23,7 @@ from bot.explain import Explanation, explain
 from bot.fast_encoder import FastEncoder
 from bot.human import is_human_request
 from bot.improve import Improver
-from bot.index import Index
+from bot.index import Index, Thresholds
 from bot.kb import Entry
 from bot.language import detector, model_languages
 from bot.runtime import DEFAULT_MODEL
@@ -173,6 +173,10 @@ class Brain:
             # The index answering now was calibrated (build_index) just before it was swapped in.
             "calibrated_at": datetime.fromtimestamp(self._built_at, UTC).isoformat(),
         }
+
+    def thresholds_for(self, language: str | None) -> Thresholds:
+        """The thresholds a question in `language` (ISO 639-1, as detected) is decided with."""
+        return self._index.thresholds_for(language)
 
     @staticmethod
     def is_human_request(text: str) -> bool:

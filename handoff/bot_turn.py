@@ -143,7 +143,7 @@ async def bot_turn(
         await session.commit()
         return decision  # a person took over, or the message was answered, meanwhile
     teams = await entry_teams(session=session, entry_ids=[c["entry_id"] for c in candidates])
-    clarify = float(brain.status["thresholds"]["clarify"])
+    clarify = brain.thresholds_for(decision.language).clarify
     team = await team_by_name(
         session=session, name=recognised_team(candidates, decision.score, clarify, teams)
     )
