@@ -141,12 +141,15 @@ async def test_another_replica_applies_a_change_at_once(database_url: str) -> No
             async with a.http(token) as on_a, b.http(token) as on_b:
                 assert (await on_a.put(HOURS, json=closed_today())).status_code == 200
                 await on_a.put(WIDGET, json={"title": "Help desk"})
-                # B heard it on the bus: no waiting for its periodic re-read (10 s).
-                for _ in range(100):
-                    if (await on_b.get("/api/agent/hours")).json()["open_now"] is False:
+                # B hears both changes on the bus (two messages, each may land
+                # later than the other): no waiting for its periodic re-read (10 s).
+                for _ in range(250):
+                    closed = (await on_b.get("/api/agent/hours")).json()["open_now"] is False
+                    title = (await on_b.get("/api/widget/config")).json()["title"]
+                    if closed and title == "Help desk":
                         break
                     await asyncio.sleep(0.02)
-                assert (await on_b.get("/api/widget/config")).json()["title"] == "Help desk"
+                assert closed and title == "Help desk"
                 state, said = await escalation(b)
                 assert state == "ticket" and "closed" in said
         finally:
