@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import WebSocket
 from pydantic import TypeAdapter
@@ -52,6 +52,26 @@ CATCH_UP = "_catch_up"
 BEHIND = "_behind"
 
 Handle = Callable[[Frame], Awaitable[None]]
+
+
+class _Socket(Protocol):
+    conn: Connection
+
+
+SocketT = TypeVar("SocketT", bound=_Socket)
+
+
+def in_session(
+    handler: Callable[[SocketT, AsyncSession, Any], Awaitable[None]],
+) -> Callable[[SocketT, Any], Awaitable[None]]:
+    """A frame handler run in a database session of its own; the hot path's handlers take
+    none (creating and closing an unused session per frame cost ~8 % of a reply)."""
+
+    async def run(socket: SocketT, frame: Any) -> None:
+        async with socket.conn.session() as session:
+            await handler(socket, session, frame)
+
+    return run
 
 
 class Connection:
