@@ -25,7 +25,13 @@ from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
 from handoff.conversations import get_conversation
 from handoff.errors import TryLater
-from handoff.events import QUEUE_CHANNEL, QUEUE_EVENT, conversation_channel, message_event
+from handoff.events import (
+    QUEUE_CHANNEL,
+    QUEUE_EVENT,
+    SharedEvent,
+    conversation_channel,
+    message_event,
+)
 from handoff.messages import messages_after
 from handoff.models import Sender
 from handoff.visitor_state import visitor_state
@@ -130,7 +136,8 @@ class Connection:
                 return
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):
-                    await self.ws.send_text(json.dumps(frame))
+                    text = frame.text() if isinstance(frame, SharedEvent) else json.dumps(frame)
+                    await self.ws.send_text(text)
             except TimeoutError:
                 log.warning("closing a socket that took over %ss to take one frame", SEND_TIMEOUT_S)
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
