@@ -64,6 +64,11 @@ def _in_language(
     return shown
 
 
+def bot_answers(stored: Stored) -> bool:
+    """Whether the bot answers this stored visitor message: still with the bot, the last word."""
+    return stored.state == S.BOT and stored.last_seq == stored.message.seq
+
+
 async def bot_turn(
     *,
     session: AsyncSession,
@@ -85,7 +90,7 @@ async def bot_turn(
     transaction is open while the model thinks (off the event loop, in the brain).
     """
     answering = stored.message.seq
-    if stored.state != S.BOT or stored.last_seq != answering:
+    if not bot_answers(stored):
         return None
     with BOT_DECISION_SECONDS.time():
         decision = await brain.decide(text, misses=stored.bot_misses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +22,26 @@ def author(agent: Agent) -> dict[str, Any]:
     return {"name": agent.name, "avatar_url": agent.avatar_url}
 
 
-def message_event(msg: Message | MessageRow) -> dict[str, Any]:
+class SharedEvent(dict[str, Any]):
+    """An event every receiver sends as it is: encoded to JSON once (`text`) for all the
+    sockets it reaches. Not changed once published."""
+
+    __slots__ = ("_text",)
+    _text: str
+
+    def text(self) -> str:
+        """The JSON text of the frame, encoded on first use."""
+        try:
+            return self._text
+        except AttributeError:
+            self._text = json.dumps(self)
+            return self._text
+
+
+def message_event(msg: Message | MessageRow) -> SharedEvent:
     """The `message` frame as every client sees it (notes are filtered out for visitors)."""
     meta = dict(msg.meta or {})
-    return {
+    return SharedEvent({
         "type": "message",
         "conversation_id": msg.conversation_id,
         "seq": msg.seq,
@@ -34,7 +51,7 @@ def message_event(msg: Message | MessageRow) -> dict[str, Any]:
         "author": meta.pop("author", None),
         "meta": meta,
         "created_at": msg.created_at.isoformat(),
-    }
+    })
 
 
 def state_event(conv: Conversation, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity import agent_origin_allowed
 from app.security import login_for_token
-from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection, in_session
 from app.ws.frames import (
     Frame,
     FrameError,
@@ -47,11 +47,10 @@ class AgentSocket:
         self.console = presence.Console(agent.id, conn.id, conn.app.state.hub.replica_id)
 
     async def handle(self, frame: Frame) -> None:
-        """Dispatch one parsed frame to its handler, in one database session."""
+        """Dispatch one parsed frame to its handler (in a database session if it uses one)."""
         handler = HANDLERS.get(type(frame))
         if handler is not None:
-            async with self.conn.session() as session:
-                await handler(self, session, frame)
+            await handler(self, frame)
 
     async def on_ping(self, session: AsyncSession, frame: Ping) -> None:
         await presence.heartbeat(session=session, console=self.console, routing=self.routing)
@@ -70,10 +69,11 @@ class AgentSocket:
         await get_conversation(session=session, conversation_id=frame.conversation_id)
         self.conn.watch(frame.conversation_id, frame.last_seq)
 
-    async def on_unwatch(self, session: AsyncSession, frame: Unwatch) -> None:
+    async def on_unwatch(self, frame: Unwatch) -> None:
         self.conn.unwatch(frame.conversation_id)
 
-    async def on_message(self, session: AsyncSession, frame: SendMessage | Note) -> None:
+    async def on_message(self, frame: SendMessage | Note) -> None:
+        """A reply or note: submitted to the writer, no session (one only if it is refused)."""
         cid = frame.conversation_id
         if cid is None:
             raise FrameError(
@@ -116,15 +116,15 @@ class AgentSocket:
         )
 
 
-Handler = Callable[[AgentSocket, AsyncSession, Any], Awaitable[None]]
+Handler = Callable[[AgentSocket, Any], Awaitable[None]]
 HANDLERS: dict[type[Frame], Handler] = {
-    Ping: AgentSocket.on_ping,
-    SetStatus: AgentSocket.on_status,
-    Watch: AgentSocket.on_watch,
+    Ping: in_session(AgentSocket.on_ping),
+    SetStatus: in_session(AgentSocket.on_status),
+    Watch: in_session(AgentSocket.on_watch),
     Unwatch: AgentSocket.on_unwatch,
     SendMessage: AgentSocket.on_message,
     Note: AgentSocket.on_message,
-    Typing: AgentSocket.on_typing,
+    Typing: in_session(AgentSocket.on_typing),
 }
 
 

@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import WebSocket
 from pydantic import TypeAdapter
@@ -25,7 +25,13 @@ from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
 from handoff.conversations import get_conversation
 from handoff.errors import TryLater
-from handoff.events import QUEUE_CHANNEL, QUEUE_EVENT, conversation_channel, message_event
+from handoff.events import (
+    QUEUE_CHANNEL,
+    QUEUE_EVENT,
+    SharedEvent,
+    conversation_channel,
+    message_event,
+)
 from handoff.messages import messages_after
 from handoff.models import Sender
 from handoff.visitor_state import visitor_state
@@ -52,6 +58,26 @@ CATCH_UP = "_catch_up"
 BEHIND = "_behind"
 
 Handle = Callable[[Frame], Awaitable[None]]
+
+
+class _Socket(Protocol):
+    conn: Connection
+
+
+SocketT = TypeVar("SocketT", bound=_Socket)
+
+
+def in_session(
+    handler: Callable[[SocketT, AsyncSession, Any], Awaitable[None]],
+) -> Callable[[SocketT, Any], Awaitable[None]]:
+    """A frame handler run in a database session of its own; the hot path's handlers take
+    none (creating and closing an unused session per frame cost ~8 % of a reply)."""
+
+    async def run(socket: SocketT, frame: Any) -> None:
+        async with socket.conn.session() as session:
+            await handler(socket, session, frame)
+
+    return run
 
 
 class Connection:
@@ -110,7 +136,8 @@ class Connection:
                 return
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):
-                    await self.ws.send_text(json.dumps(frame))
+                    text = frame.text() if isinstance(frame, SharedEvent) else json.dumps(frame)
+                    await self.ws.send_text(text)
             except TimeoutError:
                 log.warning("closing a socket that took over %ss to take one frame", SEND_TIMEOUT_S)
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")

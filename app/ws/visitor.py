@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import logs
 from app.identity import origin_allowed, verify_identity
 from app.limits import Action, Limiter, RateLimited
-from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection, in_session
 from app.ws.frames import (
     Choice,
     Feedback,
@@ -81,7 +81,8 @@ class VisitorSocket:
         self.conversation_id = conversation_id
 
     async def handle(self, frame: Frame) -> None:
-        """Dispatch one parsed frame to its handler, in one database session, within limits.
+        """Dispatch one parsed frame to its handler (in a database session if it uses one),
+        within limits.
 
         A frame over a limit gets `rate_limited` and is not handled: nothing is stored.
         """
@@ -91,8 +92,7 @@ class VisitorSocket:
         logs.conversation_id.set(self.conversation_id)
         try:
             await self._spend(limited_actions(frame))
-            async with self.conn.session() as session:
-                await handler(self, session, frame)
+            await handler(self, frame)
         except RateLimited as refused:
             await self.conn.send(refused.frame(ref_of(frame)))
 
@@ -120,24 +120,30 @@ class VisitorSocket:
             text=frame.text.strip(),
         )
 
-    async def on_message(self, session: AsyncSession, frame: SendMessage) -> None:
+    async def on_message(self, frame: SendMessage) -> None:
+        """Store, ack, let the bot answer; a session only for what needs one (not a ticket's
+        or an agent's chat: the hot path)."""
         stored = await self._post(frame)
         if stored is None:  # the conversation was closed meanwhile: this starts a new one
-            await self._open_conversation(session)
+            async with self.conn.session() as session:
+                await self._open_conversation(session)
             stored = await self._post(frame)
             if stored is None:
                 raise Conflict("the conversation was closed; send the message again")
         await self.conn.send(ack(stored))
-        await bot_turn.bot_turn(
-            session=session,
-            writer=self.writer,
-            bus=self.bus,
-            brain=self.conn.app.state.brain,
-            stored=stored,
-            text=frame.text,
-            routing=self.routing,
-            locale=self.locale,
-        )
+        if not bot_turn.bot_answers(stored):
+            return
+        async with self.conn.session() as session:
+            await bot_turn.bot_turn(
+                session=session,
+                writer=self.writer,
+                bus=self.bus,
+                brain=self.conn.app.state.brain,
+                stored=stored,
+                text=frame.text,
+                routing=self.routing,
+                locale=self.locale,
+            )
 
     async def on_choice(self, session: AsyncSession, frame: Choice) -> None:
         cid = await self._open_conversation(session)
@@ -223,7 +229,7 @@ class VisitorSocket:
         )
 
 
-Handler = Callable[[VisitorSocket, AsyncSession, Any], Awaitable[None]]
+Handler = Callable[[VisitorSocket, Any], Awaitable[None]]
 # What each frame spends of the abuse limits (app/limits.py), counted before it is handled.
 LIMITS: dict[type[Frame], tuple[Action, ...]] = {
     SendMessage: (Action.MESSAGE,),
@@ -240,15 +246,15 @@ LIMITS: dict[type[Frame], tuple[Action, ...]] = {
 # Ping is answered by the connection itself; a second hello is refused there.
 HANDLERS: dict[type[Frame], Handler] = {
     SendMessage: VisitorSocket.on_message,
-    Choice: VisitorSocket.on_choice,
-    Handoff: VisitorSocket.on_handoff,
-    LeaveEmail: VisitorSocket.on_email,
-    Feedback: VisitorSocket.on_feedback,
-    Rate: VisitorSocket.on_rating,
-    Nps: VisitorSocket.on_nps,
-    RequestTicket: VisitorSocket.on_request_ticket,
-    Transcript: VisitorSocket.on_transcript,
-    Typing: VisitorSocket.on_typing,
+    Choice: in_session(VisitorSocket.on_choice),
+    Handoff: in_session(VisitorSocket.on_handoff),
+    LeaveEmail: in_session(VisitorSocket.on_email),
+    Feedback: in_session(VisitorSocket.on_feedback),
+    Rate: in_session(VisitorSocket.on_rating),
+    Nps: in_session(VisitorSocket.on_nps),
+    RequestTicket: in_session(VisitorSocket.on_request_ticket),
+    Transcript: in_session(VisitorSocket.on_transcript),
+    Typing: in_session(VisitorSocket.on_typing),
 }
 
 
