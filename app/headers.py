@@ -10,6 +10,8 @@ own inline script from a CDN, so they get no CSP; production does not serve them
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,10 +44,14 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain call, not a coroutine: a websocket goes straight on to the app, with no
+        # frame of ours held for as long as it is open (issue 12).
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         with_csp = not str(scope.get("path", "")).startswith(DOCS_PATHS)
 
         async def send_with_headers(message: Message) -> None:

@@ -14,6 +14,7 @@ import copy
 import logging
 import re
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import uvicorn.config
@@ -74,14 +75,18 @@ class RequestIds:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        offered = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER.encode(), b"").decode(
-            "latin-1"
-        )
-        rid = offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain call, not a coroutine: a websocket goes straight on to the app, with no frame
+        # of ours held for as long as it is open (issue 12). A socket runs in a task of its
+        # own for its whole life, in a copy of the context: its id needs no reset.
+        if scope["type"] == "http":
+            return self._http(scope, receive, send)
+        if scope["type"] == "websocket":
+            request_id.set(_request_id(scope))
+        return self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rid = _request_id(scope)
         token = request_id.set(rid)
 
         async def send_with_id(message: Message) -> None:
@@ -93,3 +98,11 @@ class RequestIds:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    """The client's (or proxy's) X-Request-ID when it is sane, a new one otherwise."""
+    offered = dict(scope.get("headers") or ()).get(REQUEST_ID_HEADER.encode(), b"").decode(
+        "latin-1"
+    )
+    return offered if _SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex

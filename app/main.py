@@ -42,7 +42,7 @@ from app.routes.teams_admin import router as teams_router
 from app.routes.webhooks_admin import router as webhooks_router
 from app.security import ApiKeyUsage, make_tokens
 from app.settings import Settings, get_settings
-from app.ws import router as ws_router
+from app.ws import add_websockets
 from app.ws.hub import Hub
 from bot import Brain
 from handoff import (
@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routes:
         app.include_router(module.router)
     app.include_router(settings_router)
-    app.include_router(ws_router)
+    add_websockets(app)
     app.include_router(agents_admin.router)
     app.include_router(profile.router)
     app.include_router(api_keys_router)  # issue 18, API keys

@@ -274,11 +274,15 @@ class ApiKeyUsage:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A plain call, not a coroutine: a call without a key (and every websocket) goes
+        # straight on to the app, with no frame of ours held for its whole life (issue 12).
         secret = _bearer_key(scope) if scope["type"] == "http" else None
         if secret is None:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._audited(scope, receive, send, secret)
+
+    async def _audited(self, scope: Scope, receive: Receive, send: Send, secret: str) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         answered = [500]  # what an exception that escapes the app becomes
 

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
@@ -34,13 +35,25 @@ Event = dict[str, Any]
 
 
 class Subscription:
-    """A bounded inbox for one consumer (one socket), listening on a set of channels."""
+    """A bounded inbox for one consumer (one socket), listening on a set of channels.
+
+    Most sockets sit idle for minutes: the inbox holds no queue, lock or event while it is
+    empty (an asyncio.Queue and Event cost about 4 KiB per socket), only a deque while
+    events wait and a future while its consumer waits. `wake`, if set, is called when an
+    event arrives in an empty inbox (a socket starts its pump then).
+    """
+
+    __slots__ = ("_events", "_fanout", "_waiter", "channels", "maxsize", "overflowed", "wake")
 
     def __init__(self, fanout: LocalFanout, maxsize: int = SUBSCRIPTION_QUEUE_MAX) -> None:
         self._fanout = fanout
         self.channels: set[str] = set()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
-        self.overflowed = asyncio.Event()
+        self.maxsize = maxsize
+        self._events: deque[Event] | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        # Set when an event found the inbox full: the consumer missed it and must catch up.
+        self.overflowed = False
+        self.wake: Callable[[], None] | None = None
 
     def add(self, channel: str) -> None:
         self.channels.add(channel)
@@ -58,12 +71,43 @@ class Subscription:
         for channel in list(self.channels):
             self.remove(channel)
         self._fanout.all.discard(self)
+        self.wake = None
 
     def offer(self, event: Event) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        """Put an event in the inbox, never blocking: a full inbox sets `overflowed`."""
+        if self._events is None:
+            self._events = deque()
+        elif len(self._events) >= self.maxsize:
+            self.overflowed = True
+            return
+        self._events.append(event)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        if len(self._events) == 1 and self.wake is not None:
+            self.wake()
+
+    def pending(self) -> int:
+        """How many events wait in the inbox."""
+        return len(self._events) if self._events is not None else 0
+
+    def get_nowait(self) -> Event | None:
+        """The oldest waiting event, or None if the inbox is empty."""
+        if not self._events:
+            return None
+        event = self._events.popleft()
+        if not self._events:
+            self._events = None  # an idle socket keeps no deque
+        return event
+
+    async def get(self) -> Event:
+        """The oldest event, waiting for one if the inbox is empty."""
+        while (event := self.get_nowait()) is None:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return event
 
 
 class LocalFanout:
@@ -265,9 +309,9 @@ async def follow(
     try:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(sub.queue.get(), every_s)
-            while not sub.queue.empty():
-                sub.queue.get_nowait()  # one re-read answers every event heard meanwhile
+                await asyncio.wait_for(sub.get(), every_s)
+            while sub.get_nowait() is not None:
+                pass  # one re-read answers every event heard meanwhile
             try:
                 await reread()
             except Exception:  # noqa: BLE001 - keep the copy in force and retry

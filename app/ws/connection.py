@@ -1,7 +1,9 @@
 """One websocket: a reader for client frames, a pump for bus events, one send lock.
 
 The pump forwards events in seq order per conversation and reads the database for whatever
-it missed (resume, a gap, a bus reconnect), so a client never sees a gap or a repeat.
+it missed (resume, a gap, a bus reconnect), so a client never sees a gap or a repeat. It runs
+only while events wait: an idle socket is its reader's task and a few small objects (issue 12:
+thousands of idle sockets per process).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from fastapi import WebSocket
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Message
 from starlette.websockets import WebSocketState
 
 from app.errors import DOMAIN_ERROR_TYPES, client_error
@@ -83,15 +86,22 @@ def in_session(
 class Connection:
     """One websocket: a reader (client frames) and a pump (bus events), one send lock."""
 
+    __slots__ = (
+        "_closed", "_id", "_in_flight", "_pump", "_send_lock", "_state", "app", "bus",
+        "for_agent", "last_heard", "last_seq", "sub", "ws",
+    )
+
     def __init__(self, ws: WebSocket, *, for_agent: bool) -> None:
         self.ws = ws
         self.app = ws.app
-        self.id = uuid.uuid4().hex
+        self._id: str | None = None
         self.for_agent = for_agent
         self.bus: Bus = self.app.state.bus
         self.sub: Subscription = self.bus.subscribe(
             AGENT_QUEUE_MAX if for_agent else SUBSCRIPTION_QUEUE_MAX
         )
+        self.sub.wake = self._wake_pump
+        self._pump: asyncio.Task[None] | None = None  # only while events wait
         # conversation id -> highest seq handled (sent, or skipped as a note for visitors)
         self.last_seq: dict[int, int] = {}
         self._send_lock = asyncio.Lock()
@@ -99,11 +109,18 @@ class Connection:
         # When the client last sent a frame; the hub closes sockets silent for IDLE_TIMEOUT_S
         # (one check every few seconds, not a timer per frame).
         self.last_heard = asyncio.get_running_loop().time()
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] | None = None  # made by the first in_flight
         # A visitor's latest `state` frame: the queue broadcast updates its place and wait.
         self._state: dict[str, Any] | None = None
         if not for_agent:
             self.sub.add(QUEUE_CHANNEL)  # before the hello reads the state; dropped unless queued
+
+    @property
+    def id(self) -> str:
+        """This socket's id (an agent console's presence row names it), made when first asked."""
+        if self._id is None:
+            self._id = uuid.uuid4().hex
+        return self._id
 
     @property
     def state(self) -> dict[str, Any] | None:
@@ -201,21 +218,40 @@ class Connection:
         for cid in list(self.last_seq):
             self.unwatch(cid)
 
-    async def pump(self) -> None:
-        """Forward bus events in seq order, reading the database for anything missed."""
-        while True:
-            event = await self.sub.queue.get()
-            # The queue can only have overflowed while this loop was busy sending: check
-            # between events (an idle pump has an empty queue).
-            if self.sub.overflowed.is_set():
-                log.warning(
-                    "closing a slow %s socket: %d events queued",
-                    "agent" if self.for_agent else "visitor",
-                    self.sub.queue.qsize(),
-                )
-                await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
-                return
-            await self._handle_event(event)
+    def _wake_pump(self) -> None:
+        """An event arrived in the empty inbox: start the pump unless it runs already."""
+        if self._pump is None and not self._closed:
+            self._pump = asyncio.create_task(self._run_pump(), name="socket-pump")
+
+    async def _run_pump(self) -> None:
+        """Forward the waiting bus events in seq order, reading the database for anything
+        missed; ends when the inbox is empty (the next event starts it again)."""
+        try:
+            while (event := self.sub.get_nowait()) is not None:
+                # The inbox can only have overflowed while this loop was busy sending: check
+                # between events.
+                if self.sub.overflowed:
+                    log.warning(
+                        "closing a slow %s socket: %d events queued",
+                        "agent" if self.for_agent else "visitor",
+                        self.sub.pending(),
+                    )
+                    await self.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
+                    return
+                await self._handle_event(event)
+        except Exception:
+            # The client resumes by seq and reads the database; the socket is not kept half-fed.
+            log.exception("error forwarding an event; closing the socket")
+            await self.close(CLOSE_TOO_SLOW, "resume from your last seq")
+        finally:
+            self._pump = None
+
+    async def stop_pump(self) -> None:
+        """Cancel the pump if it runs (the socket is going)."""
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
 
     async def _handle_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -315,6 +351,8 @@ class Connection:
         Its errors become error frames about `ref`, as in `serve`.
         """
         task = asyncio.create_task(self._reported(finish, ref))
+        if self._in_flight is None:
+            self._in_flight = set()
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
@@ -362,27 +400,35 @@ class Connection:
 
     async def _serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
         while not self._closed:
-            if len(self._in_flight) >= MAX_IN_FLIGHT:
+            if self._in_flight is not None and len(self._in_flight) >= MAX_IN_FLIGHT:
                 await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
-            message = await self.ws.receive()
-            self.last_heard = asyncio.get_running_loop().time()
-            if message["type"] == "websocket.disconnect":
+            # Nothing of the last frame stays referenced while an idle socket waits here.
+            if not await self._one_frame(await self.ws.receive(), handle, adapter):
                 return
-            frame = None
-            try:
-                frame = parse_frame(message.get("text", message.get("bytes")), adapter)
-                if isinstance(frame, Ping):
-                    await self.send({"type": "pong"})
-                elif isinstance(frame, Hello):
-                    raise FrameError("invalid_frame", "already said hello")
-                await handle(frame)
-            except FrameError as exc:
-                await self.send_error(exc.code, exc.message, exc.ref)
-            except DOMAIN_ERROR_TYPES as exc:
-                await self.send_domain_error(exc, ref_of(frame))
-            except Exception:
-                # One bad frame must not cost the visitor their connection; it is logged.
-                log.exception("error handling a %s frame", getattr(frame, "type", "?"))
-                await self.send_error(
-                    "internal_error", "something went wrong; try again", ref_of(frame)
-                )
+
+    async def _one_frame(
+        self, message: Message, handle: Handle, adapter: TypeAdapter[Any]
+    ) -> bool:
+        """Handle one client message; False when it says the peer is gone."""
+        self.last_heard = asyncio.get_running_loop().time()
+        if message["type"] == "websocket.disconnect":
+            return False
+        frame = None
+        try:
+            frame = parse_frame(message.get("text", message.get("bytes")), adapter)
+            if isinstance(frame, Ping):
+                await self.send({"type": "pong"})
+            elif isinstance(frame, Hello):
+                raise FrameError("invalid_frame", "already said hello")
+            await handle(frame)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message, exc.ref)
+        except DOMAIN_ERROR_TYPES as exc:
+            await self.send_domain_error(exc, ref_of(frame))
+        except Exception:
+            # One bad frame must not cost the visitor their connection; it is logged.
+            log.exception("error handling a %s frame", getattr(frame, "type", "?"))
+            await self.send_error(
+                "internal_error", "something went wrong; try again", ref_of(frame)
+            )
+        return True

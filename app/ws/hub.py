@@ -20,7 +20,6 @@ from app.ws.connection import (
     CLOSE_NORMAL,
     CLOSE_POLICY,
     CLOSE_RESTART,
-    CLOSE_TOO_SLOW,
     IDLE_TIMEOUT_S,
     Connection,
 )
@@ -38,7 +37,6 @@ log = logging.getLogger(__name__)
 # a Redis outage) is delivered within seconds anyway. One indexed query per replica per sweep.
 SWEEP_S = 3.0
 SWEEP_BATCH = 1000  # conversation ids per sweep query, well under any bind-parameter limit
-DRAIN_S = 5.0  # after the socket closes, a frame being handled gets this long to commit
 
 
 class Hub:
@@ -54,33 +52,21 @@ class Hub:
         self.agent_logins: dict[Connection, tuple[int, datetime, str]] = {}
 
     async def run(self, conn: Connection, body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run one socket (its reader `body` and its pump) until either ends, then clean up."""
+        """Run one socket's reader `body` in this task until the peer goes or the socket is
+        closed (then the reader reads the disconnect after the frame it is handling); then
+        clean up. The socket's pump runs beside it only while events wait."""
         self.connections.add(conn)
         sockets = OPEN_SOCKETS.labels("agent" if conn.for_agent else "visitor")
         sockets.inc()
-        pump: asyncio.Task[None] | None = None
         try:
-            pump = asyncio.create_task(conn.pump(), name="socket-pump")
-            reader = asyncio.create_task(body(), name="socket-reader")
-            await asyncio.wait({pump, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if not reader.done():
-                # The pump closed the socket (too slow, restart): let a frame being handled
-                # finish its commit rather than cancel it halfway; the client resends otherwise.
-                await conn.close(CLOSE_TOO_SLOW, "too slow; resume from your last seq")
-                await asyncio.wait({reader}, timeout=DRAIN_S)
-            for task in (pump, reader):
-                if not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
-                        await task
-                elif not task.cancelled():
-                    with contextlib.suppress(WebSocketDisconnect):
-                        task.result()
+            with contextlib.suppress(WebSocketDisconnect):
+                await body()
         finally:
             sockets.dec()
             conn.sub.close()
             self.connections.discard(conn)
             self.agent_logins.pop(conn, None)
+            await conn.stop_pump()
             await conn.close(CLOSE_NORMAL, "bye")
 
     async def close_all(self) -> None:
@@ -132,13 +118,13 @@ class Hub:
         sub.add(LOGINS_CHANNEL)
         try:
             while True:
-                event = await sub.queue.get()
+                event = await sub.get()
                 if event.get("type") == "logins_ended":
                     self.end_logins(event["agent_id"], datetime.fromisoformat(event["before"]))
                 if event.get("type") == "login_revoked":
                     self.end_login(event["jti"])
-                if event.get("type") == RESYNC or sub.overflowed.is_set():
-                    sub.overflowed.clear()
+                if event.get("type") == RESYNC or sub.overflowed:
+                    sub.overflowed = False
                     try:
                         await self.recheck_logins(sessions)
                     except Exception:  # noqa: BLE001 - the database may be restarting

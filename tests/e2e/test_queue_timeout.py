@@ -133,8 +133,8 @@ async def test_a_queue_change_is_one_broadcast_and_each_socket_shows_its_own_pla
             moved = await client.expect_type("state", state="queued", queue_position=place)
             assert moved["conversation_id"] == cid
         published = []
-        while not heard.queue.empty():
-            published.append(heard.queue.get_nowait())
+        while (event := heard.get_nowait()) is not None:
+            published.append(event)
         heard.close()
         others = {cid for _, cid, _ in waiting[1:]}
         per_visitor = [e for e in published if e.get("conversation_id") in others]

@@ -53,8 +53,8 @@ class Listener:
     def events(self, type_: str | None = None) -> list[Event]:
         """Everything heard since the last call (of one frame type, if given)."""
         heard = []
-        while not self.sub.queue.empty():
-            heard.append(self.sub.queue.get_nowait())
+        while (event := self.sub.get_nowait()) is not None:
+            heard.append(event)
         return [e for e in heard if type_ is None or e["type"] == type_]
 
 

@@ -27,14 +27,14 @@ def subscribed(bus: Bus, *channels: str, maxsize: int = 16) -> Subscription:
 
 def drained(sub: Subscription) -> list[dict]:
     out = []
-    while not sub.queue.empty():
-        out.append(sub.queue.get_nowait())
+    while (event := sub.get_nowait()) is not None:
+        out.append(event)
     return out
 
 
 async def received(sub: Subscription, n: int) -> list[dict]:
     """The next `n` events, waiting for them to arrive (from another replica)."""
-    return [await asyncio.wait_for(sub.queue.get(), WAIT_S) for _ in range(n)]
+    return [await asyncio.wait_for(sub.get(), WAIT_S) for _ in range(n)]
 
 
 def event(n: int) -> dict:
@@ -70,9 +70,9 @@ async def test_a_subscriber_that_falls_behind_is_flagged_not_waited_for() -> Non
     for n in range(1, 4):
         await bus.publish_after_commit("conv:1", event(n))
 
-    assert slow.overflowed.is_set()
+    assert slow.overflowed
     assert drained(slow) == [event(1), event(2)], "what fitted is kept; the rest comes from the DB"
-    assert not other.overflowed.is_set()
+    assert not other.overflowed
     assert drained(other) == [event(1), event(2), event(3)], "others are not held back"
 
 
@@ -107,7 +107,7 @@ async def replicas() -> AsyncIterator[tuple[RedisBus, RedisBus]]:
         for _ in range(WAIT_S * 5):
             await one.publish_after_commit("warm-up", event(0))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(warm.queue.get(), 0.2)
+                await asyncio.wait_for(warm.get(), 0.2)
                 break
         else:
             pytest.fail("the second Redis bus never heard the first")
@@ -133,8 +133,32 @@ async def test_redis_bus_delivers_across_replicas_to_the_channel_only(replicas) 
 async def test_redis_subscriber_that_falls_behind_is_flagged(replicas) -> None:
     one, two = replicas
     slow = subscribed(two, "conv:1", maxsize=2)
+    marker = subscribed(two, "conv:2")
     for n in range(1, 4):
         await one.publish_after_commit("conv:1", event(n))
+    await one.publish_after_commit("conv:2", event(4))  # everything before it has arrived
 
-    await asyncio.wait_for(slow.overflowed.wait(), WAIT_S)
+    assert await received(marker, 1) == [event(4)]
+    assert slow.overflowed
     assert drained(slow) == [event(1), event(2)]
+
+
+async def test_an_empty_inbox_wakes_its_consumer_once_per_burst() -> None:
+    bus = MemoryBus()
+    sub = subscribed(bus, "conv:1")
+    wakes = []
+    sub.wake = lambda: wakes.append(sub.pending())
+    for n in (1, 2):
+        await bus.publish_after_commit("conv:1", event(n))
+    assert wakes == [1], "woken by the first event; the second finds it awake"
+    assert drained(sub) == [event(1), event(2)]
+    await bus.publish_after_commit("conv:1", event(3))
+    assert wakes == [1, 1], "an emptied inbox wakes its consumer again"
+    assert drained(sub) == [event(3)]
+    waiting = asyncio.create_task(sub.get())
+    await asyncio.sleep(0)
+    await bus.publish_after_commit("conv:1", event(4))
+    assert await asyncio.wait_for(waiting, WAIT_S) == event(4), "a waiting get() is woken too"
+    sub.close()
+    await bus.publish_after_commit("conv:1", event(5))
+    assert len(wakes) == 3 and sub.pending() == 0, "a closed subscription hears nothing"
