@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.identity import agent_origin_allowed
 from app.security import login_for_token
-from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection, in_session
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
     Frame,
     FrameError,
@@ -25,6 +25,7 @@ from app.ws.frames import (
     ack,
     agent_frames,
 )
+from app.ws.handlers import in_session, receive_hello
 from handoff import agent_actions, canned_stats, presence
 from handoff.conversations import get_conversation
 from handoff.events import AGENTS_CHANNEL
@@ -144,7 +145,7 @@ async def agent_socket(ws: WebSocket) -> None:
 
 
 async def _serve_agent(conn: Connection) -> None:
-    hello = await conn.receive_hello(agent_frames)
+    hello = await receive_hello(conn, agent_frames)
     if hello is None:
         return
     claims = conn.app.state.tokens.agent_claims(hello.token) if hello.token else None

@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from fastapi import WebSocket
 from pydantic import TypeAdapter
@@ -61,26 +61,6 @@ CATCH_UP = "_catch_up"
 BEHIND = "_behind"
 
 Handle = Callable[[Frame], Awaitable[None]]
-
-
-class _Socket(Protocol):
-    conn: Connection
-
-
-SocketT = TypeVar("SocketT", bound=_Socket)
-
-
-def in_session(
-    handler: Callable[[SocketT, AsyncSession, Any], Awaitable[None]],
-) -> Callable[[SocketT, Any], Awaitable[None]]:
-    """A frame handler run in a database session of its own; the hot path's handlers take
-    none (creating and closing an unused session per frame cost ~8 % of a reply)."""
-
-    async def run(socket: SocketT, frame: Any) -> None:
-        async with socket.conn.session() as session:
-            await handler(socket, session, frame)
-
-    return run
 
 
 class Connection:
@@ -364,27 +344,6 @@ class Connection:
         except Exception:
             log.exception("error finishing a frame")
             await self.send_error("internal_error", "something went wrong; try again", ref)
-
-    async def receive_hello(self, adapter: TypeAdapter[Any]) -> Hello | None:
-        """The first frame, which must be a hello; None (and the socket closed) otherwise."""
-        try:
-            message = await asyncio.wait_for(self.ws.receive(), HELLO_TIMEOUT_S)
-        except TimeoutError:
-            await self.close(CLOSE_POLICY, "say hello first")
-            return None
-        if message["type"] == "websocket.disconnect":
-            return None
-        try:
-            frame = parse_frame(message.get("text", message.get("bytes")), adapter)
-        except FrameError as exc:
-            await self.send_error(exc.code, exc.message)
-            await self.close(CLOSE_POLICY, "say hello first")
-            return None
-        if not isinstance(frame, Hello):
-            await self.send_error("hello_required", "the first frame must be hello")
-            await self.close(CLOSE_POLICY, "say hello first")
-            return None
-        return frame
 
     async def serve(self, handle: Handle, adapter: TypeAdapter[Any]) -> None:
         """Read frames until the peer goes (or, silent, is closed by the hub); each is handled

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import logs
 from app.identity import origin_allowed, verify_identity
 from app.limits import Action, Limiter, RateLimited
-from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection, in_session
+from app.ws.connection import CLOSE_POLICY, CLOSE_RESTART, HEARTBEAT_S, Connection
 from app.ws.frames import (
     Choice,
     Feedback,
@@ -29,6 +29,7 @@ from app.ws.frames import (
     ref_of,
     visitor_frames,
 )
+from app.ws.handlers import in_session, receive_hello
 from handoff import bot_turn, escalation, feedback, team_routing, tickets, transcripts, visitors
 from handoff.conversations import get_conversation, remember_locale
 from handoff.errors import Conflict
@@ -294,7 +295,7 @@ async def _hello_within_limits(conn: Connection) -> tuple[Hello, int | None] | N
     """The hello and the visitor its token names; a hello over the limits is refused, and the
     client may say hello again. None if it never said one."""
     while True:
-        hello = await conn.receive_hello(visitor_frames)
+        hello = await receive_hello(conn, visitor_frames)
         if hello is None:
             return None
         tokens = conn.app.state.tokens
