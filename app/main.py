@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from fastapi import FastAPI
 
-from app.db import make_engine, make_read_sessionmaker, make_sessionmaker
+from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, read_only
 from app.errors import install_error_handlers
 from app.headers import SecurityHeaders
 from app.kb_watch import watch_knowledge_base
@@ -59,6 +59,7 @@ from handoff.bus import make_bus
 from handoff.privacy import purge_forever
 from handoff.reroute import reroute_forever
 from handoff.routing import drain_queue
+from handoff.visitor_reader import VisitorReader
 from handoff.webhook_delivery import DeliveryWorker
 from handoff.writer import MessageWriter
 
@@ -95,8 +96,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             language=settings.kb_language,
         )
         app.state.brain = brain
-        async with brain, MessageWriter(engine, bus) as writer:
-            app.state.writer = writer
+        async with (
+            brain,
+            MessageWriter(engine, bus) as writer,
+            VisitorReader(read_only(engine)) as reader,
+        ):
+            app.state.writer, app.state.visitor_reader = writer, reader
             background.append(asyncio.create_task(watch_knowledge_base(app), name="kb-watch"))
             follow = service_settings.follow_forever(
                 sessions=app.state.read_sessions, bus=bus, current=app.state.service_settings

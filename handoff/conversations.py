@@ -30,25 +30,6 @@ async def current_conversation(*, session: AsyncSession, visitor_id: int) -> Con
     )
 
 
-async def returning_visitor(
-    *, session: AsyncSession, visitor_id: int
-) -> tuple[bool, str | None, str | None, Conversation | None]:
-    """In one query: whether the visitor exists, the user they are signed in as (if any),
-    their stored locale and their most recent conversation (as `current_conversation`)."""
-    row = (
-        await session.execute(
-            select(Visitor.user_id, Visitor.locale, Conversation)
-            .outerjoin(Conversation, Conversation.visitor_id == Visitor.id)
-            .where(Visitor.id == visitor_id)
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        return False, None, None, None
-    return True, row.user_id, row.locale, row.Conversation
-
-
 async def ticket_for(*, session: AsyncSession, conversation_id: int) -> Ticket | None:
     """The conversation's ticket, if it ever became one."""
     return await session.scalar(select(Ticket).where(Ticket.conversation_id == conversation_id))

@@ -8,15 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.conversations import ticket_for
 from handoff.events import author, state_event
-from handoff.models import Agent, Conversation
+from handoff.models import Agent, Conversation, Ticket
 from handoff.queue import estimated_wait_s, queue_position, recent_wait_s, ticket_offered
 from handoff.states import ConversationState
 
 S = ConversationState
 
 
-async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
-    """The `state` frame for the visitor, with queue position, agent and ticket."""
+async def visitor_state(
+    *, session: AsyncSession, conv: Conversation, ticket: Ticket | None = None
+) -> dict[str, Any]:
+    """The `state` frame for the visitor, with queue position, agent and ticket (read unless
+    the caller read it with the conversation)."""
     position = await queue_position(session=session, conv=conv)
     extra: dict[str, Any] = {"queue_position": position}
     if position is not None:
@@ -30,7 +33,8 @@ async def visitor_state(*, session: AsyncSession, conv: Conversation) -> dict[st
         if agent is not None:
             extra["agent"] = author(agent)
     if conv.state == S.TICKET:
-        ticket = await ticket_for(session=session, conversation_id=conv.id)
+        if ticket is None:
+            ticket = await ticket_for(session=session, conversation_id=conv.id)
         if ticket is not None:
             extra["ticket"] = {
                 "id": ticket.id,

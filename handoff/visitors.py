@@ -16,14 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import texts, webhooks
 from handoff.bus import Bus
-from handoff.conversations import current_conversation, get_conversation, returning_visitor
+from handoff.conversations import current_conversation, get_conversation
 from handoff.errors import Conflict, NotFound
 from handoff.events import AGENTS_CHANNEL, conversation_channel, conversation_event
 from handoff.mail import normalised_address
 from handoff.messages import announce, append_message
-from handoff.models import Conversation, Sender, Visitor
+from handoff.models import Conversation, Sender, Ticket, Visitor
 from handoff.states import ConversationState
 from handoff.tickets import remember_email, reopen_on_customer_message
+from handoff.visitor_reader import Returning, VisitorReader, read_returning
 from handoff.visitor_state import visitor_state
 from handoff.writer import Guard, MessageWriter, NewConversation, NewMessage, Stored
 
@@ -163,6 +164,11 @@ class Resumed:
     new_locale: str | None = None
 
 
+async def _read_alone(*, session: AsyncSession, visitor_id: int) -> Returning | None:
+    """A returning visitor read in the caller's session (no reader: scripts and tests)."""
+    return (await read_returning(await session.connection(), [visitor_id])).get(visitor_id)
+
+
 def _with_the_bot(visitor_id: int, conversation_id: int) -> Conversation:
     """The conversation the writer just opened, as it stands: with the bot, nothing in it."""
     return Conversation(
@@ -182,6 +188,7 @@ async def resume(
     conversation_id: int | None,
     last_seq: int,
     keep_page_query: bool = False,
+    reader: VisitorReader | None = None,
 ) -> Resumed:
     """A visitor says hello: the same visitor (or a new one) and their open conversation.
 
@@ -192,12 +199,14 @@ async def resume(
     their own current conversation; another visitor's conversation is refused, never shown.
 
     `session` may be a read session (an anonymous hello only reads); a new conversation, and a
-    first visit's visitor, are written by the `writer`'s group commit.
+    first visit's visitor, are written by the `writer`'s group commit. A returning visitor is
+    read by the `reader` (with other hellos, in one query), or in `session` without one.
     """
     page_url = page_url_to_store(page_url, keep_query=keep_page_query)
     token_visitor_id = visitor_id
     new_locale: str | None = None
     last: Conversation | None = None
+    last_ticket: Ticket | None = None  # read with `last`
     known_last = False  # `last` was read with the visitor (the usual returning hello)
     if verified is not None:
         visitor_id = await visitor_for_user(
@@ -209,13 +218,17 @@ async def resume(
             page_url=page_url,
         )
     elif visitor_id is not None:
-        exists, user_id, stored_locale, last = await returning_visitor(
-            session=session, visitor_id=visitor_id
+        found = await (
+            reader.read(visitor_id)
+            if reader is not None
+            else _read_alone(session=session, visitor_id=visitor_id)
         )
-        known_last = exists and user_id is None
-        if exists and locale and locale != stored_locale:
+        user_id = found.user_id if found is not None else None
+        if found is not None and user_id is None:
+            known_last, last, last_ticket = True, found.conversation, found.ticket
+        if found is not None and locale and locale != found.locale:
             new_locale = locale
-        if not exists:
+        if found is None:
             visitor_id = None  # deleted (handoff/privacy.py): a new visitor, nothing of the old
         elif user_id is not None:
             visitor_id = None  # a signed-in user's chat, but the site vouches for nobody now
@@ -249,7 +262,9 @@ async def resume(
         visitor_id=visitor_id,
         conversation=conv,
         after_seq=last_seq if conversation_id == conv.id else 0,
-        state=await visitor_state(session=session, conv=conv),
+        state=await visitor_state(
+            session=session, conv=conv, ticket=last_ticket if conv is last else None
+        ),
         refused_conversation=refused,
         new_conversation=False,
         new_locale=new_locale,

@@ -340,6 +340,7 @@ async def _say_hello(conn: Connection) -> VisitorSocket | None:
         resumed = await visitors.resume(
             session=session,
             writer=app.state.writer,
+            reader=app.state.visitor_reader,
             visitor_id=visitor_id,
             name=hello.name,
             locale=hello.locale,
