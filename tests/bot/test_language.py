@@ -101,12 +101,12 @@ async def test_minilm_hands_over_a_language_the_kb_lacks(kb: list[Entry]) -> Non
 
 
 # Measured on the demo FAQ with its translations (cs, de, es, fa, zh; docs/bot.md): with
-# multilingual-e5-small at most one wrong per language (the 5 %) and answered correctly
-# as below (the 80 % holds except cs: 13/18, its "did you mean" offers the right entry for 4
-# more); MiniLM answers English as before and no other language wrongly. Floors, kept from
-# slipping.
-E5_CORRECT_AT_LEAST = {"en": 14, "de": 16, "es": 17, "cs": 13, "zh": 17, "fa": 18}
-MINILM_CORRECT_AT_LEAST = {"en": 13, "de": 3, "es": 5, "cs": 5, "zh": 2, "fa": 0}
+# multilingual-e5-small at most one wrong per language (the 5 %) and at least 80 %
+# answered correctly in every language (cs 17/18 since its translation carries every English
+# variant: 13/18 with three variants per entry); MiniLM answers English as before and no other
+# language wrongly. Floors, kept from slipping.
+E5_CORRECT_AT_LEAST = {"en": 14, "de": 18, "es": 17, "cs": 17, "zh": 17, "fa": 17}
+MINILM_CORRECT_AT_LEAST = {"en": 14, "de": 3, "es": 7, "cs": 10, "zh": 2, "fa": 0}
 
 
 async def test_multilingual_model_on_the_set() -> None:
