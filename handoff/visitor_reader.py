@@ -125,6 +125,9 @@ class VisitorReader:
                 try:
                     async with self._engine.connect() as conn:
                         found = await read_returning(conn, list(batch))
+                except asyncio.CancelledError:  # stopped mid-read: these hellos hear it too
+                    self._fail(batch, RuntimeError("visitor reader stopped"))
+                    raise
                 except Exception as exc:  # noqa: BLE001 - each hello hears it (an error)
                     self._fail(batch, exc)
                     continue
