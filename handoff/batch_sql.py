@@ -3,8 +3,10 @@ statements, whatever its size.
 
 SQLAlchemy Core, not the ORM. `handoff/writer.py` gathers the batch (group commit). Messages:
 
-0. on PostgreSQL, one SELECT ... FOR UPDATE locks the batch's conversations in id order, so
-   two replicas' batches never deadlock;
+0. on PostgreSQL, one SELECT ... FOR NO KEY UPDATE locks the batch's conversations in id
+   order, so two replicas' batches never deadlock (NO KEY: the lock the UPDATE below takes
+   anyway; a plain FOR UPDATE would also wait for every transaction that merely inserted a
+   row pointing at one of them, e.g. a clock of the SLA sweep);
 1. one UPDATE per kind of rule (`Guard`) allocates every conversation's next seqs under its
    row lock, checking the rule in its WHERE: a conversation the rule refuses gets nothing
    (one per rule and number of messages, when a conversation has several in the batch; the
@@ -132,7 +134,7 @@ _ALLOCATE = {
     ),
 }
 _ALLOCATE = {guard: stmt.returning(*_RETURNING) for guard, stmt in _ALLOCATE.items()}
-_LOCK = select(ROW.id).where(ROW.id.in_(_IDS)).order_by(ROW.id).with_for_update()
+_LOCK = select(ROW.id).where(ROW.id.in_(_IDS)).order_by(ROW.id).with_for_update(key_share=True)
 
 
 def _rule_values(guard: Guard, firsts: Sequence[NewMessage]) -> dict[str, Any]:

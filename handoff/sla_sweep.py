@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -257,6 +257,21 @@ async def _announce(
     await bus.publish_after_commit(AGENTS_CHANNEL, {**event, "sla": clock_data(running, now=now)})
 
 
+SWEEP_LOCK = 0x5_1A_5EE9  # the PostgreSQL advisory lock that one sweep at a time holds
+
+
+async def sweeping_alone(session: AsyncSession) -> bool:
+    """On PostgreSQL, take the sweep's lock for `session`'s transaction if nobody holds it.
+
+    Replicas' sweeps recompute the same clocks; run at once, each waited for the others' row
+    locks for seconds, and the message writer (locking the same conversations) behind them.
+    SQLite has a single writer anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(SWEEP_LOCK))))
+
+
 async def sweep_forever(
     *,
     sessions: async_sessionmaker[AsyncSession],
@@ -270,6 +285,8 @@ async def sweep_forever(
 
     async def once() -> None:
         async with read_sessions() as read_session, sessions() as session:
+            if not await sweeping_alone(session):
+                return  # another replica is sweeping this very moment: its sweep covers ours
             await sweep(
                 read_session=read_session,
                 session=session,

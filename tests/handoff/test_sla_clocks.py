@@ -24,7 +24,7 @@ from handoff.models import AgentStatus, Ticket, TicketStatus, utcnow
 from handoff.routing import Routing
 from handoff.sla import SlaTargets
 from handoff.sla_models import SlaBreach, SlaClock, SlaPause
-from handoff.sla_sweep import sweep
+from handoff.sla_sweep import sweep, sweeping_alone
 from handoff.states import ConversationState as S
 from handoff.webhook_models import WebhookEvent
 from handoff.webhooks import Targets
@@ -207,3 +207,16 @@ async def test_a_reply_before_any_sweep_still_keeps_its_first_response(
     row = await clock_row(session, conv.id)
     assert (row.metric, row.status, row.due_at) == ("first_response", "stopped", None)
     assert row.first_response_s is not None and 0 <= row.first_response_s < 60
+
+
+async def test_while_one_replica_sweeps_another_skips_its_round(replicas: list[Replica]) -> None:
+    """On PostgreSQL the second replica skips instead of queueing behind the first one's row
+    locks (and the message writer behind both); SQLite has a single writer anyway."""
+    (write_1, _), (write_2, _) = replicas
+    async with write_1() as first, write_2() as second:
+        postgres = first.get_bind().dialect.name == "postgresql"
+        assert await sweeping_alone(first)
+        assert await sweeping_alone(second) is not postgres
+        await first.commit()  # the sweep's lock goes with its transaction
+        await second.rollback()
+        assert await sweeping_alone(second)
