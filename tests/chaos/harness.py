@@ -66,6 +66,7 @@ LIST_POLL_S = 3.0  # agents re-read the queue this often (the console does on `r
 SETTLE_S = 30.0  # after the load: time for every client to catch up before checking
 DOWN_S = (0.5, 2.0)  # a killed replica stays down this long before it is restarted
 CLIENT_OPEN_TIMEOUT_S = 10.0
+TAKES_AT_ONCE = 2  # a console's agent clicks "take" on one chat, then the next
 ARRIVAL_GAP_S = 0.02  # visitors arrive over a few seconds, as on a website, not all at once
 
 
@@ -405,6 +406,8 @@ class AgentClient(Client):
         self.agent_id = 0
         self.mine: set[int] = set()
         self.taking: set[int] = set()
+        self.taken: set[int] = set()  # chats the lists said somebody has (not worth a click)
+        self.clicks = asyncio.Semaphore(TAKES_AT_ONCE)
         self.take_conflicts = 0
 
     async def login(self) -> None:
@@ -434,7 +437,10 @@ class AgentClient(Client):
     async def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "conversation" and frame.get("state") in ("queued", "ticket"):
+            self.taken.discard(frame["conversation_id"])
             self._try_take(frame["conversation_id"])
+        elif kind == "conversation" and frame.get("assigned_agent_id") is not None:
+            self.taken.add(frame["conversation_id"])
         elif kind == "conversation" and frame.get("assigned_agent_id") == self.agent_id:
             await self._own(frame["conversation_id"])  # routed to us by auto-assignment
         elif kind == "message" and frame["conversation_id"] in self.mine:
@@ -453,29 +459,33 @@ class AgentClient(Client):
 
     async def _take(self, cid: int) -> None:
         try:
-            for attempt in range(20):
-                replica = random.choice(self.cluster.replicas)
-                headers = {"Authorization": f"Bearer {self.token}"}
-                http = self.cluster.http(replica)
-                try:
-                    r = await http.post(f"/api/agent/conversations/{cid}/take", headers=headers)
-                    if r.status_code == 409:
-                        # Lost the race, or won it and lost the response: ask the database.
-                        got = await http.get(f"/api/agent/conversations/{cid}", headers=headers)
-                        got.raise_for_status()
-                        if got.json()["conversation"]["assigned_agent_id"] != self.agent_id:
-                            self.take_conflicts += 1
-                            return
-                    else:
-                        r.raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(backoff(attempt))
-            else:
-                return
-            await self._own(cid)
+            async with self.clicks:
+                if cid not in self.taken and await self._won(cid):
+                    await self._own(cid)
         finally:
             self.taking.discard(cid)
+
+    async def _won(self, cid: int) -> bool:
+        """Take `cid` over REST on any replica: True if it is ours (now or already)."""
+        for attempt in range(20):
+            replica = random.choice(self.cluster.replicas)
+            headers = {"Authorization": f"Bearer {self.token}"}
+            http = self.cluster.http(replica)
+            try:
+                r = await http.post(f"/api/agent/conversations/{cid}/take", headers=headers)
+                if r.status_code != 409:
+                    r.raise_for_status()
+                    return True
+                # Lost the race, or won it and lost the response: ask the database.
+                got = await http.get(f"/api/agent/conversations/{cid}", headers=headers)
+                got.raise_for_status()
+                if got.json()["conversation"]["assigned_agent_id"] == self.agent_id:
+                    return True
+                self.take_conflicts += 1
+                return False
+            except httpx.HTTPError:
+                await asyncio.sleep(backoff(attempt))
+        return False
 
     async def _own(self, cid: int) -> None:
         if cid in self.mine:
@@ -686,7 +696,10 @@ async def run(cfg: Config) -> Report:
                    CHATDESK_SECRET_KEY=SECRET, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                    CHATDESK_BUS_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/0#{workdir.name}",
                    # Every simulated visitor comes from loopback: no per-IP abuse limits.
-                   CHATDESK_RATE_LIMITS="false")
+                   CHATDESK_RATE_LIMITS="false",
+                   # The bot is not on this path (every visitor asks for a person); its
+                   # background training would only compete with the replicas for the CPU.
+                   CHATDESK_BOT_IMPROVE="false", CHATDESK_BOT_FINE_TUNE="false")
         ports = [cfg.base_port + i if cfg.base_port else free_port()
                  for i in range(cfg.replicas)]
         replicas = [Replica(port, env, workdir / f"replica-{i}.log")
