@@ -1,7 +1,11 @@
 """Group commit: the chat messages (and new conversations) arriving together share a transaction.
 
 Whatever was submitted while the previous transaction ran goes into the next one, so under
-load hundreds of writes share a commit, and with no load a write is done at once. The SQL of a
+load hundreds of writes share a commit, and with no load a write is done at once. On
+PostgreSQL two such lanes commit side by side, each for its own conversations (id modulo the
+lanes), so that one lane's batch is built and sent while the other waits for its commit; a
+conversation's messages always take the same lane, in submission order. SQLite has one
+writer at a time anyway: one lane. The SQL of a
 batch is in `handoff/batch_sql.py`: a few statements, whatever the batch's size. Every caller
 hears back only after the commit; only then are the messages published on the bus.
 """
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500  # writes per transaction: enough for a burst, short enough to hold locks
 DRAIN_S = 5.0  # on shutdown, what was submitted gets this long to be committed
+PG_LANES = 2  # commits in flight at once on PostgreSQL (each holds a pooled connection)
 
 
 @dataclass
@@ -53,11 +58,17 @@ class MessageWriter:
     def __init__(self, engine: AsyncEngine, bus: Bus) -> None:
         self._engine = engine
         self._bus = bus
-        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()  # None: stop after the rest
-        self._worker: asyncio.Task[None] | None = None
+        lanes = PG_LANES if engine.dialect.name == "postgresql" else 1
+        # None in a lane: stop after the rest.
+        self._lanes: list[asyncio.Queue[_Job | None]] = [asyncio.Queue() for _ in range(lanes)]
+        self._workers: list[asyncio.Task[None]] = []
+        self._opened = 0  # new conversations go round the lanes
 
     async def __aenter__(self) -> MessageWriter:
-        self._worker = asyncio.create_task(self._write_forever(), name="message-writer")
+        self._workers = [
+            asyncio.create_task(self._write_forever(lane), name=f"message-writer-{n}")
+            for n, lane in enumerate(self._lanes)
+        ]
         return self
 
     async def __aexit__(
@@ -66,23 +77,26 @@ class MessageWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        worker, self._worker = self._worker, None  # store() refuses from now on
-        if worker is None:
+        workers, self._workers = self._workers, []  # store() refuses from now on
+        if not workers:
             return
-        self._queue.put_nowait(None)
+        for lane in self._lanes:
+            lane.put_nowait(None)
         try:
             # Commit what was already submitted: every caller then hears back.
-            await asyncio.wait_for(asyncio.shield(worker), DRAIN_S)
+            await asyncio.wait_for(asyncio.shield(asyncio.gather(*workers)), DRAIN_S)
         except TimeoutError:
             log.warning("message writer: not drained in %ss; stopping", DRAIN_S)
         finally:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
-            while not self._queue.empty():
-                job = self._queue.get_nowait()
-                if job is not None and not job.future.done():
-                    job.future.set_exception(RuntimeError("message writer stopped"))
+            for worker in workers:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            for lane in self._lanes:
+                while not lane.empty():
+                    job = lane.get_nowait()
+                    if job is not None and not job.future.done():
+                        job.future.set_exception(RuntimeError("message writer stopped"))
 
     async def store(self, new: NewMessage) -> Stored | None:
         """Store a message, committed and published on return; None when its rule refused."""
@@ -97,22 +111,26 @@ class MessageWriter:
 
     def submit(self, new: NewMessage | NewConversation) -> asyncio.Future[Any]:
         """Queue a write now (messages are stored in submission order); await the result."""
-        if self._worker is None:
+        if not self._workers:
             raise RuntimeError("the message writer is not running")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(new, future))
+        if isinstance(new, NewMessage):
+            lane = new.conversation_id % len(self._lanes)
+        else:
+            lane, self._opened = self._opened, (self._opened + 1) % len(self._lanes)
+        self._lanes[lane].put_nowait(_Job(new, future))
         return future
 
-    async def _write_forever(self) -> None:
+    async def _write_forever(self, lane: asyncio.Queue[_Job | None]) -> None:
         while True:
-            job = await self._queue.get()
+            job = await lane.get()
             batch: list[_Job] = []
             # No waiting for company: whatever queued while the last commit ran goes together.
             while job is not None:
                 batch.append(job)
-                if self._queue.empty() or len(batch) >= MAX_BATCH:
+                if lane.empty() or len(batch) >= MAX_BATCH:
                     break
-                job = self._queue.get_nowait()
+                job = lane.get_nowait()
             if batch:
                 await self._commit(batch)
             if job is None:
