@@ -106,9 +106,10 @@ async def test_minilm_hands_over_a_language_the_kb_lacks(kb: list[Entry]) -> Non
 # variant: 13/18 with three variants per entry); MiniLM answers English as before and no other
 # language wrongly. Floors, kept from slipping.
 E5_CORRECT_AT_LEAST = {"en": 14, "de": 18, "es": 17, "cs": 17, "zh": 17, "fa": 17}
-# MiniLM's English is 14 on one machine and 13 on another (an AMD EPYC with AVX-512 VNNI,
-# whose int8 kernels round differently): a borderline question becomes a "did you mean".
-MINILM_CORRECT_AT_LEAST = {"en": 13, "de": 3, "es": 7, "cs": 10, "zh": 2, "fa": 0}
+# The lower of two machines: on an AMD EPYC with AVX-512 VNNI, whose int8 kernels round
+# differently, one borderline English and one Spanish question become a "did you mean"
+# (en 13, es 6; cs 11 there), never a wrong answer.
+MINILM_CORRECT_AT_LEAST = {"en": 13, "de": 3, "es": 6, "cs": 10, "zh": 2, "fa": 0}
 
 
 async def test_multilingual_model_on_the_set() -> None:
