@@ -5,8 +5,8 @@ load hundreds of writes share a commit, and with no load a write is done at once
 PostgreSQL two such lanes commit side by side, each for its own conversations (id modulo the
 lanes), so that one lane's batch is built and sent while the other waits for its commit; a
 conversation's messages always take the same lane, in submission order. SQLite has one
-writer at a time anyway: one lane. The SQL of a
-batch is in `handoff/batch_sql.py`: a few statements, whatever the batch's size. Every caller
+writer at a time anyway: one lane. The SQL of a batch is in `handoff/batch_sql.py`: a few
+statements, whatever the batch's size. Every caller
 hears back only after the commit; only then are the messages published on the bus.
 """
 

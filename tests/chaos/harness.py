@@ -441,8 +441,8 @@ class AgentClient(Client):
             self._try_take(frame["conversation_id"])
         elif kind == "conversation" and frame.get("assigned_agent_id") is not None:
             self.taken.add(frame["conversation_id"])
-        elif kind == "conversation" and frame.get("assigned_agent_id") == self.agent_id:
-            await self._own(frame["conversation_id"])  # routed to us by auto-assignment
+            if frame["assigned_agent_id"] == self.agent_id:
+                await self._own(frame["conversation_id"])  # routed to us by auto-assignment
         elif kind == "message" and frame["conversation_id"] in self.mine:
             if frame["sender"] == "visitor" and frame["text"].startswith("v:"):
                 cid, seq = frame["conversation_id"], frame["seq"]
