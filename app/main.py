@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -166,11 +167,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                     sessions=app.state.sessions, bus=bus, retention_days=settings.retention_days
                 )
                 background.append(asyncio.create_task(purge, name="retention-purge"))
+            # What startup built lives as long as the process (modules, the bot's index, the
+            # compiled SQL): out of the collector's sight, so a full collection no longer walks
+            # ~250,000 objects (~110 ms with the event loop stopped) while visitors wait.
+            gc.freeze()
             try:
                 yield
             finally:
                 # Graceful: tell every client to reconnect (elsewhere) before we go away.
                 await app.state.hub.close_all()
+                gc.unfreeze()  # collectable again once this app is gone (tests start many)
     finally:
         for task in background:
             task.cancel()
