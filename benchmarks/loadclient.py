@@ -131,6 +131,8 @@ class Socket:
             self._resolve(self._acks.pop(frame.get("client_msg_id", ""), None), frame)
         elif kind == "message":
             self.max_seq = max(self.max_seq, int(frame.get("seq") or 0))
+            # Our own message coming back is its acknowledgement (docs/protocol.md).
+            self._resolve(self._acks.pop(frame.get("client_msg_id") or "", None), frame)
             if frame.get("sender") in ANSWER_SENDERS:
                 self._resolve(self._answer, frame)
         elif kind == "error":

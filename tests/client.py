@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Callable
@@ -20,12 +21,19 @@ class ChatClient:
         self.ws = ws
         self.frames: list[dict[str, Any]] = []
         self._cursor = 0
+        self.sent_ids: set[str] = set()  # the client_msg_ids of the frames this client sent
 
     @classmethod
     async def connect(cls, url: str) -> ChatClient:
         return cls(await websockets.connect(url, max_size=2**20))
 
     async def send(self, frame: dict[str, Any] | str) -> None:
+        parsed = frame
+        if isinstance(frame, str):
+            with contextlib.suppress(ValueError, RecursionError):  # hostile-input tests
+                parsed = json.loads(frame)
+        if isinstance(parsed, dict) and isinstance(parsed.get("client_msg_id"), str):
+            self.sent_ids.add(parsed["client_msg_id"])
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     async def say(self, text: str, client_msg_id: str | None = None, **extra: Any) -> str:
@@ -57,6 +65,20 @@ class ChatClient:
             lambda f: f.get("type") == kind and all(f.get(k) == v for k, v in fields.items())
         )
 
+    def is_ack(self, frame: dict[str, Any], client_msg_id: str | None = None) -> bool:
+        """An acknowledgement of a frame this client sent (of `client_msg_id`, if given): an
+        `ack`, or our own message coming back, which is its acknowledgement (docs/protocol.md)."""
+        cmid = frame.get("client_msg_id")
+        if client_msg_id is not None and cmid != client_msg_id:
+            return False
+        return frame.get("type") == "ack" or (
+            frame.get("type") == "message" and cmid in self.sent_ids
+        )
+
+    async def expect_ack(self, client_msg_id: str | None = None) -> dict[str, Any]:
+        """The next acknowledgement (`is_ack`), as an `ack` frame: `seq`, `duplicate`, ..."""
+        return as_ack(await self.expect(lambda f: self.is_ack(f, client_msg_id)))
+
     async def drain(self, quiet_s: float = 0.3) -> None:
         """Read until nothing arrives for quiet_s seconds."""
         try:
@@ -75,6 +97,14 @@ class ChatClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+def as_ack(frame: dict[str, Any]) -> dict[str, Any]:
+    """An acknowledgement (an `ack`, or our own message come back) as the `ack` frame it means."""
+    if frame["type"] == "ack":
+        return frame
+    return {"type": "ack", "conversation_id": frame["conversation_id"],
+            "client_msg_id": frame["client_msg_id"], "seq": frame["seq"], "duplicate": False}
 
 
 async def visitor(server: Any, **hello: Any) -> tuple[ChatClient, dict[str, Any]]:

@@ -64,7 +64,7 @@ function connect() {
       showState(f.state);
       for (const p of pending.values()) ws.send(JSON.stringify(p));
       clearInterval(pingTimer); pingTimer = setInterval(() => ws.send('{"type":"ping"}'), f.heartbeat_s * 1000);
-    } else if (f.type === "message") show(f);
+    } else if (f.type === "message") { pending.delete(f.client_msg_id); show(f); } // ours: its ack
     else if (f.type === "ack") pending.delete(f.client_msg_id);
     else if (f.type === "state") showState(f);
     else if (f.type === "error") { if (f.ref) pending.delete(f.ref); statusEl.textContent = "Error: " + f.message; }

@@ -22,7 +22,6 @@ from app.ws.frames import (
     Typing,
     Unwatch,
     Watch,
-    ack,
     agent_frames,
 )
 from app.ws.handlers import in_session, receive_hello
@@ -102,12 +101,12 @@ class AgentSocket:
                 stored = await agent_actions.accepted(
                     session=session, stored=stored, conversation_id=conversation_id
                 )
-        if canned_id is not None:  # counted before the ack (a resend is counted once)
+        if canned_id is not None:  # counted once per stored message (a resend is not counted)
             async with self.conn.session() as session:
                 await canned_stats.record_use(
                     session=session, canned_reply_id=canned_id, message=stored.message
                 )
-        await self.conn.send(ack(stored))
+        await self.conn.confirm(stored)
 
     async def on_typing(self, session: AsyncSession, frame: Typing) -> None:
         if frame.conversation_id is None:

@@ -23,7 +23,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocketState
 
 from app.errors import DOMAIN_ERROR_TYPES, client_error
-from app.ws.frames import Frame, FrameError, Hello, Ping, parse_frame, ref_of
+from app.ws.frames import Frame, FrameError, Hello, Ping, ack, parse_frame, ref_of
 from app.ws.queue_view import queue_update
 from handoff.bus import AGENT_QUEUE_MAX, RESYNC, SUBSCRIPTION_QUEUE_MAX, Bus, Subscription
 from handoff.conversations import get_conversation
@@ -35,9 +35,10 @@ from handoff.events import (
     conversation_channel,
     message_event,
 )
-from handoff.messages import messages_after
+from handoff.messages import Posted, messages_after
 from handoff.models import Sender
 from handoff.visitor_state import visitor_state
+from handoff.writer import Stored
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,18 @@ class Connection:
                 await self._close_locked(CLOSE_TOO_SLOW, "too slow")
             except Exception:  # noqa: BLE001 - the peer is gone; it resumes by seq elsewhere
                 self._closed = True
+
+    async def confirm(self, posted: Posted | Stored) -> None:
+        """Tell the sender its message is committed: a new message in a conversation this
+        socket watches comes back as itself (its `message` frame, with its `client_msg_id`, is
+        the acknowledgement: one frame, not an `ack` and an echo), in seq order; a resend, or a
+        message in a conversation not watched here, gets an `ack`."""
+        msg = posted.message
+        last = self.last_seq.get(msg.conversation_id)
+        if posted.duplicate or last is None:
+            await self.send(ack(posted))
+        elif msg.seq > last:  # not sent by the pump yet (a gap first reads the database)
+            await self._deliver_message(message_event(msg))
 
     async def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         """An `error` frame; the socket stays open."""

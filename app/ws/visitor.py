@@ -25,7 +25,6 @@ from app.ws.frames import (
     SendMessage,
     Transcript,
     Typing,
-    ack,
     ref_of,
     visitor_frames,
 )
@@ -122,7 +121,7 @@ class VisitorSocket:
         )
 
     async def on_message(self, frame: SendMessage) -> None:
-        """Store, ack, let the bot answer; a session only for what needs one (not a ticket's
+        """Store, confirm, let the bot answer; a session only for what needs one (not a ticket's
         or an agent's chat: the hot path)."""
         stored = await self._post(frame)
         if stored is None:  # the conversation was closed meanwhile: this starts a new one
@@ -131,7 +130,7 @@ class VisitorSocket:
             stored = await self._post(frame)
             if stored is None:
                 raise Conflict("the conversation was closed; send the message again")
-        await self.conn.send(ack(stored))
+        await self.conn.confirm(stored)
         if not bot_turn.bot_answers(stored):
             return
         async with self.conn.session() as session:
@@ -157,7 +156,7 @@ class VisitorSocket:
             entry_id=frame.entry_id,
             routing=self.routing,
         )
-        await self.conn.send(ack(posted))
+        await self.conn.confirm(posted)
 
     async def on_handoff(self, session: AsyncSession, frame: Handoff) -> None:
         cid = await self._open_conversation(session)
@@ -169,7 +168,7 @@ class VisitorSocket:
             routing=self.routing,
             team_id=frame.team_id,
         )
-        await self.conn.send(ack(posted))
+        await self.conn.confirm(posted)
 
     async def on_email(self, session: AsyncSession, frame: LeaveEmail) -> None:
         await visitors.leave_email(
@@ -211,7 +210,7 @@ class VisitorSocket:
             client_msg_id=frame.client_msg_id,
             routing=self.routing,
         )
-        await self.conn.send(ack(posted))
+        await self.conn.confirm(posted)
 
     async def on_transcript(self, session: AsyncSession, frame: Transcript) -> None:
         email = await transcripts.email_transcript(

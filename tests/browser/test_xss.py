@@ -116,7 +116,7 @@ async def test_bubble_and_demo_page_show_every_payload_as_text(
             await consoles[0].send(
                 {"type": "message", "conversation_id": conv, "client_msg_id": f"r{n}", "text": text}
             )
-            await consoles[0].expect_type("ack", client_msg_id=f"r{n}")
+            await consoles[0].expect_ack(f"r{n}")
         r = await http.post(
             f"/api/agent/conversations/{conv}/transfer",
             json={"to_agent_id": team[1].id, "note": PAYLOADS[7]},
@@ -125,7 +125,7 @@ async def test_bubble_and_demo_page_show_every_payload_as_text(
     await consoles[1].send(
         {"type": "message", "conversation_id": conv, "client_msg_id": "b1", "text": PAYLOADS[8]}
     )
-    await consoles[1].expect_type("ack", client_msg_id="b1")
+    await consoles[1].expect_ack("b1")
     # The visitor's e-mail addresses, over the protocol (the same visitor on a second socket).
     other_tab, _ = await visitor(server, token=token, conversation_id=conv)
     for email in EMAILS:

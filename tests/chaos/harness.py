@@ -293,7 +293,11 @@ class Client:
 
     async def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
-        if kind == "ack":
+        # Our own message coming back is its acknowledgement, as an `ack` is (docs/protocol.md).
+        own = kind == "message" and frame["sender"] == self.sender and (
+            frame.get("client_msg_id") in self.acks
+        )
+        if kind == "ack" or own:
             self.stats.acks_total += 1
             cmid = frame["client_msg_id"]
             self.pending.pop(cmid, None)
@@ -302,7 +306,7 @@ class Client:
             fut = self.acks.get(cmid)
             if fut is not None and not fut.done():
                 fut.set_result(frame["seq"])
-        elif kind == "message":
+        if kind == "message":
             cid, seq = frame["conversation_id"], frame["seq"]
             seqs = self.seen.setdefault(cid, [])
             if seq in seqs:

@@ -851,13 +851,11 @@ async def agent_cell(world: World, kind: str, who: str, cid: int) -> bool:
         if kind in ("message", "note"):  # acknowledged after the commit, maybe after a pong
             ref = sent["client_msg_id"]
             answer = await client.expect(
-                lambda f: (
-                    f.get("type") in ("ack", "error")
-                    and ref in (f.get("client_msg_id"), f.get("ref"))
-                )
+                lambda f: client.is_ack(f, ref)
+                or (f.get("type") == "error" and f.get("ref") == ref)
             )
             assert answer.get("code") != "internal_error", answer
-            return bool(answer["type"] == "ack")
+            return client.is_ack(answer)
         seen = await settled(client)
         if kind == "status":
             return any(f.get("type") == "status" for f in seen)

@@ -37,7 +37,7 @@ async def answer_with_canned(
     async with server.http(token) as http:
         assert (await http.post(f"/api/agent/conversations/{cid}/take")).status_code == 200
         await console.say(GIFT, conversation_id=cid, canned_reply_id=canned_id)
-        await console.expect_type("ack")
+        await console.expect_ack()
         await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "agent")
         assert (await http.post(f"/api/agent/conversations/{cid}/close")).status_code == 200
     await client.expect_type("state", state="closed")

@@ -34,7 +34,7 @@ async def still_serves(server: Server) -> None:
     """A new visitor is welcomed and their question answered."""
     client, _ = await visitor(server)
     cmid = await client.say("how much do you charge for postage?")
-    await client.expect_type("ack", client_msg_id=cmid)
+    await client.expect_ack(cmid)
     answer = await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "bot")
     assert answer["meta"]["entry_id"] == "shipping-cost"
     await client.close()
@@ -63,7 +63,7 @@ async def test_the_largest_valid_message_fits_in_a_frame(server: Server) -> None
     raw = json.dumps({"type": "message", "client_msg_id": "m1", "text": "a" + "\x01" * 8191})
     assert MAX_FRAME_BYTES >= len(raw.encode()) > 6 * 8191
     await client.send(raw)
-    ack = await client.expect_type("ack", client_msg_id="m1")
+    ack = await client.expect_ack("m1")
     assert ack["seq"] == 1
     await client.close()
 

@@ -37,7 +37,7 @@ def errors(client: ChatClient) -> list[str]:
 
 async def ask(client: ChatClient, text: str) -> None:
     cmid = await client.say(text)
-    await client.expect_type("ack", client_msg_id=cmid)
+    await client.expect_ack(cmid)
     await client.expect(lambda f: f.get("type") == "message" and f["sender"] == "bot")
 
 

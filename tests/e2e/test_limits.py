@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from app.db import make_engine, make_sessionmaker
 from handoff.models import Conversation, Message, Sender, Visitor
-from tests.client import ChatClient, agent, visitor
+from tests.client import ChatClient, agent, as_ack, visitor
 from tests.conftest import Server, make_settings, run_server, seed_kb
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -51,13 +51,11 @@ async def count(server: Server, model: Any, *where: Any) -> int:
 
 
 async def answer_to(client: ChatClient, cmid: str) -> dict[str, Any]:
-    """The ack or the error about one client_msg_id."""
-    return await client.expect(
-        lambda f: (
-            (f.get("type") == "ack" and f["client_msg_id"] == cmid)
-            or (f.get("type") == "error" and f.get("ref") == cmid)
-        )
+    """The acknowledgement (as an `ack` frame) or the error about one client_msg_id."""
+    answer = await client.expect(
+        lambda f: client.is_ack(f, cmid) or (f.get("type") == "error" and f.get("ref") == cmid)
     )
+    return answer if answer["type"] == "error" else as_ack(answer)
 
 
 async def test_a_flooding_visitor_is_refused_and_another_is_served(limited) -> None:

@@ -100,7 +100,7 @@ async def test_new_entry_from_an_agent_reply_and_out_of_scope(server: Server) ->
         assert (await http.post(f"/api/agent/conversations/{cid}/take")).status_code == 200
     await console.send({"type": "watch", "conversation_id": cid, "last_seq": 0})
     await console.say("Yes: gift cards from €10 at shop.example.com/gift", conversation_id=cid)
-    await console.expect_type("ack")
+    await console.expect_ack()
     await client.close()
     await console.close()
     await ask(server, WEATHER)

@@ -91,7 +91,7 @@ async def test_admin_finds_exports_and_deletes_a_visitor_whose_chat_is_open(
     assert told["state"] == "closed"
     await console.expect_type("conversation", conversation_id=cid, state="deleted")
     await bob.say("And to Norway?")
-    await bob.expect(lambda f: f.get("type") == "ack")
+    await bob.expect_ack()
     # Whatever the old widget sends is refused, not stored; its token starts someone new.
     await eve.say("hello again?")
     refused = await eve.expect_type("error")

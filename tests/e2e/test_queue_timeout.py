@@ -23,7 +23,7 @@ async def queued_visitor(server: Server, *said: str) -> tuple[ChatClient, int, d
     cid = welcome["conversation_id"]
     for text in said:
         await client.say(text)
-        await client.expect_type("ack")
+        await client.expect_ack()
     await client.send({"type": "handoff", "client_msg_id": "h1"})
     state = await client.expect_type("state", state="queued")
     return client, cid, state
@@ -89,7 +89,7 @@ async def test_nobody_free_for_too_long_turns_the_chat_into_a_ticket_with_everyt
         waiting, cid, _ = await queued_visitor(server, "my order 1234 never came")
         await waiting.expect_type("state", state="queued", ticket_offer=True)
         await waiting.say("hello? still there?")
-        await waiting.expect_type("ack")
+        await waiting.expect_ack()
 
         state = await waiting.expect_type("state", state="ticket")
         promise = the_promise(waiting)

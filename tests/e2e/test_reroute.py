@@ -55,7 +55,7 @@ async def test_presence_expires_mid_chat_the_chat_goes_first_to_the_colleague(
                 v3, c3, s3 = await escalated(srv)
                 assert s3["state"] == "queued" and s3["queue_position"] == 1
                 await v1.say("my order 1234 never came")
-                await v1.expect_type("ack")
+                await v1.expect_ack()
             # Ann's console stops heartbeating (a hung laptop, a dead replica): after the
             # presence timeout her chat is back in the queue, ahead of the one waiting.
             await v1.expect(lambda f: f.get("type") == "message" and f["sender"] == "system"
@@ -64,7 +64,7 @@ async def test_presence_expires_mid_chat_the_chat_goes_first_to_the_colleague(
             assert back["queue_position"] == 1
             await v3.expect_type("state", state="queued", queue_position=2)
             await v1.say("still there?")
-            await v1.expect_type("ack")
+            await v1.expect_ack()
             async with srv.http(bob_token) as http:
                 r = await http.post(f"/api/agent/conversations/{c2}/close")
                 assert r.status_code == 200

@@ -58,7 +58,7 @@ class StatementCounter:
 
 async def ask(client: ChatClient, text: str) -> None:
     cmid = await client.say(text)
-    await client.expect_type("ack", client_msg_id=cmid)
+    await client.expect_ack(cmid)
 
 
 async def test_a_message_in_a_ticket_costs_three_statements(server: Server) -> None:

@@ -100,7 +100,7 @@ async def test_after_hours_ticket_reply_reaches_widget_and_mailbox(
     assert reply["text"] == "Your parcel left our warehouse today."
     # The customer answers: the ticket is ours again.
     await back.say("Thanks! When will it arrive?")
-    await back.expect_type("ack")
+    await back.expect_ack()
     [ticket] = await db(server, select(Ticket))
     assert ticket.status == "open"
     await back.close()
@@ -120,7 +120,7 @@ async def test_transcript_is_mailed_without_private_notes(
     await console.send(
         {"type": "note", "conversation_id": cid, "client_msg_id": "n1", "text": "SECRET NOTE"}
     )
-    await console.expect_type("ack")
+    await console.expect_ack()
     # We are closed: the chat becomes a ticket, and the address left on it is the visitor's.
     await client.send({"type": "handoff", "client_msg_id": "h1"})
     await client.expect_type("state", state="ticket")
@@ -149,14 +149,15 @@ async def test_email_me_instead_while_queued(server: Server) -> None:
     await client.send({"type": "handoff", "client_msg_id": "h1"})
     await client.expect_type("state", state="queued")
     await client.send({"type": "request_ticket", "client_msg_id": "t1"})
+    # The request comes back (its acknowledgement) before the state it leads to.
+    ack = await client.expect_ack("t1")
+    assert ack["duplicate"] is False
     state = await client.expect_type("state", state="ticket")
     assert state["ticket"]["reply_by"] is not None
-    ack = await client.expect_type("ack", client_msg_id="t1")
-    assert ack["duplicate"] is False
     await console.expect_type("conversation", conversation_id=cid, state="ticket")
     # A resend is acknowledged, not refused; asking again when not queued is a conflict.
     await client.send({"type": "request_ticket", "client_msg_id": "t1"})
-    assert (await client.expect_type("ack", client_msg_id="t1"))["duplicate"] is True
+    assert (await client.expect_ack("t1"))["duplicate"] is True
     await client.send({"type": "request_ticket", "client_msg_id": "t2"})
     assert (await client.expect_type("error", ref="t2"))["code"] == "conflict"
     async with server.http(token) as http:

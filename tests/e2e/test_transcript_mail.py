@@ -113,7 +113,7 @@ async def test_one_transcript_per_conversation_and_address_per_period(
         assert 0 < error["retry_after"] <= PERIOD_S  # when the period since the mail ends
     # The socket is still usable, and other visitors are not affected by this one's limit.
     cmid = await client.say("thanks, one more question")
-    await client.expect_type("ack", client_msg_id=cmid)
+    await client.expect_ack(cmid)
     other, _ = await visitor(server)
     await ticket_with_email(other, "erin@example.com")
     await sent_to(other, inbox, "erin@example.com")  # the next mail: none of Dana's repeats

@@ -52,7 +52,7 @@ async def test_a_scrape_sums_every_worker(database_url: str) -> None:
                 await client.send({"type": "hello"})
                 await client.expect_type("welcome")
                 await client.say(f"hello there, number {n}")
-                await client.expect_type("ack")
+                await client.expect_ack()
                 await client.close()
             # Each scrape is answered by either worker: every one must see the sum of both.
             scrapes = [await scrape(http) for _ in range(10)]

@@ -23,7 +23,8 @@ def from_(sender: str):  # noqa: ANN201 - small matcher factory
 async def queued_chat(a: Server) -> tuple[object, int]:
     client, welcome = await visitor(a)
     await client.send({"type": "handoff", "client_msg_id": "h1"})
-    await client.expect_type("ack", client_msg_id="h1")
+    await client.expect_ack("h1")
+    await client.expect_type("state", state="queued")  # the handoff's effect, after its message
     return client, welcome["conversation_id"]
 
 
@@ -163,7 +164,7 @@ async def test_redis_loss_then_every_socket_catches_up(replicas: tuple[Server, S
         for i in range(5):
             await console.send({"type": "message", "conversation_id": cid,
                                 "client_msg_id": f"out{i}", "text": f"during outage {i}"})
-            await console.expect_type("ack", client_msg_id=f"out{i}")
+            await console.expect_ack(f"out{i}")
     finally:
         if not redis_up():
             await asyncio.to_thread(start_redis)

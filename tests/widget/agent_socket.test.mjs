@@ -49,6 +49,17 @@ describe("AgentSocket", () => {
     assert.deepEqual(t.seen.frames.map((f) => f.type), ["welcome"], "acks are the socket's business");
   });
 
+  it("resolves a reply on its own message coming back, which the console still shows", async () => {
+    const t = agent();
+    const s = welcomed(t);
+    const sent = t.socket.request(reply("m4"));
+    const back = { type: "message", conversation_id: 9, seq: 13, sender: "agent", client_msg_id: "m4", text: "Hi, Bob here." };
+    s.receive(back);
+    assert.equal((await sent).seq, 13);
+    assert.equal(t.socket.replies.size, 0);
+    assert.deepEqual(t.seen.frames, [{ type: "welcome", agent_id: 3, heartbeat_s: 25 }, back]);
+  });
+
   it("rejects a reply the server refused; other errors reach the console", async () => {
     const t = agent();
     const s = welcomed(t);

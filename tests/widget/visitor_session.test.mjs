@@ -117,6 +117,24 @@ describe("VisitorSession", () => {
     assert.equal(t.session.lastSeq, 1);
   });
 
+  it("takes its own message coming back as the acknowledgement (no ack follows)", () => {
+    const t = visitor();
+    const [s] = connect(t);
+    const r = t.session.message("how much is postage?");
+    const [frame] = s.framesOf("message");
+    s.receive({ type: "message", conversation_id: CONV, seq: 1, sender: "visitor", client_msg_id: frame.client_msg_id, text: frame.text, meta: {}, created_at: "2026-12-07T21:00:00+00:00" });
+    assert.equal(r.st, "sent");
+    assert.equal(r.seq, 1);
+    assert.equal(t.session.records.length, 1, "the same bubble, not a second one");
+    assert.deepEqual(t.store.get("pending"), []);
+    t.session.handoff("Talk to a person");
+    const [asked] = s.framesOf("handoff");
+    s.receive({ type: "message", conversation_id: CONV, seq: 2, sender: "visitor", client_msg_id: asked.client_msg_id, text: "Talk to a person", meta: {}, created_at: "2026-12-07T21:00:01+00:00" });
+    assert.deepEqual(t.store.get("pending"), [], "a handoff is confirmed by its message too");
+    const [again] = reconnect(t);
+    assert.deepEqual(again.framesOf("message").concat(again.framesOf("handoff")), [], "nothing resent");
+  });
+
   it("resends an unacknowledged message after a reconnect with the same client_msg_id", () => {
     const t = visitor();
     const [first] = connect(t);

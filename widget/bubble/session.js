@@ -238,10 +238,12 @@ export class VisitorSession {
 
   onMessage(f) {
     if (f.conversation_id !== this.conversationId || !this.seqs.add(f.seq)) return; // have it
-    let r = f.client_msg_id && f.sender === "visitor" && this.records.find((m) => m.cmid === f.client_msg_id);
-    if (r) { // our own message coming back: the same bubble, now with its seq
+    const ours = f.client_msg_id && f.sender === "visitor";
+    // Our own frame coming back is its acknowledgement (docs/protocol.md): no `ack` follows.
+    if (ours) this.outbox.confirm(f.client_msg_id);
+    let r = ours && this.records.find((m) => m.cmid === f.client_msg_id);
+    if (r) { // our own message: the same bubble, now with its seq
       Object.assign(r, { seq: f.seq, text: f.text, at: f.created_at, st: "sent" });
-      this.outbox.confirm(f.client_msg_id);
     } else {
       r = { seq: f.seq, cmid: f.client_msg_id, sender: f.sender, text: f.text, author: f.author, meta: f.meta || {}, at: f.created_at };
       this.records.push(r);

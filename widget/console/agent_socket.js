@@ -11,7 +11,7 @@ const POLICY_VIOLATION = 1008; // docs/protocol.md: the token is invalid: log in
 
 /**
  * token(): the agent's bearer token; onFrame(f): every frame but acks and errors that answer a
- * request(); onStatus(s): "connecting" | "online" | "reconnecting"; onRefused(): the server
+ * request() (a message frame that answers one is passed on too: it is the reply itself); onStatus(s): "connecting" | "online" | "reconnecting"; onRefused(): the server
  * refused the token (close 1008): no reconnect.
  */
 export class AgentSocket {
@@ -22,6 +22,8 @@ export class AgentSocket {
       hello: () => ({ type: "hello", token: token() }),
       onFrame: (f) => {
         if (f.type === "ack") { this.replies.resolve(f.client_msg_id, f); return; }
+        // A reply comes back as itself: its message frame is its acknowledgement (and is shown).
+        if (f.type === "message" && f.client_msg_id) this.replies.resolve(f.client_msg_id, f);
         if (f.type === "error" && f.ref && this.replies.reject(f.ref, new Error(f.message))) return;
         onFrame(f);
       },
@@ -45,7 +47,8 @@ export class AgentSocket {
   /** Fire and forget (watch, typing, status); false when there is no welcomed socket. */
   send(frame) { return this.connection.send(frame); }
 
-  /** A frame with a client_msg_id: resolves on its ack, rejects on its error or a close. */
+  /** A frame with a client_msg_id: resolves on its ack or its own message frame, rejects on
+   * its error or a close. */
   request(frame) {
     if (!this.connection.ready) return Promise.reject(new Error(NOT_CONNECTED));
     const answered = this.replies.wait(frame.client_msg_id);
