@@ -17,7 +17,6 @@ MAX_BATCH = 256  # one encode call; larger batches only add latency for the firs
 @dataclass
 class _Pending:
     text: str
-    misses: int
     future: asyncio.Future[Decision]
 
 
@@ -56,19 +55,19 @@ class Batcher:
                 if not pending.future.done():
                     pending.future.set_exception(RuntimeError("bot brain stopped"))
 
-    async def decide(self, text: str, misses: int) -> Decision:
-        """Decide one message, batched with others when started."""
+    async def decide(self, text: str) -> Decision:
+        """Decide one message (the bot's misses not applied), batched with others when started."""
         queue = self._queue
         if queue is None:
             # Not started: decide alone, still off the event loop.
             loop = asyncio.get_running_loop()
             index = self._current()
             decisions = await loop.run_in_executor(
-                self._executor, index.decide_many, [text], [misses]
+                self._executor, index.decide_many, [text]
             )
             return decisions[0]
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        queue.put_nowait(_Pending(text, misses, future))
+        queue.put_nowait(_Pending(text, future))
         return await future
 
     async def _batch_loop(self, queue: asyncio.Queue[_Pending]) -> None:
@@ -87,7 +86,6 @@ class Batcher:
                     self._executor,
                     index.decide_many,
                     [p.text for p in batch],
-                    [p.misses for p in batch],
                 )
             except Exception as exc:  # every waiter must hear about it
                 for pending in batch:

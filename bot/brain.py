@@ -23,7 +23,7 @@ from bot.explain import Explanation, explain
 from bot.fast_encoder import FastEncoder
 from bot.human import is_human_request
 from bot.improve import Improver
-from bot.index import Index, Thresholds
+from bot.index import Index, Thresholds, after_misses
 from bot.kb import Entry
 from bot.language import detector, model_languages
 from bot.runtime import DEFAULT_MODEL
@@ -183,9 +183,16 @@ class Brain:
         """True when the text asks for a person, in any supported language."""
         return is_human_request(text)
 
+    @staticmethod
+    def after_misses(decision: Decision, misses: int) -> Decision:
+        """A decision made with no misses (`decide(text)`), in a conversation where the bot has
+        missed `misses` times in a row."""
+        return after_misses(decision, misses)
+
     async def decide(self, text: str, *, misses: int = 0) -> Decision:
-        """Decide answer / clarify / escalate for one visitor message."""
-        return await self._batcher.decide(text, misses)
+        """Decide answer / clarify / escalate for one visitor message, in a conversation where
+        the bot has missed `misses` times in a row."""
+        return after_misses(await self._batcher.decide(text), misses)
 
     async def explain(self, text: str) -> Explanation:
         """The decision a visitor's first question would get now, with why (off the loop)."""

@@ -41,7 +41,7 @@ class Explanation:
 
 def explain(index: Index, text: str) -> Explanation:
     """Decide `text` as a visitor's first question, and say why (blocking: encodes)."""
-    decision = index.decide_many([text], [0])[0]
+    decision = index.decide_many([text])[0]
     t = index.thresholds_for(decision.language)
     if not index.entries:
         return Explanation(decision, Why.EMPTY, 0.0, None, False, t.as_dict(), index.stage)

@@ -129,8 +129,9 @@ class Index:
         """The thresholds a question in `language` (as detected; None: unknown) is decided with."""
         return self.language_thresholds.get(language or "", self.thresholds)
 
-    def decide_many(self, texts: Sequence[str], misses: Sequence[int]) -> list[Decision]:
-        """Decide every text (blocking: detects the language, encodes with the model)."""
+    def decide_many(self, texts: Sequence[str]) -> list[Decision]:
+        """Decide every text as if the bot had missed nothing yet (`after_misses` applies the
+        conversation's misses); blocking: detects the language, encodes with the model."""
         detected = detect_many(texts)
         queries = encode(self.model, list(texts))
         scores = score_queries(
@@ -142,13 +143,11 @@ class Index:
             ).max(axis=1)
             scores.confidence[declined] = 0.0  # below any clarify threshold: handed over
         return [
-            replace(self._decide(text, miss, scores, row, found), language=found.language)
-            for row, (text, miss, found) in enumerate(zip(texts, misses, detected, strict=True))
+            replace(self._decide(text, scores, row, found), language=found.language)
+            for row, (text, found) in enumerate(zip(texts, detected, strict=True))
         ]
 
-    def _decide(
-        self, text: str, misses: int, scores: Scores, row: int, detected: Detected
-    ) -> Decision:
+    def _decide(self, text: str, scores: Scores, row: int, detected: Detected) -> Decision:
         ranking = scores.ranking[row]
         order = top_indices(ranking, TOP_CANDIDATES)
         candidates = tuple(
@@ -160,8 +159,6 @@ class Index:
         if not understood(detected, self.languages, self.kb_languages):
             # Any match would be a guess: the model reads the words as noise.
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LANGUAGE)
-        if misses >= REPEATED_MISSES_LIMIT:
-            return Decision(Action.ESCALATE, None, confidence, candidates, Reason.REPEATED_MISSES)
         t = self.thresholds_for(detected.language)
         if not candidates or confidence < t.clarify:
             return Decision(Action.ESCALATE, None, confidence, candidates, Reason.LOW_CONFIDENCE)
@@ -173,6 +170,20 @@ class Index:
         first = tuple(Candidate(self.entries[i].id, round(float(ranking[i]), 4)) for i in offered)
         rest = tuple(c for c in candidates if c not in first)
         return Decision(Action.CLARIFY, None, confidence, first + rest, None)
+
+
+def after_misses(decision: Decision, misses: int) -> Decision:
+    """`decision` in a conversation where the bot has missed `misses` times in a row: after
+    two, a question the bot could read is handed over (a request for a person, or words in a
+    language nobody covers, keep their own reason). Apart from the batch, so a question can be
+    decided while it is being stored, before its conversation's count is known."""
+    if misses < REPEATED_MISSES_LIMIT or decision.reason in (
+        Reason.ASKED_FOR_HUMAN, Reason.LANGUAGE
+    ):
+        return decision
+    return replace(
+        decision, action=Action.ESCALATE, entry_id=None, reason=Reason.REPEATED_MISSES
+    )
 
 
 def top_indices(values: np.ndarray, k: int) -> np.ndarray:

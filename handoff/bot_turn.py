@@ -7,6 +7,7 @@ meanwhile is never talked over.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import select
@@ -79,8 +80,12 @@ async def bot_turn(
     text: str,
     routing: Routing,
     locale: str | None = None,
+    thinking: Awaitable[Decision] | None = None,
 ) -> Decision | None:
     """Let the bot answer the visitor message just stored, if it is still the last word.
+
+    `thinking` is `brain.decide(text)` started while the message was being stored (the model
+    and the database work side by side); the conversation's misses are applied here.
 
     `locale` is the one the visitor's socket said in its hello (no query for it here, on
     every question); the bot's own sentence ("did you mean") is written in it.
@@ -93,7 +98,9 @@ async def bot_turn(
     if not bot_answers(stored):
         return None
     with BOT_DECISION_SECONDS.time():
-        decision = await brain.decide(text, misses=stored.bot_misses)
+        decision = brain.after_misses(
+            await (thinking or brain.decide(text)), stored.bot_misses
+        )
     BOT_DECISIONS.labels(str(decision.action)).inc()
     candidates = _candidates(decision, brain)
     score = round(decision.score, SCORE_DIGITS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -122,28 +123,43 @@ class VisitorSocket:
 
     async def on_message(self, frame: SendMessage) -> None:
         """Store, confirm, let the bot answer; a session only for what needs one (not a ticket's
-        or an agent's chat: the hot path)."""
-        stored = await self._post(frame)
-        if stored is None:  # the conversation was closed meanwhile: this starts a new one
-            async with self.conn.session() as session:
-                await self._open_conversation(session)
+        or an agent's chat: the hot path).
+
+        In a chat with the bot, the bot starts on the question as it arrives: the model and
+        the database work side by side, and its decision is dropped if, once stored, the
+        message is not the bot's to answer (a person took over meanwhile, or a resend).
+        """
+        brain = self.conn.app.state.brain
+        with_bot = self.conn.state is not None and self.conn.state.get("state") == "bot"
+        thinking = asyncio.ensure_future(brain.decide(frame.text)) if with_bot else None
+        try:
             stored = await self._post(frame)
-            if stored is None:
-                raise Conflict("the conversation was closed; send the message again")
-        await self.conn.confirm(stored)
-        if not bot_turn.bot_answers(stored):
-            return
-        async with self.conn.session() as session:
-            await bot_turn.bot_turn(
-                session=session,
-                writer=self.writer,
-                bus=self.bus,
-                brain=self.conn.app.state.brain,
-                stored=stored,
-                text=frame.text,
-                routing=self.routing,
-                locale=self.locale,
-            )
+            if stored is None:  # the conversation was closed meanwhile: this starts a new one
+                async with self.conn.session() as session:
+                    await self._open_conversation(session)
+                stored = await self._post(frame)
+                if stored is None:
+                    raise Conflict("the conversation was closed; send the message again")
+            await self.conn.confirm(stored)
+            if not bot_turn.bot_answers(stored):
+                return
+            async with self.conn.session() as session:
+                await bot_turn.bot_turn(
+                    session=session,
+                    writer=self.writer,
+                    bus=self.bus,
+                    brain=brain,
+                    stored=stored,
+                    text=frame.text,
+                    routing=self.routing,
+                    locale=self.locale,
+                    thinking=thinking,
+                )
+        finally:
+            # Not needed after all (or the handler failed): stop it; if it had finished, its
+            # error (if any) is taken here rather than logged as never retrieved.
+            if thinking is not None and not thinking.cancel() and not thinking.cancelled():
+                thinking.exception()
 
     async def on_choice(self, session: AsyncSession, frame: Choice) -> None:
         cid = await self._open_conversation(session)
