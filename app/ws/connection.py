@@ -143,16 +143,13 @@ class Connection:
                 self._closed = True
 
     async def confirm(self, posted: Posted | Stored) -> None:
-        """Tell the sender its message is committed: a new message in a conversation this
-        socket watches comes back as itself (its `message` frame, with its `client_msg_id`, is
-        the acknowledgement: one frame, not an `ack` and an echo), in seq order; a resend, or a
-        message in a conversation not watched here, gets an `ack`."""
-        msg = posted.message
-        last = self.last_seq.get(msg.conversation_id)
+        """Tell the sender its message is committed: in a watched conversation it comes back as
+        itself, in seq order (docs/protocol.md); a resend or an unwatched one gets an `ack`."""
+        last = self.last_seq.get(posted.message.conversation_id)
         if posted.duplicate or last is None:
             await self.send(ack(posted))
-        elif msg.seq > last:  # not sent by the pump yet (a gap first reads the database)
-            await self._deliver_message(message_event(msg))
+        elif posted.message.seq > last:  # not sent by the pump yet (a gap reads the database)
+            await self._deliver_message(message_event(posted.message))
 
     async def send_error(self, code: str, message: str, ref: str | None = None) -> None:
         """An `error` frame; the socket stays open."""
@@ -283,8 +280,7 @@ class Connection:
                 await self._reread_queue_place()
 
     async def _reread_queue_place(self) -> None:
-        """Queue broadcasts may have been missed (bus outage): a queued visitor's place and
-        wait are read again."""
+        """A queued visitor's place and wait, read again (a bus outage may have lost broadcasts)."""
         if self.for_agent or self.state is None or self.state.get("state") != "queued":
             return
         async with self.read_session() as session:
@@ -297,8 +293,7 @@ class Connection:
             await self.send(fresh)
 
     def _unwatched(self, event: dict[str, Any]) -> bool:
-        """A visitor's event about a conversation subscribed to but not watched (being read
-        at hello): a visitor hears only the conversation they are in."""
+        """A visitor's event about a conversation subscribed to but not watched (read at hello)."""
         cid = event.get("conversation_id")
         return not self.for_agent and cid is not None and cid not in self.last_seq
 
@@ -339,10 +334,8 @@ class Connection:
                 return
 
     def in_flight(self, finish: Coroutine[Any, Any, None], ref: str | None) -> None:
-        """Finish a frame's work (await the commit, send the ack) while the next frames are read.
-
-        Its errors become error frames about `ref`, as in `serve`.
-        """
+        """Finish a frame's work (await the commit, confirm) while the next frames are read;
+        its errors become error frames about `ref`, as in `serve`."""
         task = asyncio.create_task(self._reported(finish, ref))
         if self._in_flight is None:
             self._in_flight = set()
