@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from bot.decision import Decision
 from bot.index import Index
 
-MAX_BATCH = 256  # one encode call; larger batches only add latency for the first caller
+# One encode call. Not the encoder's most efficient size (256 is, alone): in a server the
+# answers of one batch are stored and sent while the next encodes, so smaller batches keep
+# both cores busy. 500 questions at once (benchmarks/system.py, bot row, 2026-12-07): 64 ->
+# 534-564 answers/s, p50 0.55 s; 32 -> 473/s; 128 -> 484/s; 256 -> 341-455/s, p50 0.7-0.8 s.
+MAX_BATCH = 64
 
 
 @dataclass
