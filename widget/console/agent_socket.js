@@ -11,8 +11,9 @@ const POLICY_VIOLATION = 1008; // docs/protocol.md: the token is invalid: log in
 
 /**
  * token(): the agent's bearer token; onFrame(f): every frame but acks and errors that answer a
- * request() (a message frame that answers one is passed on too: it is the reply itself); onStatus(s): "connecting" | "online" | "reconnecting"; onRefused(): the server
- * refused the token (close 1008): no reconnect.
+ * request() (a message frame that answers one is passed on too: it is the reply itself);
+ * onStatus(s): "connecting" | "online" | "reconnecting"; onRefused(): the server refused the
+ * token (close 1008): no reconnect.
  */
 export class AgentSocket {
   constructor({ url, token, WebSocket, timers, random, onFrame, onStatus, onRefused }) {
